@@ -115,11 +115,14 @@ class DynamicsConfig:
     need_rates_worker: list[float] = param(
         [0.004, 0.010, 0.018, 0.012, 0.008], 0.0, 1.0, "weekly need arrival ν by category, workers"
     )
+    need_decay: float = param(
+        0.05, 0.0, 1.0, "weekly share of unmet need that households settle themselves or give up on"
+    )
     need_weights: list[float] = param(
         [1.0, 1.0, 1.0, 1.0, 1.0], 0.0, 10.0, "weight w_k of each category in perceived performance"
     )
     government_capacity: float = param(
-        0.14,
+        0.10,
         0.0,
         1.0,
         "need units per household per week delivered by a full-strength community workforce",
@@ -169,6 +172,9 @@ class DynamicsConfig:
     )
     fee_base: float = param(0.65, 0.0, 1.0, "fee collection rate at satisfaction ½")
     fee_break_even: float = param(0.7, 0.0, 1.0, "fee collection at which a company keeps its quality")
+    quality_reversion: float = param(
+        0.02, 0.0, 1.0, "weekly pull of a company's quality back toward its own standard"
+    )
     quality_adjustment: float = param(0.05, 0.0, 1.0, "weekly quality change per unit of fee surplus")
     conflict_intercept: float = param(-5.0, -20.0, 5.0, "γ₀, log-odds of a weekly conflict at no gap")
     conflict_gap: float = param(4.0, 0.0, 20.0, "γ₁, log-odds per unit of E − company quality")

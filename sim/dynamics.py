@@ -29,8 +29,13 @@ DISPUTE = 4
 
 
 def arrive_needs(model: CommunityModel) -> None:
-    """n_ik ← clip(n_ik + ν_pk ε_ik), ε ~ Exp(1); faster property needs where unmanaged."""
+    """n_ik ← clip((1 − δ) n_ik + ν_pk ε_ik), ε ~ Exp(1); faster property needs where unmanaged.
+
+    The decay δ stands for needs that households settle themselves or give up on; it keeps
+    backlogs finite when supply falls short.
+    """
     hh = model.households
+    hh.needs *= 1.0 - model.cfg.dynamics.need_decay
     rates = model.household_need_rates  # (N, K), fixed per household
     hh.needs += rates * model.rng.exponential(1.0, size=rates.shape)
     np.clip(hh.needs, 0.0, 1.0, out=hh.needs)
@@ -152,6 +157,7 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) 
             dyn.fee_base + dyn.fee_sensitivity * (served_sat / served_n - 0.5), 0.0, 1.0
         )
         co.quality += dyn.quality_adjustment * (co.fee_collection - dyn.fee_break_even)
+        co.quality += dyn.quality_reversion * (c.company_quality - co.quality)
         np.clip(co.quality, 0.05, 1.0, out=co.quality)
 
     gap = np.zeros(c.n_compounds)
