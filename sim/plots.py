@@ -251,7 +251,7 @@ def mean_interval(df: pd.DataFrame, keys: list[str], value: str, level: float = 
 
     Groups with one value get a zero-width interval; NaN values are left out.
     """
-    g = df.groupby(keys, sort=True, dropna=False)[value]
+    g = df.groupby(keys, sort=False, dropna=False)[value]  # groups keep table order
     out = g.agg(n="count", mean="mean", sd="std").reset_index()
     n = out["n"].to_numpy(dtype=float)
     sd = out["sd"].fillna(0.0).to_numpy()
@@ -365,6 +365,7 @@ def time_series(
     for i, value in enumerate(groups):
         colour = PALETTE[i % len(PALETTE)]
         part = summary if by is None else summary[summary[by] == value]
+        part = part.sort_values("step")
         name = _metric_label(metric, lang) if by is None else _group_label(df, by, value, lang)
         x = part["step"].to_numpy()
         fig.add_trace(
