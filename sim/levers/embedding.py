@@ -1,20 +1,38 @@
-"""嵌入 Embedding: Party organisation set up "like cells" at four levels.
+"""嵌入 Embedding: Party organisation set up "like cells" at four levels (点、线、面、体).
 
-- point (点): buildings with a Party branch or building leader;
-- line (线): social organisations, non-public firms, property companies and stationed units
-  with a branch;
-- surface (面): commercial areas and new business forms covered by the community;
-- body (体): links among branches, the strength of the Party committee's ties.
+Coverage (what the lever builds)
+    - point (点): share of buildings with a Party branch or building leader (楼栋长);
+    - line (线): share of social organisations, non-public firms, property companies and
+      stationed units with a branch;
+    - surface (面): share of commercial areas and new business forms (新业态) covered;
+    - body (体): strength of the links among branches, which is also the strength of the
+      Party committee's tie to a covered organisation (used by linking's brokerage).
 
-Effects. In a covered building each Party member recruits with her own activity e_m; a
-household is contacted with probability 1 − (1 − c/|H_b|)^(Σ_m e_m), which is MODEL.md's
-1 − (1 − c/|H_b|)^(M_b · C_b · e) with the members' activities summed. Contacted households
-are asked to take part, and what members learn is reported upward, raising need information
-A_b. Covered organisations earn recognition in the joint game (see converging). Coverage
-without member activity (e ≈ 0) moves nothing: that is the "coverage on paper" finding.
+    Each level grows from its status-quo share toward full coverage, level = base + k(1 − base)
+    at effective intensity k, in a fixed random order of buildings and organisations, so a
+    higher intensity always covers a superset of what a lower one covers.
 
-Coverage grows with intensity from its status-quo level toward full coverage, in a fixed
-random order of buildings and organisations, so higher intensity always covers a superset.
+What coverage does
+    1. Recruitment. In a covered building each Party member recruits with her own activity
+       e_m (Beta-distributed with mean ``member_activity``, kept free: Read 2012 found members
+       no more active than others). A household of building b is asked with probability
+       Pr(ask) = 1 − (1 − c/|H_b|)^(Σ_m e_m), MODEL.md's 1 − (1 − c/|H_b|)^(M_b·C_b·e) with the
+       members' activities summed. The lever can steer its recruitment drive toward
+       "prospects" (``targeting``): households not yet taking part who would say yes, weighted
+       by their civic resources. That raises participation but widens the gap between
+       resource-rich and resource-poor households (pattern 6; Brady, Schlozman & Verba 1999).
+    2. Need reporting. What members learn is reported upward: a building gains need
+       information ``reporting`` × Pr(ask), so A_b rises only where members are active.
+    3. Recognition. Covered organisations earn ``recognition`` per unit they contribute in the
+       joint game of converging (汇入).
+
+Coverage without member activity (e ≈ 0) moves nothing: no asks, no reports, only the small
+recognition effect. That is the "coverage on paper" finding (pattern 7).
+
+The ``*_base`` shares, ``contacts``, ``member_activity``, ``reporting`` and ``recognition``
+describe the status quo too (the branches that already exist work the same way), so they
+change the baseline; ``targeting`` (with ``prospect_judgement``) is a policy of the lever's
+drive and acts in proportion to the intensity, so at intensity 0 it changes nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +42,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.levers import immersion
 from sim.params import LeverConfig, param
 
 if TYPE_CHECKING:
@@ -34,33 +53,58 @@ if TYPE_CHECKING:
 class EmbeddingConfig(LeverConfig):
     """嵌入: organisational coverage and the recruiting, reporting members it brings."""
 
-    cost_per_unit: float = param(3.0, 0.0, 1e6, "weekly cost per 1,000 households at intensity 1")
-    point_base: float = param(0.3, 0.0, 1.0, "share of buildings covered before the lever (point)")
-    line_base: float = param(0.2, 0.0, 1.0, "share of organisations with a branch before the lever (line)")
-    surface_base: float = param(0.1, 0.0, 1.0, "share of new business forms covered before the lever")
-    body_base: float = param(0.3, 0.0, 1.0, "strength of ties among branches before the lever (body)")
+    cost_per_unit: float = param(3.0, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    point_base: float = param(0.3, 0.0, 1.0, "share of buildings covered before the lever (point, 点)")
+    line_base: float = param(
+        0.2, 0.0, 1.0, "share of firms, social organisations, companies, units with a branch (line, 线)"
+    )
+    surface_base: float = param(
+        0.1, 0.0, 1.0, "share of new business forms covered before the lever (surface, 面)"
+    )
+    body_base: float = param(
+        0.3, 0.0, 1.0, "strength in [0, 1] of the links among branches before the lever (body, 体)"
+    )
+    weak_tie: float = param(
+        0.3, 0.0, 1.0, "committee's tie to an organisation without a branch, relative to one with a branch"
+    )
     contacts: float = param(3.0, 0.0, 50.0, "c, households an active member contacts per week")
     member_activity: float = param(
-        0.3, 0.0, 1.0, "e, mean activity of Party members (Beta-distributed across members)"
+        0.3, 0.0, 1.0, "e, mean activity in [0, 1] of Party members (Beta-distributed across members)"
     )
     reporting: float = param(
-        0.3, 0.0, 1.0, "need information added where every household is in a member's reach"
+        0.3, 0.0, 1.0, "need information A added where every household is in a member's weekly reach"
     )
     recognition: float = param(
         0.2,
         0.0,
         5.0,
-        "payoff per unit contributed that a covered organisation earns by recognition",
+        "payoff per unit of resources contributed that a covered organisation earns by recognition",
     )
     targeting: float = param(
         0.0,
         0.0,
         1.0,
-        "how far asks go to resource-rich, likely participants (0 even, 1 proportional)",
+        "share in [0, 1] of the drive's asks steered to resource-rich likely participants (0: even)",
+    )
+    prospect_judgement: float = param(
+        0.05,
+        0.001,
+        1.0,
+        "s, spread (threshold units) of members' judgement of who would say yes when targeting",
     )
 
 
 LINE_KINDS = ("SOCIAL_ORG", "ENTERPRISE", "PROPERTY_COMPANY", "STATIONED_UNIT")
+
+
+def coverage_levels(cfg: EmbeddingConfig, k: float) -> tuple[float, float, float, float]:
+    """Point, line, surface and body coverage at effective intensity ``k``."""
+    return (
+        _grow(cfg.point_base, k),
+        _grow(cfg.line_base, k),
+        _grow(cfg.surface_base, k),
+        _grow(cfg.body_base, k),
+    )
 
 
 def update_coverage(model: CommunityModel, k: float) -> None:
@@ -68,10 +112,7 @@ def update_coverage(model: CommunityModel, k: float) -> None:
     from sim.community import OrgKind
 
     cfg = model.cfg.levers.embedding
-    point = _grow(cfg.point_base, k)
-    line = _grow(cfg.line_base, k)
-    surface = _grow(cfg.surface_base, k)
-    body = _grow(cfg.body_base, k)
+    point, line, surface, body = coverage_levels(cfg, k)
     c = model.community
     model.buildings.covered[:] = c.building_rank < point
 
@@ -80,14 +121,15 @@ def update_coverage(model: CommunityModel, k: float) -> None:
     for name in LINE_KINDS:
         level[kind == OrgKind[name]] = line
     level[kind == OrgKind.NEW_BUSINESS] = surface
+    # The committee itself, the residents' committee and street departments always have one.
     always = (
         (kind == OrgKind.PARTY_COMMITTEE)
         | (kind == OrgKind.RESIDENTS_COMMITTEE)
         | (kind == OrgKind.STREET_DEPARTMENT)
     )
     model.orgs.has_branch[:] = always | (c.org_rank < level)
-    # The committee's tie to an organisation: strong through a branch, weak otherwise.
-    model.orgs.tie[:] = np.where(model.orgs.has_branch, body, 0.5 * body * (1.0 - body))
+    # The committee's tie to an organisation: the body level through a branch, weaker without.
+    model.orgs.tie[:] = body * np.where(model.orgs.has_branch, 1.0, cfg.weak_tie)
 
     flow = model.flow
     flow.coverage_point = float(model.buildings.covered.mean()) if c.n_buildings else 0.0
@@ -99,7 +141,7 @@ def update_coverage(model: CommunityModel, k: float) -> None:
 
 
 def reach(model: CommunityModel) -> np.ndarray:
-    """Per building: chance that a household is contacted by an active member this week."""
+    """Per building: Pr(a household is contacted by an active member this week)."""
     cfg = model.cfg.levers.embedding
     c = model.community
     recruiters = np.bincount(c.building, weights=model.households.activity, minlength=c.n_buildings)
@@ -114,19 +156,47 @@ def reporting(model: CommunityModel) -> np.ndarray:
 
 
 def recruit(model: CommunityModel) -> None:
-    """Members in covered buildings ask neighbours to take part; sets ``households.asked``."""
+    """Members in covered buildings ask neighbours to take part; sets ``households.asked``.
+
+    Untargeted, every household of building b is asked with Pr(ask_b). With targeting t at
+    intensity k the chance is scaled by (1 − kt) + kt · w_i / w̄_b, which keeps the building's
+    expected asks (up to the cap at 1) and moves them to "prospects" (Brady, Schlozman & Verba
+    1999): households not yet taking part who would say yes if asked, weighted by the civic
+    resources that make them effective. w_i = (1 − P_i) · σ((f_i + ρ + β_T(T_i − ½) − θ_i)/s) · r_i,
+    from last week's state, s being ``prospect_judgement``.
+    """
     cfg = model.cfg.levers.embedding
     hh = model.households
-    b = model.community.building
+    c = model.community
+    b = c.building
     p = model.buildings.reach[b]
-    if cfg.targeting > 0:
-        r = hh.civic_resources
-        building_mean = np.bincount(b, weights=r, minlength=model.community.n_buildings)
-        building_mean /= np.maximum(model.community.building_size, 1)
-        weight = (1.0 - cfg.targeting) + cfg.targeting * r / np.maximum(building_mean[b], 1e-9)
+    t = cfg.targeting * model.flow.intensities.get("embedding", 0.0)
+    if t > 0:
+        weight = (1.0 - t) + t * _relative_to_building(model, _prospect_score(model))
         p = np.minimum(1.0, p * weight)
     hh.asked[:] = model.rng.random(p.size) < p
     model.flow.asks = float(hh.asked.mean())
+
+
+def _prospect_score(model: CommunityModel) -> np.ndarray:
+    """How good a prospect each household is for a member who knows the building."""
+    cfg = model.cfg.levers.embedding
+    dyn = model.cfg.dynamics
+    hh = model.households
+    rho = immersion.recruitment_effect(model, model.flow.intensities.get("immersion", 0.0))
+    neighbours = model.neighbour_mean(hh.participating.astype(np.float64))
+    margin = neighbours + rho + dyn.trust_effect * (hh.trust - 0.5) - hh.threshold
+    would_say_yes = 0.5 * (1.0 + np.tanh(0.5 * margin / cfg.prospect_judgement))  # logistic σ
+    return (~hh.participating) * would_say_yes * hh.civic_resources
+
+
+def _relative_to_building(model: CommunityModel, score: np.ndarray) -> np.ndarray:
+    """Each household's score over its building's mean score (1 where the mean is 0)."""
+    c = model.community
+    mean = np.bincount(c.building, weights=score, minlength=c.n_buildings)
+    mean /= np.maximum(c.building_size, 1)
+    mean_hh = mean[c.building]
+    return np.divide(score, mean_hh, out=np.ones_like(score), where=mean_hh > 1e-12)
 
 
 def _grow(base: float, k: float) -> float:
