@@ -250,6 +250,7 @@ class Config:
     )
     record_buildings: bool = param(True, doc="record per-building series for maps")
     check_finite: bool = param(False, doc="debug mode: check every state array for NaN/inf each step")
+    report: bool = param(False, doc="also write report.html (sim-report) next to the results")
 
 
 def _walk(obj: Any, prefix: str = ""):

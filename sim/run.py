@@ -89,6 +89,10 @@ def main(cfg: DictConfig) -> float:
     summary = run_job(config, out_dir, OmegaConf.to_yaml(cfg))
     print(format_summary(summary))
     print(f"results: {out_dir}")
+    if config.report:
+        from sim.report import write_report
+
+        print(f"report: {write_report(out_dir)[0]}")
     return float(summary["final"]["satisfaction"]["mean"])
 
 
