@@ -1,0 +1,332 @@
+"""The benchmark suite: cost of the model by size, against a per-agent reference, and in sweeps.
+
+``make bench`` (or ``python -m benchmarks``) measures, each in a fresh process:
+
+1. every size preset (workshop, community, street, metro) with all six levers at intensity 1
+   and no budget bound: build time, time per step, household-steps per second, peak memory;
+2. the scaling exponent of time per step against households, fitted across the presets;
+3. the per-agent Mesa reference (:mod:`benchmarks.reference`) at ``community`` size, and the
+   speed-up of the model over it per household-step;
+4. sweep throughput: a 200-point grid of lever intensities on the ``workshop`` preset through
+   ``sim-run -m`` with the joblib launcher on all cores, against the ideal
+   (single-point time × points / cores).
+
+It prints every figure beside its target and writes ``results/bench/bench.json`` atomically.
+``--quick`` runs a small, fast variant (few steps, a 4-point sweep) that checks the machinery,
+not the targets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import itertools
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.levers import LEVERS
+
+ROOT = Path(__file__).resolve().parent.parent
+PRESETS = ("workshop", "community", "street", "metro")
+DEFAULT_OUT = ROOT / "results" / "bench"
+
+# The targets of the performance issue.
+SPEEDUP_TARGET = 100.0  # × the per-agent reference's household-steps per second, at community size
+EXPONENT_TARGET = 1.1  # time per step ∝ households^exponent, workshop → metro
+METRO_SECONDS_TARGET = 30.0  # metro, 104 steps
+METRO_MEMORY_TARGET_MB = 2048.0  # metro, peak resident memory of the process
+SWEEP_EFFICIENCY_TARGET = 0.7  # achieved / ideal points per second
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much to measure: the full suite or the quick smoke variant."""
+
+    steps: int
+    repeats: dict[str, int]
+    reference_steps: int
+    sweep_grid: dict[str, list[float]]
+    sweep_fixed: tuple[str, ...]
+    point_repeats: int
+
+    @property
+    def sweep_points(self) -> int:
+        return math.prod(len(v) for v in self.sweep_grid.values())
+
+
+FULL = Plan(
+    steps=104,
+    repeats={"workshop": 5, "community": 5, "street": 3, "metro": 1},
+    reference_steps=20,
+    # 5 × 5 × 8 = 200 points; the other three levers stay on (an ablation around "all six").
+    sweep_grid={
+        "embedding": [0.0, 0.25, 0.5, 0.75, 1.0],
+        "converging": [0.0, 0.25, 0.5, 0.75, 1.0],
+        "integration": [round(i / 7, 4) for i in range(8)],
+    },
+    sweep_fixed=(),
+    point_repeats=2,
+)
+QUICK = Plan(
+    steps=3,
+    repeats={"workshop": 1, "community": 1, "street": 1, "metro": 1},
+    reference_steps=2,
+    sweep_grid={"embedding": [0.0, 1.0], "converging": [0.0, 1.0]},
+    sweep_fixed=("steps=4", "replicates=1"),
+    point_repeats=1,
+)
+
+
+# ------------------------------------------------------------------------------ helpers
+def run_worker(args: list[str], timeout: float = 1800.0) -> dict[str, Any]:
+    """Run ``python -m benchmarks.worker ARGS`` in a fresh process; its last stdout line is JSON."""
+    cmd = [sys.executable, "-m", "benchmarks.worker", *args]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[2:])} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def fit_exponent(households: list[float], seconds: list[float]) -> float:
+    """Least-squares slope of log(seconds) on log(households)."""
+    if len(households) < 2:
+        return math.nan
+    slope, _ = np.polyfit(np.log(households), np.log(seconds), 1)
+    return float(slope)
+
+
+def cores() -> int:
+    """Cores the joblib launcher uses with n_jobs=-1 (respects affinity and cgroup limits)."""
+    import joblib
+
+    return int(joblib.cpu_count())
+
+
+def sweep_overrides(plan: Plan) -> list[str]:
+    """``sim-run -m`` overrides of the benchmark sweep (workshop, grid over lever intensities)."""
+    swept = [
+        f"levers.{name}.intensity={','.join(f'{v:g}' for v in values)}"
+        for name, values in plan.sweep_grid.items()
+    ]
+    fixed = [f"levers.{name}.intensity=1" for name in LEVERS if name not in plan.sweep_grid]
+    return ["community=workshop", *fixed, *plan.sweep_fixed, *swept]
+
+
+def grid_points(plan: Plan) -> list[list[str]]:
+    """The single-run overrides of every point of the sweep grid, in grid order."""
+    fixed = [f"levers.{name}.intensity=1" for name in LEVERS if name not in plan.sweep_grid]
+    names = list(plan.sweep_grid)
+    points = []
+    for values in itertools.product(*plan.sweep_grid.values()):
+        swept = [f"levers.{n}.intensity={v:g}" for n, v in zip(names, values, strict=True)]
+        points.append(["community=workshop", *fixed, *plan.sweep_fixed, *swept])
+    return points
+
+
+# ------------------------------------------------------------------------ measurements
+def measure_presets(plan: Plan, log) -> dict[str, dict[str, Any]]:
+    out = {}
+    for preset in PRESETS:
+        log(f"  {preset} …")
+        out[preset] = run_worker(
+            ["model", "--preset", preset, "--steps", str(plan.steps), "--repeats", str(plan.repeats[preset])]
+        )
+    return out
+
+
+def measure_sweep(plan: Plan, out_dir: Path, log) -> dict[str, Any]:
+    """Time the sweep through ``sim-run -m`` with the joblib launcher, and the ideal it is held to."""
+    points = grid_points(plan)
+    n_cores = cores()
+    # Single-run time: three points spread over the grid (first, middle, last), best of repeats.
+    sample = [points[0], points[len(points) // 2], points[-1]]
+    log(f"  single-point time ({len(sample)} points × {plan.point_repeats}) …")
+    single = run_worker(["points", "--repeats", str(plan.point_repeats), "--points", json.dumps(sample)])
+    sim_run = Path(sys.executable).parent / "sim-run"
+    with tempfile.TemporaryDirectory(prefix=".sweep-", dir=out_dir) as tmp:
+        cmd = [
+            str(sim_run),
+            "-m",
+            "hydra/launcher=joblib",
+            f"hydra.sweep.dir={tmp}",
+            *sweep_overrides(plan),
+        ]
+        log(f"  sweep of {len(points)} points on {n_cores} cores …")
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"sweep failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        completed = sum(1 for _ in Path(tmp).glob("*/_COMPLETE.json"))
+    if completed != len(points):
+        raise RuntimeError(f"sweep finished only {completed} of {len(points)} points")
+    ideal_wall = single["point_seconds"] * len(points) / n_cores
+    return {
+        "points": len(points),
+        "cores": n_cores,
+        "launcher": "joblib",
+        "command": "sim-run -m " + " ".join(cmd[2:3] + cmd[4:]),
+        "wall_seconds": wall,
+        "points_per_second": len(points) / wall,
+        "single_point_seconds": single["point_seconds"],
+        "single_point_seconds_each": single["point_seconds_each"],
+        "ideal_wall_seconds": ideal_wall,
+        "ideal_points_per_second": len(points) / ideal_wall,
+        "overhead_seconds_per_point": (wall - ideal_wall) * n_cores / len(points),
+        "completed": completed,
+    }
+
+
+def machine() -> dict[str, Any]:
+    import mesa
+    import scipy
+
+    return {
+        "cpu_count": os.cpu_count(),
+        "joblib_cores": cores(),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "mesa": mesa.__version__,
+        "platform": platform.platform(),
+        "load_average_at_start": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+    }
+
+
+def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
+    """Measure everything in ``plan``; return the bench.json document (not yet written)."""
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    log(f"model, all six levers on, {plan.steps} steps, each preset in a fresh process:")
+    presets = measure_presets(plan, log)
+    log("per-agent Mesa reference at community size:")
+    reference = run_worker(["reference", "--preset", "community", "--steps", str(plan.reference_steps)])
+    log("sweep throughput:")
+    sweep = measure_sweep(plan, out_dir, log)
+
+    households = [presets[p]["households"] for p in PRESETS]
+    step_seconds = [presets[p]["step_seconds"] for p in PRESETS]
+    exponent = fit_exponent(households, step_seconds)
+    exponent_large = fit_exponent(households[2:], step_seconds[2:])
+    speedup = presets["community"]["household_steps_per_second"] / reference["household_steps_per_second"]
+    efficiency = sweep["points_per_second"] / sweep["ideal_points_per_second"]
+    metro = presets["metro"]
+    metro_104 = metro["step_seconds"] * 104  # per-step cost × the default horizon
+
+    def target(value: float, goal: float, better: str, judged: bool = True) -> dict[str, Any]:
+        met = (value >= goal if better == "higher" else value < goal) if judged else None
+        return {"value": value, "target": goal, "better": better, "met": met}
+
+    # The quick variant runs too few steps and points to judge the targets; it checks the machinery.
+    judged = not quick
+    return {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": "python -m benchmarks" + (" --quick" if quick else ""),
+        "quick": quick,
+        "machine": info,
+        "levers": {name: 1.0 for name in LEVERS},
+        "budget": "inf",
+        "presets": presets,
+        "reference": reference,
+        "sweep": sweep,
+        "speedup": speedup,
+        "scaling_exponent": exponent,
+        "scaling_exponent_street_metro": exponent_large,
+        "sweep_efficiency": efficiency,
+        "metro_seconds_104_steps": metro_104,
+        "metro_peak_rss_mb": metro["peak_rss_mb"],
+        "targets": {
+            "speedup": target(speedup, SPEEDUP_TARGET, "higher", judged),
+            "scaling_exponent": target(exponent, EXPONENT_TARGET, "lower", judged),
+            "metro_seconds_104_steps": target(metro_104, METRO_SECONDS_TARGET, "lower", judged),
+            "metro_peak_rss_mb": target(metro["peak_rss_mb"], METRO_MEMORY_TARGET_MB, "lower", judged),
+            "sweep_efficiency": target(efficiency, SWEEP_EFFICIENCY_TARGET, "higher", judged),
+        },
+        "elapsed_seconds": time.perf_counter() - started,
+    }
+
+
+# ---------------------------------------------------------------------------- reporting
+def _status(row: dict[str, Any]) -> str:
+    return {True: "met", False: "NOT MET", None: "(quick: not judged)"}[row["met"]]
+
+
+def report(doc: dict[str, Any]) -> str:
+    """Every figure, with its target beside it, as plain text."""
+    lines = []
+    lines.append(
+        f"{'preset':<10}{'households':>11}{'build s':>9}{'ms/step':>9}{'hh-steps/s':>12}"
+        f"{'peak MB':>9}{'agents s':>10}"
+    )
+    for name in PRESETS:
+        p = doc["presets"][name]
+        lines.append(
+            f"{name:<10}{p['households']:>11,}{p['build_seconds']:>9.3f}{p['step_seconds'] * 1e3:>9.2f}"
+            f"{p['household_steps_per_second']:>12.3g}{p['peak_rss_mb']:>9.0f}"
+            f"{p['agents_on_demand_seconds']:>10.3f}"
+        )
+    ref = doc["reference"]
+    lines.append(
+        f"{'reference':<10}{ref['households']:>11,}{ref['build_seconds']:>9.3f}{ref['step_seconds'] * 1e3:>9.2f}"
+        f"{ref['household_steps_per_second']:>12.3g}{ref['peak_rss_mb']:>9.0f}"
+        f"   (per-agent Mesa, {ref['steps']} steps)"
+    )
+    s = doc["sweep"]
+    lines.append(
+        f"sweep: {s['points']} points on {s['cores']} cores in {s['wall_seconds']:.1f} s = "
+        f"{s['points_per_second']:.2f} points/s; single point {s['single_point_seconds']:.3f} s, "
+        f"ideal {s['ideal_points_per_second']:.2f} points/s; "
+        f"overhead ≈ {s['overhead_seconds_per_point']:.2f} s per point"
+    )
+    lines.append("")
+    t = doc["targets"]
+    rows = [
+        ("speed-up vs per-agent Mesa (community)", "speedup", "{:.1f}×", "≥ {:g}×"),
+        ("scaling exponent (workshop → metro)", "scaling_exponent", "{:.2f}", "≤ {:g}"),
+        ("metro, 104 steps", "metro_seconds_104_steps", "{:.1f} s", "< {:g} s"),
+        ("metro, peak memory", "metro_peak_rss_mb", "{:.0f} MB", "< {:g} MB"),
+        ("sweep efficiency (achieved / ideal)", "sweep_efficiency", "{:.2f}", "≥ {:g}"),
+    ]
+    lines.append(f"{'figure':<40}{'measured':>12}{'target':>12}  status")
+    for title, key, fmt, tfmt in rows:
+        lines.append(
+            f"{title:<40}{fmt.format(t[key]['value']):>12}{tfmt.format(t[key]['target']):>12}  {_status(t[key])}"
+        )
+    lines.append(
+        f"(scaling exponent street → metro alone: {doc['scaling_exponent_street_metro']:.2f}; "
+        f"whole suite took {doc['elapsed_seconds']:.0f} s)"
+    )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m benchmarks [--quick] [--out DIR]``: measure, print, write DIR/bench.json."""
+    from sim.results import write_json
+
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a fast smoke variant (targets not judged)")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for bench.json")
+    args = parser.parse_args(argv)
+
+    def log(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    doc = run(QUICK if args.quick else FULL, args.quick, args.out, log)
+    path = args.out / "bench.json"
+    write_json(path, doc)
+    print(report(doc))
+    print(f"written: {path}")
+    return 0

@@ -1,0 +1,174 @@
+"""The reference point: the residents' core update written the way a first Mesa model would.
+
+One ``Resident.step()`` per agent, in Python, over Mesa agents placed on a Mesa ``Network``
+built from the *same* community (households, ties, traits and initial state drawn by
+:func:`sim.community.build_community` from the same seed). Each week every household:
+
+- gets new needs and an even share of service, which gives its perceived performance Q
+  (MODEL.md §2 steps 4 and 7, simplified: no targeting, no channels, no property companies);
+- updates satisfaction (expectancy–disconfirmation), expectation (asymmetric, floored) and
+  trust (asymmetric, pulled toward its neighbours' mean) as in MODEL.md §3;
+- decides to take part with the threshold rule P = [f + ρ·ask + β_T (T − ½) ≥ θ], f the share
+  of its network neighbours who took part last week; Party members ask their neighbours.
+
+Updates are synchronous (``do("step")`` reads last week's values, ``do("advance")`` commits),
+and a ``DataCollector`` records three means per week, as Mesa's tutorials do. This is a
+strict subset of what :class:`sim.model.CommunityModel` does per step (no levers, no
+organisations, no conflicts, three metrics instead of fifty), so the speed-up measured
+against it is a lower bound.
+"""
+
+from __future__ import annotations
+
+import mesa
+import networkx as nx
+import numpy as np
+from mesa.discrete_space import FixedAgent, Network
+
+from sim.community import Community, build_community
+from sim.config import NEED_CATEGORIES, Config
+
+K = len(NEED_CATEGORIES)
+
+
+class Resident(FixedAgent):
+    """A household with its attitudes as plain Python attributes."""
+
+    def __init__(self, model: ReferenceModel, cell, rates: list[float], **state: float) -> None:
+        super().__init__(model)
+        self.cell = cell
+        self.rates = rates
+        self.needs = [0.0] * K
+        self.satisfaction = state["satisfaction"]
+        self.expectation = state["expectation"]
+        self.trust = state["trust"]
+        self.threshold = state["threshold"]
+        self.participating = state["participating"]
+        self.asked = False
+        self.next_satisfaction = self.satisfaction
+        self.next_expectation = self.expectation
+        self.next_trust = self.trust
+        self.neighbour_share = 0.0
+
+    def step(self) -> None:
+        """Read last week's world, compute this week's attitudes (committed in advance())."""
+        m = self.model
+        # needs arrive and an even share of every category's supply serves them
+        total = unmet = 0.0
+        for k in range(K):
+            need = min(1.0, self.needs[k] + self.rates[k] * self.random.expovariate(1.0))
+            served = min(need, m.supply[k])
+            self.needs[k] = need - served
+            total += m.weights[k] * need
+            unmet += m.weights[k] * (need - served)
+        q = 1.0 - unmet / total if total > 1e-12 else 1.0
+
+        # satisfaction: expectancy–disconfirmation
+        e = self.expectation
+        target = min(1.0, max(0.0, m.s0 + m.a_q * q + m.a_d * (q - e)))
+        s = self.satisfaction + m.lam * (target - self.satisfaction)
+        self.next_satisfaction = s
+        # expectation: adapts faster downward than upward, never below the floor
+        rate = m.eta_up if q >= e else m.eta_down
+        self.next_expectation = min(1.0, max(m.e_floor, e + rate * (q - e)))
+
+        # neighbours: their trust and last week's participation
+        neighbours = list(self.cell.neighborhood.agents)
+        if neighbours:
+            t_bar = sum(a.trust for a in neighbours) / len(neighbours)
+            self.neighbour_share = sum(a.participating for a in neighbours) / len(neighbours)
+        else:
+            t_bar = self.trust
+            self.neighbour_share = float(self.participating)
+        t = self.trust
+        t_new = t + m.alpha_up * max(s - t, 0.0) - m.alpha_down * max(t - s, 0.0) + m.mu * (t_bar - t)
+        self.next_trust = min(1.0, max(0.0, t_new))
+
+    def advance(self) -> None:
+        """Commit this week's attitudes and decide whether to take part."""
+        m = self.model
+        self.satisfaction = self.next_satisfaction
+        self.expectation = self.next_expectation
+        self.trust = self.next_trust
+        push = self.neighbour_share + m.rho * self.asked + m.beta_t * (self.trust - 0.5)
+        self.participating = push >= self.threshold
+        self.asked = False
+
+
+class PartyMember(Resident):
+    """A Party-member household: also asks each neighbour with a chance set by its activity."""
+
+    def __init__(self, model: ReferenceModel, cell, rates: list[float], activity: float, **state) -> None:
+        super().__init__(model, cell, rates, **state)
+        self.activity = activity
+
+    def step(self) -> None:
+        super().step()
+        for neighbour in self.cell.neighborhood.agents:
+            if self.random.random() < self.activity:
+                neighbour.asked = True
+
+
+class ReferenceModel(mesa.Model):
+    """Per-agent Mesa model of the residents' core update on the community of ``cfg``."""
+
+    def __init__(self, cfg: Config, rng: int | np.random.SeedSequence = 0) -> None:
+        if isinstance(rng, np.random.SeedSequence):
+            rng = np.random.default_rng(rng)
+        super().__init__(rng=rng)
+        dyn = cfg.dynamics
+        community: Community = build_community(cfg.community, dyn.threshold_mean, dyn.threshold_sd, self.rng)
+        self.community = community
+        self.s0, self.a_q, self.a_d = (
+            dyn.satisfaction_base,
+            dyn.satisfaction_performance,
+            dyn.satisfaction_disconfirmation,
+        )
+        self.lam = dyn.satisfaction_rate
+        self.e_floor = dyn.expectation_floor
+        self.eta_up = dyn.expectation_up
+        self.eta_down = dyn.expectation_up * dyn.expectation_down_ratio
+        self.alpha_up = dyn.trust_up
+        self.alpha_down = dyn.trust_up * dyn.trust_down_ratio
+        self.mu = dyn.trust_neighbour
+        self.rho = dyn.recruitment_effect
+        self.beta_t = dyn.trust_effect
+        self.weights = list(dyn.need_weights)
+        per_household = dyn.government_capacity + dyn.social_capacity + dyn.market_capacity
+        self.supply = [per_household / K] * K
+
+        graph = nx.from_scipy_sparse_array(community.network)
+        self.grid = Network(graph, random=self.random, layout=None)
+        rates = [dyn.need_rates_elderly, dyn.need_rates_family, dyn.need_rates_worker]
+        threshold = community.threshold_base - dyn.resource_effect * community.civic_resources
+        contacts = cfg.levers.embedding.contacts
+        for row in range(community.n_households):
+            state = {
+                "satisfaction": float(community.satisfaction[row]),
+                "expectation": float(community.expectation[row]),
+                "trust": float(community.trust[row]),
+                "threshold": float(threshold[row]),
+                "participating": bool(dyn.trust_effect * (community.trust[row] - 0.5) >= threshold[row]),
+            }
+            cell = self.grid[row]
+            profile_rates = list(rates[community.profile[row]])
+            if community.is_member[row]:
+                degree = max(len(cell.connections), 1)
+                ask = min(1.0, float(community.activity[row]) * contacts / degree)
+                PartyMember(self, cell, profile_rates, ask, **state)
+            else:
+                Resident(self, cell, profile_rates, **state)
+
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "participation": lambda m: np.mean([a.participating for a in m.agents]),
+                "satisfaction": lambda m: np.mean([a.satisfaction for a in m.agents]),
+                "trust": lambda m: np.mean([a.trust for a in m.agents]),
+            }
+        )
+
+    def step(self) -> None:
+        """One week: every resident steps, then every resident advances (synchronous)."""
+        self.agents.do("step")
+        self.agents.do("advance")
+        self.datacollector.collect(self)

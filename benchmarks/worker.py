@@ -1,0 +1,177 @@
+"""One measurement in a fresh process, so that peak memory belongs to that measurement alone.
+
+    python -m benchmarks.worker model --preset metro --steps 104 --repeats 1
+    python -m benchmarks.worker reference --preset community --steps 20
+    python -m benchmarks.worker points --repeats 2 --points '[["community=workshop"]]'
+
+Prints one JSON object on its last line of stdout. The orchestrator (:mod:`benchmarks.bench`)
+starts these; they are also handy on their own when profiling one preset.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.levers import LEVERS
+
+ROOT = Path(__file__).resolve().parent.parent
+ALL_LEVERS_ON = [f"levers.{name}.intensity=1" for name in LEVERS]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MiB (Linux reports ru_maxrss in KiB)."""
+    scale = 1024.0 if sys.platform != "darwin" else 1024.0 * 1024.0
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / scale
+
+
+def current_rss_mb() -> float:
+    """Resident memory now, in MiB (from /proc; the peak so far where /proc is missing)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            pages = int(fh.read().split()[1])
+        return pages * resource.getpagesize() / 2**20
+    except OSError:
+        return peak_rss_mb()
+
+
+def compose(overrides: list[str]):
+    """The validated :class:`sim.config.Config` that ``sim-run overrides`` would run."""
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+
+    from sim.run import CONFIG_DIR, to_config
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = hydra_compose(config_name="config", overrides=overrides)
+    return cfg, to_config(cfg)
+
+
+def measure_model(preset: str, steps: int, repeats: int, seed: int) -> dict[str, Any]:
+    """Build and run ``preset`` with all six levers on, ``repeats`` times; best and median times."""
+    from sim.model import CommunityModel
+
+    _, cfg = compose([f"community={preset}", f"steps={steps}", *ALL_LEVERS_ON])
+    rss_before = current_rss_mb()
+    builds, runs, agents = [], [], []
+    households = 0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model = CommunityModel(cfg, rng=seed)  # the same community every repeat
+        t1 = time.perf_counter()
+        model.run(steps)
+        t2 = time.perf_counter()
+        n_agents = len(model.agents)  # materialises the Mesa agents if they are made on demand
+        t3 = time.perf_counter()
+        households = model.community.n_households
+        builds.append(t1 - t0)
+        runs.append(t2 - t1)
+        agents.append(t3 - t2)
+        del model
+    best = min(runs)
+    return {
+        "preset": preset,
+        "households": households,
+        "agents": n_agents,
+        "steps": steps,
+        "repeats": repeats,
+        "build_seconds": min(builds),
+        "agents_on_demand_seconds": min(agents),
+        "run_seconds": best,
+        "run_seconds_median": float(np.median(runs)),
+        "step_seconds": best / steps,
+        "household_steps_per_second": households * steps / best,
+        "rss_after_imports_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_reference(preset: str, steps: int, seed: int) -> dict[str, Any]:
+    """Build and run the per-agent reference model on the community of ``preset``."""
+    from benchmarks.reference import ReferenceModel
+
+    _, cfg = compose([f"community={preset}"])
+    rss_before = current_rss_mb()
+    t0 = time.perf_counter()
+    model = ReferenceModel(cfg, rng=seed)
+    t1 = time.perf_counter()
+    for _ in range(steps):
+        model.step()
+    t2 = time.perf_counter()
+    households = model.community.n_households
+    return {
+        "preset": preset,
+        "households": households,
+        "steps": steps,
+        "build_seconds": t1 - t0,
+        "run_seconds": t2 - t1,
+        "step_seconds": (t2 - t1) / steps,
+        "household_steps_per_second": households * steps / (t2 - t1),
+        "rss_after_imports_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def measure_points(points: list[list[str]], repeats: int) -> dict[str, Any]:
+    """Time sweep jobs in-process: the same ``run_job`` a launcher calls, writing included.
+
+    Each point is run ``repeats`` times after one untimed warm-up run (imports and caches, which
+    a launcher's worker process pays once); its time is the best repeat.
+    """
+    from omegaconf import OmegaConf
+
+    from sim.run import run_job
+
+    per_point = []
+    with tempfile.TemporaryDirectory(prefix="bench-point-") as tmp:
+        for i, overrides in enumerate(points):
+            hydra_cfg, cfg = compose(overrides)
+            config_yaml = OmegaConf.to_yaml(hydra_cfg)
+            if i == 0:
+                run_job(cfg, Path(tmp) / "warm-up", config_yaml)
+            times = []
+            for r in range(repeats):
+                t0 = time.perf_counter()
+                run_job(cfg, Path(tmp) / f"{i}-{r}", config_yaml)
+                times.append(time.perf_counter() - t0)
+            per_point.append(min(times))
+    return {
+        "points": points,
+        "repeats": repeats,
+        "point_seconds_each": per_point,
+        "point_seconds": float(np.mean(per_point)),
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line of one measurement; prints its JSON result."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
+    parser.add_argument("kind", choices=("model", "reference", "points"))
+    parser.add_argument("--preset", default="community")
+    parser.add_argument("--steps", type=int, default=104)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=20261128)
+    parser.add_argument("--points", default="[]", help="JSON list of override lists (kind=points)")
+    args = parser.parse_args(argv)
+    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    if args.kind == "model":
+        result = measure_model(args.preset, args.steps, args.repeats, args.seed)
+    elif args.kind == "reference":
+        result = measure_reference(args.preset, args.steps, args.seed)
+    else:
+        result = measure_points(json.loads(args.points), args.repeats)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
