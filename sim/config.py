@@ -251,6 +251,7 @@ class Config:
     record_buildings: bool = param(True, doc="record per-building series for maps")
     check_finite: bool = param(False, doc="debug mode: check every state array for NaN/inf each step")
     report: bool = param(False, doc="also write report.html (sim-report) next to the results")
+    experiment: str = param("adhoc", doc="name of the sweep (configs/experiment/); names results/sweeps/NAME")
 
 
 def _walk(obj: Any, prefix: str = ""):
