@@ -24,6 +24,9 @@ test: $(STAMP)  ## the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(ARGS)
 
+bench: $(STAMP)  ## the benchmark suite (about 5 min); figures into results/bench/bench.json
+	$(BIN)/python -m benchmarks $(ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -25,7 +25,6 @@ import numpy as np
 from sim.levers import LEVERS
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL_LEVERS_ON = [f"levers.{name}.intensity=1" for name in LEVERS]
 
 
 def peak_rss_mb() -> float:
@@ -56,11 +55,22 @@ def compose(overrides: list[str]):
     return cfg, to_config(cfg)
 
 
+def preset_config(preset: str, **overrides: Any):
+    """The validated config of a size preset with all six levers on (no Hydra needed)."""
+    from omegaconf import OmegaConf
+
+    from sim.config import from_dict
+
+    community = OmegaConf.to_container(OmegaConf.load(ROOT / "configs" / "community" / f"{preset}.yaml"))
+    levers = {name: {"intensity": 1.0} for name in LEVERS}
+    return from_dict({"community": community, "levers": levers, **overrides})
+
+
 def measure_model(preset: str, steps: int, repeats: int, seed: int) -> dict[str, Any]:
     """Build and run ``preset`` with all six levers on, ``repeats`` times; best and median times."""
     from sim.model import CommunityModel
 
-    _, cfg = compose([f"community={preset}", f"steps={steps}", *ALL_LEVERS_ON])
+    cfg = preset_config(preset, steps=steps)
     rss_before = current_rss_mb()
     builds, runs, agents = [], [], []
     households = 0
@@ -99,7 +109,7 @@ def measure_reference(preset: str, steps: int, seed: int) -> dict[str, Any]:
     """Build and run the per-agent reference model on the community of ``preset``."""
     from benchmarks.reference import ReferenceModel
 
-    _, cfg = compose([f"community={preset}"])
+    cfg = preset_config(preset)
     rss_before = current_rss_mb()
     t0 = time.perf_counter()
     model = ReferenceModel(cfg, rng=seed)

@@ -1,0 +1,52 @@
+"""The benchmark suite runs end to end (quick variant) and writes the figures a script checks.
+
+Timings are not asserted here (they depend on the machine); the structure and the sanity of
+the figures are: positive rates, the right sizes, a complete sweep.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_writes_bench_json(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--out", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    doc = json.loads((tmp_path / "bench.json").read_text())
+
+    for key in ("speedup", "scaling_exponent", "sweep_efficiency"):
+        assert isinstance(doc[key], float) and math.isfinite(doc[key]), key
+        assert key in doc["targets"]
+    assert doc["speedup"] > 0 and doc["sweep_efficiency"] > 0
+    assert doc["quick"] is True
+    assert all(row["met"] is None for row in doc["targets"].values())  # quick runs are not judged
+
+    presets = doc["presets"]
+    assert list(presets) == ["workshop", "community", "street", "metro"]
+    sizes = [presets[p]["households"] for p in presets]
+    assert sizes == sorted(sizes) and sizes[-1] > 50_000
+    for figures in presets.values():
+        for key in ("build_seconds", "step_seconds", "household_steps_per_second", "peak_rss_mb"):
+            assert figures[key] > 0, key
+    assert doc["reference"]["households"] == presets["community"]["households"]  # same community
+    assert doc["sweep"]["completed"] == doc["sweep"]["points"] == 4
+    # nothing left behind but the JSON (the sweep's runs live in a temporary directory)
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.json"]
+
+    # every figure is printed beside its target
+    for title in ("speed-up", "scaling exponent", "metro, 104 steps", "peak memory", "sweep efficiency"):
+        assert title in proc.stdout
+    assert "≥ 100×" in proc.stdout and "≤ 1.1" in proc.stdout
