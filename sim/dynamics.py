@@ -48,6 +48,56 @@ def form_need_information(model: CommunityModel, added: np.ndarray | float) -> N
     np.clip(a, 0.0, 1.0, out=a)
 
 
+class _Scratch:
+    """Static indices and reusable buffers of one model, made on first use.
+
+    The community never changes during a run, so the gathers and bin indices the weekly
+    supply needs are computed once; the (N, K) buffers are reused so that a step does not
+    allocate full-size arrays. Sums that must match ``X.sum(axis=0)`` bit for bit use one
+    ``bincount`` over the flattened array (the same sequential order, without the slow
+    strided reduction).
+    """
+
+    def __init__(self, model: CommunityModel) -> None:
+        c = model.community
+        n, k = model.households.needs.shape
+        self.n, self.k = n, k
+        self.category_bins = np.tile(np.arange(k, dtype=np.intp), n)
+        self.compound_category_bins = (c.compound.astype(np.intp)[:, None] * k + np.arange(k)).ravel()
+        self.compound_size = np.bincount(c.compound, minlength=c.n_compounds).astype(float)
+        self.household_compound_size = self.compound_size[c.compound]
+        self.household_company = c.compound_company[c.compound]
+        self.managed_rows = np.flatnonzero(self.household_company >= 0)
+        self.managed_company = self.household_company[self.managed_rows]
+        self.needs_before = np.empty((n, k))
+        self.weights = np.empty((n, k))
+        self.market_weights = np.empty((n, k))
+        self.gathered = np.empty((n, k))
+        self.info = np.empty(n)
+        self.spread = np.empty(n)
+        self.market_capacity = np.zeros(n)
+
+    def column_sums(self, x: np.ndarray) -> np.ndarray:
+        """``x.sum(axis=0)`` of an (N, K) array, bit for bit."""
+        return np.bincount(self.category_bins, weights=x.ravel(), minlength=self.k)
+
+
+def _scratch(model: CommunityModel) -> _Scratch:
+    scratch = model.__dict__.get("_supply_scratch")
+    if scratch is None:
+        scratch = model.__dict__["_supply_scratch"] = _Scratch(model)
+    return scratch
+
+
+def _safe_divide(num: np.ndarray, den: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """num / den where den > 0, else 0 (the masked path only when some den is not positive)."""
+    positive = den > 0
+    if positive.all():
+        return np.divide(num, den, out=out)
+    out.fill(0.0)
+    return np.divide(num, den, out=out, where=positive)
+
+
 def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: float) -> None:
     """Channels supply services by category; services reach households; needs fall; Q forms.
 
@@ -59,13 +109,15 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     hh = model.households
     c = model.community
     flow = model.flow
-    n = c.n_households
-    needs_before = hh.needs.copy()
+    s = _scratch(model)
+    n = s.n
+    needs_before = s.needs_before
+    np.copyto(needs_before, hh.needs)
     effort = (1.0 - overlap) * capacity_factor
     flow.overlap = overlap
 
-    demand = needs_before.sum(axis=0)  # (K,)
-    participants = float(hh.participating.sum())
+    demand = s.column_sums(needs_before)  # (K,)
+    participants = float(np.count_nonzero(hh.participating))
     capacity = (
         np.array(
             [
@@ -85,55 +137,59 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     # community-wide channels: spend by competence × demand, deliver competence × effort
     preference = COMPETENCE[:3] * demand
     totals = preference.sum(axis=1, keepdims=True)
-    share = np.divide(preference, totals, out=np.zeros_like(preference), where=totals > 0)
+    share = _safe_divide(preference, totals, np.empty_like(preference))
     supply = capacity[:3, None] * share * COMPETENCE[:3]  # (3, K)
 
-    a_hh = model.buildings.need_information[c.building][:, None]  # (N, 1)
-    weights = a_hh * np.divide(needs_before, demand, out=np.zeros_like(needs_before), where=demand > 0)
-    weights += (1.0 - a_hh) / n
-    weights /= weights.sum(axis=0)
-    allotted = weights * supply.sum(axis=0)  # (N, K)
+    # weights: A_b · need share + (1 − A_b) / N, normalised per category
+    a = np.take(model.buildings.need_information, c.building, out=s.info)
+    a_col = a[:, None]
+    spread = np.subtract(1.0, a, out=s.spread)  # 1 − A_b
+    weights = _safe_divide(needs_before, demand, s.weights)
+    weights *= a_col
+    weights += (spread / n)[:, None]
+    weights /= s.column_sums(weights)
+    allotted = weights
+    allotted *= supply.sum(axis=0)  # (N, K)
 
     # market: each property company serves the households of its compounds
-    company = c.compound_company[c.compound]
-    managed = company >= 0
-    market_capacity = np.zeros(n)
+    market_capacity = s.market_capacity
     if c.n_companies:
         quality = model.companies.quality * model.companies.responsiveness
-        market_capacity[managed] = dyn.market_capacity * quality[company[managed]] * effort
-    m_demand_by_compound = np.column_stack(
-        [np.bincount(c.compound, weights=col, minlength=c.n_compounds) for col in needs_before.T]
-    )
+        market_capacity[s.managed_rows] = dyn.market_capacity * quality[s.managed_company] * effort
+    m_demand_by_compound = np.bincount(
+        s.compound_category_bins, weights=needs_before.ravel(), minlength=c.n_compounds * s.k
+    ).reshape(c.n_compounds, s.k)
     m_capacity_by_compound = np.bincount(c.compound, weights=market_capacity, minlength=c.n_compounds)
     m_pref = COMPETENCE[3] * m_demand_by_compound
     m_tot = m_pref.sum(axis=1, keepdims=True)
-    m_share = np.divide(m_pref, m_tot, out=np.zeros_like(m_pref), where=m_tot > 0)
+    m_share = _safe_divide(m_pref, m_tot, np.empty_like(m_pref))
     m_supply = m_capacity_by_compound[:, None] * m_share * COMPETENCE[3]  # (C, K)
-    size_c = np.bincount(c.compound, minlength=c.n_compounds).astype(float)
-    m_weights = a_hh * np.divide(
-        needs_before,
-        m_demand_by_compound[c.compound],
-        out=np.zeros_like(needs_before),
-        where=m_demand_by_compound[c.compound] > 0,
-    )
-    m_weights += (1.0 - a_hh) / size_c[c.compound][:, None]
-    m_allotted = m_weights * m_supply[c.compound]
-    allotted += m_allotted
+    gathered = np.take(m_demand_by_compound, c.compound, axis=0, out=s.gathered)
+    m_weights = _safe_divide(needs_before, gathered, s.market_weights)
+    m_weights *= a_col
+    spread /= s.household_compound_size
+    m_weights += spread[:, None]
+    m_weights *= np.take(m_supply, c.compound, axis=0, out=s.gathered)
+    allotted += m_weights
 
-    served = np.minimum(needs_before, allotted)
-    hh.served[:] = served
+    served = np.minimum(needs_before, allotted, out=hh.served)
     hh.needs -= served
     w = model.need_weights
     total = needs_before @ w
     unmet = hh.needs @ w
-    hh.performance[:] = np.where(total > 1e-12, 1.0 - unmet / np.maximum(total, 1e-12), 1.0)
+    if (total > 1e-12).all():
+        np.divide(unmet, total, out=hh.performance)
+        np.subtract(1.0, hh.performance, out=hh.performance)
+    else:
+        hh.performance[:] = np.where(total > 1e-12, 1.0 - unmet / np.maximum(total, 1e-12), 1.0)
 
     # bookkeeping: what each channel delivered, pro rata within each category
-    offered = np.vstack([supply, m_supply.sum(axis=0, keepdims=True)])  # (4, K)
+    offered = np.concatenate([supply, m_supply.sum(axis=0, keepdims=True)])  # (4, K)
     offered_total = offered.sum(axis=0)
-    served_k = served.sum(axis=0)
-    fraction = np.divide(served_k, offered_total, out=np.zeros_like(served_k), where=offered_total > 0)
-    flow.capacity[:] = np.append(capacity[:3], market_capacity.sum())
+    served_k = s.column_sums(served)
+    fraction = _safe_divide(served_k, offered_total, np.empty_like(served_k))
+    flow.capacity[:3] = capacity[:3]
+    flow.capacity[3] = market_capacity.sum()
     flow.served_by_channel[:] = (offered * fraction).sum(axis=1) / n
     flow.served_by_category[:] = served_k / n
 
