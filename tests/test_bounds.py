@@ -37,7 +37,9 @@ configs = st.fixed_dictionaries(
                 "channel_overlap": st.floats(0.0, 0.9),
             }
         ),
-        "levers": st.fixed_dictionaries({name: st.fixed_dictionaries({"intensity": unit}) for name in LEVERS}),
+        "levers": st.fixed_dictionaries(
+            {name: st.fixed_dictionaries({"intensity": unit}) for name in LEVERS}
+        ),
         "budget": st.one_of(st.just(float("inf")), st.floats(0.0, 20.0)),
         "steps": st.integers(1, 25),
         "seed": st.integers(0, 2**32),

@@ -7,8 +7,8 @@ import subprocess
 
 import pandas as pd
 import pytest
-
 from conftest import BIN, ROOT
+
 from sim.results import MARKER, check_run, load
 
 
@@ -24,7 +24,9 @@ def test_sim_run_writes_metrics_summary_and_config_record(tmp_path, cli_env) -> 
     assert check_run(out) is None and (out / MARKER).exists()
     metrics = pd.read_parquet(out / "metrics.parquet")
     assert len(metrics) == 12 * 3
-    assert {"replicate", "step", "participation", "satisfaction", "trust", "unmet_need"} <= set(metrics.columns)
+    assert {"replicate", "step", "participation", "satisfaction", "trust", "unmet_need"} <= set(
+        metrics.columns
+    )
     assert {"levers.embedding.intensity", "community.preset", "seed"} <= set(metrics.columns)
     summary = json.loads((out / "summary.json").read_text())
     sat = summary["final"]["satisfaction"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import config
+
 from sim.community import OrgKind, build_community, clustering_coefficient
 
 

@@ -7,8 +7,8 @@ import subprocess
 
 import numpy as np
 import pandas as pd
-
 from conftest import BIN, ROOT, config
+
 from sim.simulate import replicate_seeds, simulate
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from conftest import config, final_values, trajectories
+
 from sim.simulate import simulate
 
 SEEDS = [0, 1, 2]
@@ -23,7 +23,12 @@ def test_tipping_participation_jumps_as_threshold_spread_crosses_a_critical_valu
         cfg = config(
             "community",
             steps=40,
-            dynamics={"threshold_mean": 0.25, "threshold_sd": sd, "trust_effect": 0.0, "resource_effect": 0.0},
+            dynamics={
+                "threshold_mean": 0.25,
+                "threshold_sd": sd,
+                "trust_effect": 0.0,
+                "resource_effect": 0.0,
+            },
             levers={"embedding": {"member_activity": 0.0}},
         )
         means.append(final_values(cfg, SEEDS, "participation").mean())
@@ -46,7 +51,9 @@ def _half_time(series: pd.Series, start: int, target: float, falling: bool) -> i
 
 def test_trust_falls_fast_and_recovers_several_times_more_slowly() -> None:
     shock_week = 60
-    cfg = config("community", steps=160, dynamics={"shock": {"week": shock_week, "duration": 6, "depth": 0.9}})
+    cfg = config(
+        "community", steps=160, dynamics={"shock": {"week": shock_week, "duration": 6, "depth": 0.9}}
+    )
     ratios = []
     for frame in trajectories(cfg, SEEDS):
         trust = frame["trust"]
