@@ -5,14 +5,28 @@ Players are every organisation but the Party committee, which convenes: vertical
 committees, property companies, stationed units) and outward ones (non-public firms, social
 organisations, new business forms).
 
-Each week organisation j contributes its resources R_j with probability x_j. Joint capacity
-is J = r · Σ_j contributed_j · (1 − κ), with synergy r and coordination cost κ. Every player
-receives an equal share of J, a contributor pays R_j, and covered contributors earn
-recognition. The Party-led joint meeting (联席会议), run at intensity k, adds pooled
-recognition δ·k·C_j per unit contributed (C_j = 1 where j has a Party branch), cuts the
-coordination cost to κ(1 − ζk), and brings street departments' extra resources down.
-Each organisation then updates x_j by Bush–Mosteller reinforcement learning
-(Macy & Flache 2002): an action whose payoff beat the aspiration becomes more likely.
+Each week organisation j contributes its resources R_j (budget units per week) with
+probability x_j. Joint capacity is
+
+    J = r · Σ_j c_j R_j · (1 − κ(1 − ζ k)),      c_j ∈ {0, 1} contributed this week,
+
+with synergy r ∈ [1, 2] and coordination cost κ (``dynamics.synergy``,
+``dynamics.coordination_cost``). Every player receives an equal share of J, a contributor
+pays R_j and, if covered by a Party branch (C_j = 1, from embedding), earns recognition:
+
+    π_j = J / n − c_j R_j + (ρ_emb + δ k) C_j c_j R_j,
+
+where ρ_emb is embedding's ``recognition`` and δ the joint meeting's pooled recognition.
+The Party-led joint meeting (联席会议), run at intensity k, thus adds pooled recognition
+δ k C_j, cuts the coordination cost by a share ζ k, and brings street departments' extra
+resources down (vertical sinking: R_j × (1 + v k) for street departments). J becomes service
+capacity of the social channel, ``dynamics.joint_capacity_scale`` · J per 1,000 households.
+Each organisation then updates x_j by Bush–Mosteller reinforcement learning (Macy & Flache
+2002; Sigmund et al. 2010): with stimulus s_j = (π_j − A) / max_j |π_j − A| (A the
+aspiration), the probability p of the action taken moves to p + l s_j (1 − p) if s_j ≥ 0 and
+to p + l s_j p otherwise (learning rate l). Without the meeting, contributing is dominated
+(r(1 − κ)/n < 1), so propensities decay toward free riding; with it, recognition makes
+contributing pay for covered organisations and their propensities climb.
 """
 
 from __future__ import annotations
@@ -32,13 +46,15 @@ if TYPE_CHECKING:
 class ConvergingConfig(LeverConfig):
     """汇入: the Party-led joint meeting (联席会议) of the community's organisations."""
 
-    cost_per_unit: float = param(2.0, 0.0, 1e6, "weekly cost per 1,000 households at intensity 1")
+    cost_per_unit: float = param(2.0, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
     pooled_recognition: float = param(
-        1.0, 0.0, 5.0, "δ, recognition per unit contributed for covered contributors at intensity 1"
+        1.0, 0.0, 5.0, "δ, payoff per unit contributed that covered contributors earn at intensity 1"
     )
-    coordination_cut: float = param(0.6, 0.0, 1.0, "ζ, share of coordination cost removed at intensity 1")
+    coordination_cut: float = param(
+        0.6, 0.0, 1.0, "ζ, share of the coordination cost κ removed at intensity 1"
+    )
     vertical_sinking: float = param(
-        0.5, 0.0, 5.0, "extra resources street departments bring down at intensity 1 (× their own)"
+        0.5, 0.0, 5.0, "v, extra resources street departments bring down at intensity 1 (× their own)"
     )
 
 

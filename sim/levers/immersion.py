@@ -1,10 +1,17 @@
 """浸入 Immersion: consultation, education and mobilisation.
 
-- Consultation meetings (民主协商) raise each building's need information A_b in proportion
-  to the share of the building represented, i.e. of its households that took part last week.
-- Community education raises civic resources r toward 1, which lowers thresholds
-  θ_i = θ̃_i − β_R r_i.
-- Publicity and Party members' example raise the recruitment effect ρ.
+At effective intensity k:
+
+- Consultation meetings (民主协商) raise each building's need information in proportion to the
+  share of the building represented, i.e. of its households that took part last week:
+  ΔA_b = a_c k P̄_b. Participation therefore feeds back into better-targeted services.
+- Community education (社区教育) closes a share e k of every household's gap to full civic
+  resources each week, r_i ← r_i + e k (1 − r_i), which lowers thresholds
+  θ_i = θ̃_i − β_R r_i (Brady, Verba & Schlozman 1995: resources make participation cheaper).
+- Publicity and Party members' example (宣传发动、党员带动) raise the recruitment effect,
+  ρ = ρ₀ (1 + m k): the same ask moves a household further toward its threshold. This acts
+  only through asks, which come from embedding's members, so the two levers complement each
+  other.
 """
 
 from __future__ import annotations
@@ -24,14 +31,19 @@ if TYPE_CHECKING:
 class ImmersionConfig(LeverConfig):
     """浸入: consultation, education and mobilisation."""
 
-    cost_per_unit: float = param(1.5, 0.0, 1e6, "weekly cost per 1,000 households at intensity 1")
+    cost_per_unit: float = param(1.5, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
     consultation: float = param(
-        0.6, 0.0, 1.0, "need information added at intensity 1 where the whole building takes part"
+        0.6, 0.0, 1.0, "a_c, need information A added at intensity 1 where the whole building takes part"
     )
     education: float = param(
-        0.01, 0.0, 1.0, "weekly share of the gap to full civic resources closed at intensity 1"
+        0.01,
+        0.0,
+        1.0,
+        "e, weekly share of each household's gap to full civic resources closed at intensity 1",
     )
-    mobilisation: float = param(1.0, 0.0, 10.0, "relative rise of the recruitment effect ρ at intensity 1")
+    mobilisation: float = param(
+        1.0, 0.0, 10.0, "m, relative rise of the recruitment effect ρ at intensity 1 (1 = doubled)"
+    )
 
 
 def consultation(model: CommunityModel, k: float) -> np.ndarray:
