@@ -1,0 +1,224 @@
+"""sim-report on real runs: one offline HTML file, opened in headless Debian Chromium."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.config import from_dict
+from sim.report import main as report_main
+from sim.results import collect, write_run
+from sim.simulate import simulate
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+WORKSHOP = {
+    "preset": "workshop",
+    "n_compounds": 2,
+    "buildings_per_compound": 5,
+    "households_per_building": 40,
+}
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+def _write(out: Path, name: str, levers: dict, **extra) -> Path:
+    data = {
+        "community": WORKSHOP,
+        "replicates": 3,
+        "steps": 16,
+        "levers": levers,
+        "scenario": {"name": name, "title_en": name.title(), "title_zh": f"情景{name}"},
+    }
+    data.update(extra)
+    result = simulate(from_dict(data))
+    return write_run(out, result.metrics, result.buildings, result.summary, f"scenario: {name}\n")
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    """A single run, a scenario set and a collected lever sweep, all real."""
+    root = tmp_path_factory.mktemp("reports")
+    single = _write(root / "single", "baseline", {})
+    scen = root / "scenarios"
+    _write(scen / "baseline", "baseline", {})
+    _write(scen / "linking", "linking", {"linking": {"intensity": 1.0}})
+    _write(
+        scen / "all_six", "all_six", {n: {"intensity": 0.6} for n in ("embedding", "linking", "immersion")}
+    )
+    sweep = root / "sweep"
+    for i, (a, b) in enumerate([(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]):
+        levers = {"linking": {"intensity": a}, "immersion": {"intensity": b}}
+        _write(sweep / str(i), "grid", levers, replicates=2, record_buildings=False)
+    collected, problems = collect(sweep)
+    assert not problems
+    return {"run": single, "scenarios": scen, "sweep": collected}
+
+
+def _report(path: Path, *args: str) -> Path:
+    assert report_main([str(path), *args]) == 0
+    return (path.parent if path.is_file() else path) / "report.html"
+
+
+def _no_external_references(text: str) -> None:
+    """No tag loads anything from elsewhere: scripts, styles, images and frames are inline."""
+    tags = re.findall(r"<(?:script|link|img|iframe|source|embed)\b[^>]*>", text, flags=re.I)
+    for tag in tags:
+        assert not re.search(r"\b(?:src|href)\s*=", tag, flags=re.I), tag
+    assert "cdn.plot.ly" not in re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S)
+
+
+@pytest.mark.parametrize("kind", ["run", "scenarios", "sweep"])
+def test_report_is_one_offline_html_file(results, kind):
+    out = _report(results[kind])
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>")
+    _no_external_references(text)
+    # plotly.js is inlined exactly once, whatever the number of figures
+    assert text.count("plotly.js v") >= 1
+    assert len(re.findall(r"<script type=\"text/javascript\">/\*\*\s*\n\* plotly\.js", text)) <= 1
+    assert text.count('<figure id="fig-') >= 2
+    assert "Summary at the final week" in text and "What was run" in text
+    expected = {"run": "one run", "scenarios": "a set of scenarios", "sweep": "a parameter sweep"}[kind]
+    assert expected in text
+
+
+def test_scenario_report_compares_to_baseline(results):
+    text = _report(results["scenarios"], "-o", str(results["scenarios"] / "zh.html"), "--lang", "zh")
+    text = (results["scenarios"] / "zh.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in text
+    assert "情景linking" in text and "情景all_six" in text
+    assert 'id="fig-comparison"' in text
+    assert "运行内容" in text and "末周汇总" in text
+
+
+def test_sweep_report_shows_grid_and_frontier(results):
+    text = _report(results["sweep"]).read_text(encoding="utf-8")
+    assert 'id="fig-grid_satisfaction"' in text and 'id="fig-frontier"' in text
+    assert "levers.linking.intensity" in text
+
+
+def test_sim_run_report_true_writes_report_next_to_results(tmp_path):
+    run_dir = tmp_path / "run"
+    proc = subprocess.run(
+        [
+            str(BIN / "sim-run"),
+            "community=workshop",
+            "steps=8",
+            "replicates=2",
+            "report=true",
+            f"hydra.run.dir={run_dir}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert (run_dir / "metrics.parquet").exists() and (run_dir / "report.html").exists()
+    assert 'id="fig-map_satisfaction"' in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_bad_path_is_one_line_error(tmp_path, capsys):
+    assert report_main([str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "missing" in err and "allowed" in err
+
+
+def _require_chromium() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is needed: apt-get update && apt-get install -y chromium")
+
+
+def _non_blank(png: bytes) -> tuple[float, int]:
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    ink = float((pixels.min(axis=1) < 235).mean())
+    colours = len(np.unique(pixels, axis=0))
+    return ink, colours
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium driven by Playwright (never a downloaded browser)."""
+    _require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.parametrize("kind", ["run", "scenarios", "sweep"])
+def test_report_renders_in_headless_chromium_offline(results, browser, kind):
+    out = _report(results[kind])
+    errors: list[str] = []
+    outside: list[str] = []
+    page = browser.new_page(viewport={"width": 1200, "height": 900})
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def guard(route):
+        url = route.request.url
+        if url.startswith(("file://", "data:", "blob:")):
+            route.continue_()
+        else:
+            outside.append(url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.goto(out.as_uri(), wait_until="load")
+    page.wait_for_function(
+        "document.querySelectorAll('figure .js-plotly-plot .main-svg').length"
+        " >= document.querySelectorAll('figure').length",
+        timeout=30_000,
+    )
+    n_figures = page.locator("figure").count()
+    rendered = page.evaluate(
+        "Array.from(document.querySelectorAll('figure .js-plotly-plot'))"
+        ".filter(d => d._fullData && d._fullData.length > 0).length"
+    )
+    first = page.locator("figure .js-plotly-plot").first.screenshot()
+    top = page.screenshot()
+    page.close()
+    assert errors == []
+    assert outside == []
+    assert rendered == n_figures >= 2
+    ink, colours = _non_blank(first)
+    assert ink > 0.02 and colours > 20, (ink, colours)
+    assert _non_blank(top)[0] > 0.02
+
+
+def test_png_export_with_system_chromium(results, tmp_path):
+    _require_chromium()
+    run = results["run"]
+    out = tmp_path / "r.html"
+    assert report_main([str(run), "-o", str(out), "--png"]) == 0
+    pngs = sorted((tmp_path / "report_png").glob("*.png"))
+    assert len(pngs) >= 5
+    ink, colours = _non_blank(pngs[0].read_bytes())
+    assert ink > 0.02 and colours > 20
+
+
+def test_png_without_browser_says_what_to_install(results, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "BROWSER_PATH"}
+    env["PATH"] = str(BIN)  # no chromium on this PATH
+    proc = subprocess.run(
+        [str(BIN / "sim-report"), str(results["run"]), "-o", str(tmp_path / "r.html"), "--png"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 3
+    assert "apt-get install -y chromium" in proc.stderr
+    assert (tmp_path / "r.html").exists()  # the HTML report is still written
