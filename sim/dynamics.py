@@ -36,9 +36,11 @@ def arrive_needs(model: CommunityModel) -> None:
     """
     hh = model.households
     hh.needs *= 1.0 - model.cfg.dynamics.need_decay
-    rates = model.household_need_rates  # (N, K), fixed per household
-    hh.needs += rates * model.rng.exponential(1.0, size=rates.shape)
-    np.clip(hh.needs, 0.0, 1.0, out=hh.needs)
+    arrivals = _scratch(model).arrivals
+    model.rng.standard_exponential(out=arrivals)  # the same draws as exponential(1.0, size)
+    arrivals *= model.household_need_rates  # ν_pk, (N, K), fixed per household
+    hh.needs += arrivals
+    _clip01(hh.needs)
 
 
 def form_need_information(model: CommunityModel, added: np.ndarray | float) -> None:
@@ -76,6 +78,19 @@ class _Scratch:
         self.info = np.empty(n)
         self.spread = np.empty(n)
         self.market_capacity = np.zeros(n)
+        self.e_old = np.empty(n)
+        self.t_old = np.empty(n)
+        self.surprise = np.empty(n)
+        self.target = np.empty(n)
+        self.tmp = np.empty(n)
+        self.arrivals = np.empty((n, k))
+        self.building_size = np.maximum(c.building_size, 1).astype(float)
+        self.compound_size_nonzero = np.maximum(self.compound_size, 1.0)
+        self.managed_compounds = c.compound_company >= 0
+        self.company_of_managed = c.compound_company[self.managed_compounds]
+        self.compounds_served = np.maximum(
+            np.bincount(self.company_of_managed, minlength=c.n_companies), 1
+        ).astype(float)
 
     def column_sums(self, x: np.ndarray) -> np.ndarray:
         """``x.sum(axis=0)`` of an (N, K) array, bit for bit."""
@@ -201,24 +216,23 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) 
     hh = model.households
     co = model.companies
     cmp = model.compounds
-    size = np.maximum(np.bincount(c.compound, minlength=c.n_compounds), 1)
+    s_ = _scratch(model)
+    size = s_.compound_size_nonzero
     sat_c = np.bincount(c.compound, weights=hh.satisfaction, minlength=c.n_compounds) / size
     exp_c = np.bincount(c.compound, weights=hh.expectation, minlength=c.n_compounds) / size
-    managed = c.compound_company >= 0
+    managed = s_.managed_compounds
     if c.n_companies:
-        company = c.compound_company[managed]
+        company = s_.company_of_managed
         served_sat = np.bincount(company, weights=sat_c[managed], minlength=c.n_companies)
-        served_n = np.maximum(np.bincount(company, minlength=c.n_companies), 1)
-        co.fee_collection[:] = np.clip(
-            dyn.fee_base + dyn.fee_sensitivity * (served_sat / served_n - 0.5), 0.0, 1.0
-        )
+        fee = dyn.fee_base + dyn.fee_sensitivity * (served_sat / s_.compounds_served - 0.5)
+        co.fee_collection[:] = _clip01(fee)
         co.quality += dyn.quality_adjustment * (co.fee_collection - dyn.fee_break_even)
         co.quality += dyn.quality_reversion * (c.company_quality - co.quality)
-        np.clip(co.quality, 0.05, 1.0, out=co.quality)
+        _clip01(co.quality, 0.05, 1.0)
 
     gap = np.zeros(c.n_compounds)
     if c.n_companies:
-        gap[managed] = exp_c[managed] - co.quality[c.compound_company[managed]]
+        gap[managed] = exp_c[managed] - co.quality[company]
     logit = (
         dyn.conflict_intercept
         + dyn.conflict_gap * gap
@@ -228,58 +242,89 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) 
     started = model.rng.random(c.n_compounds) < p_start
     resolved = model.rng.binomial(cmp.open_conflicts, mediation)
     cmp.open_conflicts += started.astype(cmp.open_conflicts.dtype) - resolved
-    model.flow.conflicts_started = float(started.sum())
+    model.flow.conflicts_started = float(np.count_nonzero(started))
     model.flow.conflicts_resolved = float(resolved.sum())
 
-    # open conflicts breed disputes in their compound
-    in_conflict = cmp.open_conflicts[c.compound] > 0
-    hh.needs[:, DISPUTE] = np.minimum(1.0, hh.needs[:, DISPUTE] + dyn.conflict_dispute_need * in_conflict)
+    # open conflicts breed disputes in their compound (adding zero elsewhere changes nothing)
+    open_compounds = cmp.open_conflicts > 0
+    if open_compounds.any():
+        in_conflict = open_compounds[c.compound]
+        dispute = hh.needs[:, DISPUTE]
+        hh.needs[:, DISPUTE] = np.minimum(1.0, dispute + dyn.conflict_dispute_need * in_conflict)
+
+
+def _clip01(x: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """In-place clip without ``np.clip``'s per-call overhead (same values, NaN included)."""
+    np.maximum(x, lo, out=x)
+    return np.minimum(x, hi, out=x)
 
 
 def update_attitudes(model: CommunityModel) -> None:
     """Satisfaction (expectancy–disconfirmation), expectations (asymmetric) and trust."""
     dyn = model.cfg.dynamics
     hh = model.households
+    s_ = _scratch(model)
     q = hh.performance
-    e_old = hh.expectation.copy()
-    target = np.clip(
-        dyn.satisfaction_base
-        + dyn.satisfaction_performance * q
-        + dyn.satisfaction_disconfirmation * (q - e_old),
-        0.0,
-        1.0,
-    )
-    hh.satisfaction += dyn.satisfaction_rate * (target - hh.satisfaction)
+    e_old = s_.e_old
+    np.copyto(e_old, hh.expectation)
+    surprise = np.subtract(q, e_old, out=s_.surprise)  # Q − E
+    # S ← S + λ_S (clip(s₀ + a_Q Q + a_D (Q − E)) − S)
+    target = np.multiply(q, dyn.satisfaction_performance, out=s_.target)
+    target += dyn.satisfaction_base
+    tmp = np.multiply(surprise, dyn.satisfaction_disconfirmation, out=s_.tmp)
+    target += tmp
+    _clip01(target)
+    target -= hh.satisfaction
+    target *= dyn.satisfaction_rate
+    hh.satisfaction += target
 
+    # E ← clip(max(E_norm, E + η± (Q − E))), η⁻ where Q < E
     rate = np.where(q >= e_old, dyn.expectation_up, dyn.expectation_up * dyn.expectation_down_ratio)
-    hh.expectation[:] = np.clip(np.maximum(dyn.expectation_floor, e_old + rate * (q - e_old)), 0.0, 1.0)
+    rate *= surprise
+    rate += e_old
+    np.maximum(rate, dyn.expectation_floor, out=rate)
+    hh.expectation[:] = _clip01(rate)
 
-    t_old = hh.trust.copy()
+    # T ← clip(T + α⁺(S − T)⁺ − α⁻(T − S)⁺ + μ(T̄ − T) − shock)
+    t_old = s_.t_old
+    np.copyto(t_old, hh.trust)
     s = hh.satisfaction
     up = dyn.trust_up
     down = dyn.trust_up * dyn.trust_down_ratio
     neighbours = model.neighbour_mean(t_old)
-    open_c = model.compounds.open_conflicts[model.community.compound]
-    shock = dyn.conflict_trust_shock * np.minimum(open_c, 3)
-    hh.trust[:] = np.clip(
-        t_old
-        + up * np.maximum(s - t_old, 0.0)
-        - down * np.maximum(t_old - s, 0.0)
-        + dyn.trust_neighbour * (neighbours - t_old)
-        - shock,
-        0.0,
-        1.0,
-    )
+    new = hh.trust  # already equal to t_old
+    gain = np.subtract(s, t_old, out=s_.tmp)
+    np.maximum(gain, 0.0, out=gain)
+    gain *= up
+    new += gain
+    loss = np.subtract(t_old, s, out=s_.tmp)
+    np.maximum(loss, 0.0, out=loss)
+    loss *= down
+    new -= loss
+    neighbours -= t_old
+    neighbours *= dyn.trust_neighbour
+    new += neighbours
+    open_conflicts = model.compounds.open_conflicts
+    if open_conflicts.any():  # subtracting a zero shock would change nothing
+        open_c = open_conflicts[model.community.compound]
+        new -= dyn.conflict_trust_shock * np.minimum(open_c, 3)
+    _clip01(new)
 
 
 def participate(model: CommunityModel, rho: float) -> None:
     """P_i = [f_i + ρ·ask_i + β_T (T_i − ½) ≥ θ_i], f_i = share of neighbours who took part."""
     dyn = model.cfg.dynamics
     hh = model.households
-    f = model.neighbour_mean(hh.participating.astype(np.float64))
-    push = f + rho * hh.asked + dyn.trust_effect * (hh.trust - 0.5)
-    hh.participating[:] = push >= hh.threshold
+    s_ = _scratch(model)
+    push = model.neighbour_mean(hh.participating.astype(np.float64))
+    push += np.multiply(hh.asked, rho, out=s_.tmp)
+    trust_push = np.subtract(hh.trust, 0.5, out=s_.target)
+    trust_push *= dyn.trust_effect
+    push += trust_push
+    np.greater_equal(push, hh.threshold, out=hh.participating)
     c = model.community
-    model.buildings.participation[:] = np.bincount(
-        c.building, weights=hh.participating, minlength=c.n_buildings
-    ) / np.maximum(c.building_size, 1)
+    np.divide(
+        np.bincount(c.building, weights=hh.participating, minlength=c.n_buildings),
+        s_.building_size,
+        out=model.buildings.participation,
+    )
