@@ -107,19 +107,35 @@ class DynamicsConfig:
     """Parameters of the residents' submodels and service supply (MODEL.md §2–3)."""
 
     need_rates_elderly: list[float] = param(
-        [0.040, 0.006, 0.018, 0.012, 0.008], 0.0, 1.0, "weekly need arrival ν by category, elderly"
+        [0.040, 0.006, 0.018, 0.012, 0.008],
+        0.0,
+        1.0,
+        "weekly need arrival ν by category, elderly",
+        per="need category",
     )
     need_rates_family: list[float] = param(
-        [0.010, 0.035, 0.018, 0.012, 0.008], 0.0, 1.0, "weekly need arrival ν by category, families"
+        [0.010, 0.035, 0.018, 0.012, 0.008],
+        0.0,
+        1.0,
+        "weekly need arrival ν by category, families",
+        per="need category",
     )
     need_rates_worker: list[float] = param(
-        [0.004, 0.010, 0.018, 0.012, 0.008], 0.0, 1.0, "weekly need arrival ν by category, workers"
+        [0.004, 0.010, 0.018, 0.012, 0.008],
+        0.0,
+        1.0,
+        "weekly need arrival ν by category, workers",
+        per="need category",
     )
     need_decay: float = param(
         0.05, 0.0, 1.0, "weekly share of unmet need that households settle themselves or give up on"
     )
     need_weights: list[float] = param(
-        [1.0, 1.0, 1.0, 1.0, 1.0], 0.0, 10.0, "weight w_k of each category in perceived performance"
+        [1.0, 1.0, 1.0, 1.0, 1.0],
+        0.0,
+        10.0,
+        "weight w_k of each category in perceived performance",
+        per="need category",
     )
     government_capacity: float = param(
         0.10,
@@ -265,12 +281,16 @@ def _walk(obj: Any, prefix: str = ""):
             yield key, f, value
 
 
+def _fmt(x: float) -> str:
+    return str(x) if isinstance(x, int) else f"{x:g}"
+
+
 def _allowed(lo: float | None, hi: float | None) -> str:
     if lo is not None and hi is not None:
-        return f"a number from {lo:g} to {hi:g}"
+        return f"a number from {_fmt(lo)} to {_fmt(hi)}"
     if lo is not None:
-        return f"a number ≥ {lo:g}"
-    return f"a number ≤ {hi:g}"
+        return f"a number ≥ {_fmt(lo)}"
+    return f"a number ≤ {_fmt(hi)}"
 
 
 def _check_number(key: str, value: Any, lo: float | None, hi: float | None) -> None:

@@ -32,7 +32,7 @@ def param(
     metadata = {"lo": lo, "hi": hi, "doc": doc}
     if isinstance(default, list):
         metadata["length"] = len(default) if length is None else length
-        metadata["per"] = per
+        metadata["per"] = per or "value"
         return field(default_factory=lambda: copy.copy(default), metadata=metadata)
     return field(default=default, metadata=metadata)
 
