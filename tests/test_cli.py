@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
-import pytest
 from conftest import BIN, ROOT
 
 from sim.results import MARKER, check_run, load
@@ -36,26 +36,64 @@ def test_sim_run_writes_metrics_summary_and_config_record(tmp_path, cli_env) -> 
     pd.testing.assert_frame_equal(load(out), metrics)
 
 
+# (overrides, the key the one-line message must name): at least one case per kind of mistake
 BAD_INPUTS = [
-    ("levers.embedding.intensity=1.5", "levers.embedding.intensity"),
-    ("community=nonexistent", "community"),
-    ("steps=-3", "steps"),
-    ("steps=abc", "steps"),
-    ("levers.embedding.intensityx=1", "intensityx"),
-    ("dynamics.satisfaction_rate=0.9", "dynamics.satisfaction_rate"),
-    ("community.elderly_share=0.8", "community.elderly_share"),
-    ("community.ring_degree=3", "community.ring_degree"),
-    ("levers.conduction.retention=[0.9,0.9]", "levers.conduction.retention"),
-    ("budget=-1", "budget"),
+    (["levers.embedding.intensity=1.5"], "levers.embedding.intensity"),
+    (["levers.linking.intensity=-0.1"], "levers.linking.intensity"),
+    (["community=nonexistent"], "community"),
+    (["scenario=nonexistent"], "scenario"),
+    (["steps=-3"], "steps"),
+    (["steps=abc"], "steps"),
+    (["steps=1.5"], "steps"),
+    (["replicates=0"], "replicates"),
+    (["seed=-5"], "seed"),
+    (["budget=-1"], "budget"),
+    (["budget=abc"], "budget"),
+    (["record_buildings=maybe"], "record_buildings"),
+    (["levers.embedding.intensityx=1"], "intensityx"),
+    (["unknownkey=1"], "unknownkey"),
+    (["+foo=1"], "foo"),
+    (["levers.embedding=3"], "levers.embedding"),
+    (["dynamics.satisfaction_rate=0.9"], "dynamics.satisfaction_rate"),
+    (["dynamics.threshold_sd=-0.1"], "dynamics.threshold_sd"),
+    (["dynamics.expectation_down_ratio=0.5"], "dynamics.expectation_down_ratio"),
+    (["dynamics.shock.depth=2"], "dynamics.shock.depth"),
+    (["dynamics.need_rates_elderly=[0.1,0.1]"], "dynamics.need_rates_elderly"),
+    (["dynamics.need_rates_worker=[0.1,0.1,0.1,0.1,2.0]"], "dynamics.need_rates_worker[4]"),
+    (["dynamics.need_weights=[1,1,1,1]"], "dynamics.need_weights"),
+    (["community.elderly_share=0.8"], "community.elderly_share"),
+    (["community.party_share=1.2"], "community.party_share"),
+    (["community.ring_degree=3"], "community.ring_degree"),
+    (["community.n_compounds=0"], "community.n_compounds"),
+    (["community.households_per_building=0"], "community.households_per_building"),
+    (["community.building_size_spread=1.5"], "community.building_size_spread"),
+    (["levers.conduction.retention=[0.9,0.9]"], "levers.conduction.retention"),
+    (["levers.conduction.retention=[0.9,0.9,0.99]"], "levers.conduction.retention[2]"),
+    (["levers.conduction.start_week=-1"], "levers.conduction.start_week"),
+    (["levers.embedding.contacts=100"], "levers.embedding.contacts"),
+    (["levers.immersion.mobilisation=nan"], "levers.immersion.mobilisation"),
+    (
+        ["levers.integration.cross_appointment_base=0.5", "levers.integration.cross_appointment_max=0.3"],
+        "levers.integration.cross_appointment_max",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("override", "key"), BAD_INPUTS)
-def test_bad_input_fails_cleanly(tmp_path, cli_env, override: str, key: str) -> None:
-    out = tmp_path / "run"
-    done = sim_run(override, f"hydra.run.dir={out}", env=cli_env)
-    assert done.returncode == 2
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, done.stderr
-    assert key in lines[0]
-    assert not out.exists(), "nothing is written"
+def test_bad_inputs_fail_cleanly(tmp_path, cli_env) -> None:
+    """Every bad input: exit 2, one line on stderr naming the key, and no directory created."""
+
+    def attempt(case: int) -> tuple[list[str], str, subprocess.CompletedProcess, bool]:
+        overrides, key = BAD_INPUTS[case]
+        out = tmp_path / f"run{case}"
+        done = sim_run(*overrides, f"hydra.run.dir={out}", env=cli_env)
+        return overrides, key, done, out.exists()
+
+    assert len(BAD_INPUTS) >= 30
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(attempt, range(len(BAD_INPUTS))))
+    for overrides, key, done, written in outcomes:
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode == 2, (overrides, done.stderr)
+        assert len(lines) == 1, (overrides, done.stderr)
+        assert key in lines[0], (overrides, lines[0])
+        assert not written, f"{overrides}: nothing may be written"
