@@ -17,6 +17,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -183,76 +184,283 @@ def load_summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- collecting
-def collect(root: Path, allow_missing: bool = False) -> tuple[Path, list[str]]:
-    """Gather every complete run under ``root`` into ``root/collected.parquet``.
+COLLECTED_FILE = "collected.parquet"
+SUMMARY_TABLE_FILE = "summary.parquet"
+#: parameter columns kept in collected.parquet even when they do not vary across the sweep
+ALWAYS_KEPT = ("seed", "community.preset", "scenario.name")
+ID_COLUMNS = ("point", "arm", "replicate", "step")
 
-    Runs are read and appended one at a time, so memory holds one run plus the writer's
-    buffer. Returns the output path and the list of problems (incomplete or corrupt runs).
+
+@dataclass
+class CollectReport:
+    """What ``collect`` found and wrote."""
+
+    root: Path
+    collected: Path
+    summary: Path
+    points: int = 0
+    rows: int = 0
+    missing: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    written: bool = False
+
+    @property
+    def problems(self) -> list[str]:
+        return [*(f"missing: {m}" for m in self.missing), *(f"failed: {f}" for f in self.failed)]
+
+
+def _param_names() -> set[str]:
+    from sim.config import Config
+    from sim.simulate import flatten
+
+    return set(flatten(Config()))
+
+
+def _point_of_dir(run: Path, root: Path) -> int | None:
+    """The point id a run directory stands for: point-NNNNNN, else a numbered Hydra job directory."""
+    from hydra_plugins.design_sweeper.design_sweeper import point_id
+
+    pid = point_id(run.name)
+    if pid is not None:
+        return pid
+    return int(run.name) if run.name.isdigit() and run != root else None
+
+
+def _failure(run: Path) -> str:
+    from hydra_plugins.design_sweeper.design_sweeper import FAILED_FILE
+
+    problem = check_run(run) or "unknown problem"
+    failed = run / FAILED_FILE
+    if failed.exists():
+        with contextlib.suppress(ValueError, KeyError, OSError):
+            problem = json.loads(failed.read_text(encoding="utf-8"))["error"]
+    return f"{run}: {problem}"
+
+
+def _expected_basic_jobs(root: Path) -> int | None:
+    """How many jobs a plain Hydra sweep launched, from its multirun.yaml (None if unknown)."""
+    record = root / "multirun.yaml"
+    if not record.exists():
+        return None
+    try:
+        from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+        from hydra.core.override_parser.overrides_parser import OverridesParser
+        from omegaconf import OmegaConf
+
+        task = list(OmegaConf.load(record).hydra.overrides.task)
+        parsed = OverridesParser.create().parse_overrides(task)
+        return len(BasicSweeper.split_arguments(parsed, None)[0])
+    except Exception:  # a record we cannot replay: fall back to what is on disk
+        return None
+
+
+def discover(root: Path) -> tuple[dict[int, Path], CollectReport]:
+    """The complete run directory of every point under ``root``, and what is missing or broken."""
+    from hydra_plugins.design_sweeper.design_sweeper import DESIGN_FILE, find_point_dirs, load_design
+
+    root = Path(root)
+    report = CollectReport(root, root / COLLECTED_FILE, root / SUMMARY_TABLE_FILE)
+    good: dict[int, Path] = {}
+    if (root / DESIGN_FILE).exists():
+        expected = [p["point"] for p in load_design(root)["points"]]
+        found = find_point_dirs(root)
+        for pid in expected:
+            dirs = found.get(pid, [])
+            complete = [d for d in dirs if check_run(d) is None]
+            if complete:
+                good[pid] = complete[0]
+                report.duplicates += [str(d) for d in complete[1:]]
+            elif dirs:
+                report.failed.append(_failure(dirs[-1]))
+            else:
+                report.missing.append(f"point {pid} (no run directory under {root})")
+        return good, report
+    runs = [r for r in find_runs(root)]
+    job_dirs = (
+        {p for p in root.iterdir() if p.is_dir() and (p / ".hydra").is_dir()} if root.is_dir() else set()
+    )
+    runs_set = set(runs) | job_dirs
+    for i, run in enumerate(sorted(runs_set)):
+        pid = _point_of_dir(run, root)
+        pid = i if pid is None else pid
+        if check_run(run) is None:
+            good[pid] = run
+        else:
+            report.failed.append(_failure(run))
+    expected = _expected_basic_jobs(root)
+    if expected is not None:
+        present = {_point_of_dir(r, root) for r in runs_set}
+        report.missing += [
+            f"job {j} (no directory {root / str(j)})" for j in range(expected) if j not in present
+        ]
+    return dict(sorted(good.items())), report
+
+
+def collect(root: Path, allow_missing: bool = False) -> CollectReport:
+    """Gather every complete run under ``root`` into ``collected.parquet`` and ``summary.parquet``.
+
+    ``collected.parquet`` has one row per point × replicate × step: the point id (and arm), the
+    replicate, step and seed, the parameters that vary across the sweep plus every lever
+    intensity, the preset and the scenario, then every metric. Parameters that are the same
+    everywhere are left out of the columns to keep the table small; they are kept as JSON in
+    the file's metadata (``sim.constants``; see :func:`collected_constants`).
+    ``summary.parquet`` has one row per point: final-step mean, sd and 95% interval of every
+    metric across replicates.
+
+    Runs are read one at a time (memory holds one run plus the summary rows). When a point is
+    missing or failed, nothing is written unless ``allow_missing``; the two files appear
+    together and whole, or not at all.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     root = Path(root)
-    out = root / "collected.parquet"
-    problems: list[str] = []
-    runs = [r for r in find_runs(root) if r != root]
-    good = []
-    for run in runs:
-        problem = check_run(run)
-        if problem:
-            problems.append(f"{run}: {problem}")
-        else:
-            good.append(run)
-    if problems and not allow_missing:
-        return out, problems
+    good, report = discover(root)
+    if report.problems and not allow_missing:
+        return report
     if not good:
-        problems.append(f"{root}: no complete run found")
-        return out, problems
+        report.missing.append(f"{root}: no complete run found")
+        return report
 
-    def write(tmp: Path) -> None:
-        writer = None
-        schema = None
-        try:
-            for run in good:
+    # Pass 1 (schemas and first rows only): which parameters vary, and the union of columns.
+    params = _param_names()
+    fields: dict[str, pa.Field] = {}
+    first_values: dict[str, set[str]] = {}
+    for run in good.values():
+        schema = pq.read_schema(run / METRICS_FILE)
+        for f in schema:
+            fields.setdefault(f.name, f)
+        names = [n for n in schema.names if n in params]
+        row = pq.ParquetFile(run / METRICS_FILE).read_row_group(0, columns=names).slice(0, 1).to_pylist()[0]
+        for name in names:
+            first_values.setdefault(name, set()).add(json.dumps(row[name], default=str))
+    varying = {n for n, v in first_values.items() if len(v) > 1}
+    kept = {n for n in first_values if n in varying or n in ALWAYS_KEPT or _is_intensity(n)}
+    constants = {n: json.loads(next(iter(v))) for n, v in first_values.items() if n not in kept}
+    ids = ["point", *(["arm"] if "arm" in fields else []), "replicate", "step"]
+    param_cols = sorted((n for n in fields if n in kept), key=lambda n: n != "seed")
+    metric_cols = [
+        n
+        for n, f in fields.items()
+        if n not in params
+        and n not in ids
+        and n != "run"
+        and (pa.types.is_floating(f.type) or pa.types.is_integer(f.type) or pa.types.is_boolean(f.type))
+    ]
+    columns = [*ids, *param_cols, *metric_cols]
+    point_type = pa.int64()
+    schema = pa.schema(
+        [pa.field("point", point_type)] + [fields[c] for c in columns[1:]],
+        metadata={
+            "sim.constants": json.dumps(_json_safe(constants)),
+            "sim.source": str(root),
+        },
+    )
+
+    # Pass 2: stream the runs into the table, keeping one summary row per point.
+    from sim.simulate import interval
+
+    fd, tmp_collected = tempfile.mkstemp(prefix=f".{COLLECTED_FILE}.", suffix=".tmp", dir=root)
+    os.close(fd)
+    fd, tmp_summary = tempfile.mkstemp(prefix=f".{SUMMARY_TABLE_FILE}.", suffix=".tmp", dir=root)
+    os.close(fd)
+    try:
+        summary_rows = []
+        with pq.ParquetWriter(tmp_collected, schema, compression="zstd") as writer:
+            for pid, run in good.items():
                 df = pd.read_parquet(run / METRICS_FILE)
-                df.insert(0, "run", str(run.relative_to(root)))
-                table = pa.Table.from_pandas(df, preserve_index=False)
-                if writer is None:
-                    schema = table.schema
-                    writer = pq.ParquetWriter(tmp, schema, compression="zstd")
-                writer.write_table(table.cast(schema))
-        finally:
-            if writer is not None:
-                writer.close()
+                df["point"] = pid
+                for c in columns:
+                    if c not in df.columns:
+                        df[c] = None
+                df = df[columns].sort_values(["replicate", "step"], kind="stable")
+                writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+                report.rows += len(df)
+                final = df[df["step"] == df["step"].max()]
+                row: dict[str, Any] = {"point": pid}
+                if "arm" in df.columns:
+                    row["arm"] = df["arm"].iloc[0]
+                row.update({c: df[c].iloc[0] for c in param_cols})
+                row["replicates"] = int(final["replicate"].nunique())
+                row["final_step"] = int(final["step"].iloc[0])
+                for m in metric_cols:
+                    mean, sd, lo, hi = interval(
+                        pd.to_numeric(final[m], errors="coerce").to_numpy(dtype=float)
+                    )
+                    row[f"{m}_mean"], row[f"{m}_sd"], row[f"{m}_ci95_low"], row[f"{m}_ci95_high"] = (
+                        mean,
+                        sd,
+                        lo,
+                        hi,
+                    )
+                row["run"] = str(run.relative_to(root))
+                summary_rows.append(row)
+                del df, final
+        pd.DataFrame(summary_rows).to_parquet(tmp_summary, index=False, compression="zstd")
+        for tmp in (tmp_collected, tmp_summary):
+            with open(tmp, "rb") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp_summary, report.summary)
+        os.replace(tmp_collected, report.collected)
+    except BaseException:
+        for tmp in (tmp_collected, tmp_summary):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        raise
+    report.points = len(good)
+    report.written = True
+    return report
 
-    atomic_write(out, write)
-    return out, problems
+
+def _is_intensity(name: str) -> bool:
+    return name.startswith("levers.") and name.endswith(".intensity")
+
+
+def collected_constants(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The parameters left out of a collected table because they were the same at every point."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / COLLECTED_FILE
+    meta = pq.read_schema(path).metadata or {}
+    return json.loads(meta.get(b"sim.constants", b"{}"))
 
 
 def collect_cli(argv: list[str] | None = None) -> int:
-    """``sim-collect DIR``: every complete run under DIR into DIR/collected.parquet."""
+    """``sim-collect DIR``: every complete run under DIR into DIR/collected.parquet and summary.parquet."""
     parser = argparse.ArgumentParser(prog="sim-collect", description=collect_cli.__doc__)
     parser.add_argument("directory", type=Path, help="a sweep directory (or any folder of runs)")
     parser.add_argument(
         "--allow-missing",
         action="store_true",
-        help="collect what is complete even if some runs are not",
+        help="collect what is complete even if some points are missing or failed",
     )
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"sim-collect: error: {args.directory} is not a directory", file=sys.stderr)
         return 2
-    out, problems = collect(args.directory, allow_missing=args.allow_missing)
-    for problem in problems:
-        print(f"sim-collect: {problem}", file=sys.stderr)
-    if problems and not args.allow_missing:
+    try:
+        report = collect(args.directory, allow_missing=args.allow_missing)
+    except Exception as exc:  # unreadable input: say which, and leave no partial output
+        print(f"sim-collect: error: {type(exc).__name__}: {exc}; nothing written", file=sys.stderr)
+        return 1
+    for line in report.missing:
+        print(f"sim-collect: missing {line}", file=sys.stderr)
+    for line in report.failed:
+        print(f"sim-collect: failed {line}", file=sys.stderr)
+    for line in report.duplicates:
+        print(f"sim-collect: ignored duplicate {line}", file=sys.stderr)
+    if not report.written:
         print(
-            f"sim-collect: {len(problems)} run(s) incomplete or corrupt; nothing written "
-            "(use --allow-missing to collect the rest)",
+            f"sim-collect: {len(report.missing)} missing, {len(report.failed)} failed; nothing written"
+            + ("" if args.allow_missing else " (use --allow-missing to collect the rest)"),
             file=sys.stderr,
         )
         return 1
-    if not out.exists():
-        return 1
-    print(f"wrote {out}")
+    print(
+        f"collected {report.points} point(s), {report.rows} rows: {report.collected} and {report.summary}"
+        + (f" ({len(report.missing)} missing, {len(report.failed)} failed)" if report.problems else "")
+    )
     return 0
