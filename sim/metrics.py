@@ -151,75 +151,105 @@ class Recorder:
         self.buildings = {name: np.full(shape, np.nan) for name in BUILDING_METRICS}
         self.conflicts = np.zeros((steps, c.n_compounds) if record_buildings else (0, 0), dtype=np.int64)
         self.rows = 0
+        # Static facts of the community and buffers reused every week (no full-size allocations).
+        n = c.n_households
+        self._n = n
+        self._building_size = np.maximum(c.building_size, 1).astype(np.float64)
+        self._compound_size = np.maximum(np.bincount(c.compound, minlength=c.n_compounds), 1)
+        self._ranks = np.arange(1, n + 1, dtype=np.float64)
+        self._sorted = np.empty(n)
+        self._unmet = np.empty(n)
+        self._info = np.empty(n)
+        self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
+
+    def _mean(self, x: np.ndarray) -> float:
+        # x.mean() bit for bit (the same pairwise sum, divided by N), without its Python overhead
+        return float(np.add.reduce(x)) / self._n if self._n else np.nan
+
+    def _gini(self, x: np.ndarray) -> float:
+        # gini(x) bit for bit, sorting into a reused buffer
+        n = self._n
+        s = self._sorted
+        np.copyto(s, x)
+        s.sort()
+        total = np.add.reduce(s)
+        if n == 0 or total <= 0:
+            return 0.0
+        return float((2.0 * np.add.reduce(self._ranks * s) / (n * total)) - (n + 1.0) / n)
 
     def record(self, model: CommunityModel) -> None:
         if self.rows >= self.values.shape[0]:
             self._grow()
         t = self.rows
-        row = self.values[t]
         hh = model.households
         flow = model.flow
         c = model.community
-        unmet = hh.needs.sum(axis=1)
-        info = model.buildings.need_information[c.building]
-        sizes = np.maximum(c.building_size, 1)
-        compound_size = np.maximum(np.bincount(c.compound, minlength=c.n_compounds), 1)
+        n = self._n
+        mean = self._mean
+        # Σ_k n_ik column by column: the same additions, in the same order, as needs.sum(axis=1)
+        unmet = self._unmet
+        np.copyto(unmet, hh.needs[:, 0])
+        for k in range(1, hh.needs.shape[1]):
+            unmet += hh.needs[:, k]
+        info = np.take(model.buildings.need_information, c.building, out=self._info)
         sat_compound = np.bincount(c.compound, weights=hh.satisfaction, minlength=c.n_compounds)
         participating = hh.participating
-        values = {
-            "participation": participating.mean(),
-            "satisfaction": hh.satisfaction.mean(),
-            "satisfaction_gini": gini(hh.satisfaction),
-            "satisfaction_worst_compound": (sat_compound / compound_size).min(),
-            "trust": hh.trust.mean(),
-            "expectation": hh.expectation.mean(),
-            "performance": hh.performance.mean(),
-            "unmet_need": unmet.mean(),
-            "need_information": info.mean(),
-            "civic_resources": hh.civic_resources.mean(),
-            "participation_rich": _share(participating, model.resource_rich),
-            "participation_poor": _share(participating, model.resource_poor),
-            "asks": flow.asks,
-            "contribution_rate": flow.contribution_rate,
-            "contribution_vertical": flow.contribution_vertical,
-            "contribution_horizontal": flow.contribution_horizontal,
-            "contribution_outward": flow.contribution_outward,
-            "joint_capacity": flow.joint_capacity,
-            "linked_resources": flow.linked_resources,
-            "linked_capacity": flow.linked_capacity,
-            "funds_delivered_share": flow.funds_delivered_share,
-            "effective_capacity": flow.effective_capacity,
-            "burden": flow.burden,
-            "task_growth": flow.task_growth,
-            "conflicts_started": flow.conflicts_started,
-            "conflicts_resolved": flow.conflicts_resolved,
-            "conflicts_open": float(model.compounds.open_conflicts.sum()),
-            "coverage_point": flow.coverage_point,
-            "coverage_line": flow.coverage_line,
-            "coverage_surface": flow.coverage_surface,
-            "coverage_body": flow.coverage_body,
-            "cross_appointment": flow.cross_appointment,
-            "company_quality": model.companies.quality.mean() if c.n_companies else np.nan,
-            "cost": flow.cost,
-            "budget_bound": flow.budget_bound,
-        }
-        values["participation_gap"] = values["participation_rich"] - values["participation_poor"]
-        for i, ch in enumerate(CHANNELS):
-            values[f"served_{ch}"] = flow.served_by_channel[i]
-        for i, cat in enumerate(NEED_CATEGORIES):
-            values[f"served_{cat}"] = flow.served_by_category[i]
-        for lever in LEVERS:
-            values[f"intensity_{lever}"] = flow.intensities.get(lever, 0.0)
-        for name, value in values.items():
-            row[_INDEX[name]] = value
+        rich = _share(participating, model.resource_rich)
+        poor = _share(participating, model.resource_poor)
+        values = [
+            ("participation", np.count_nonzero(participating) / n if n else np.nan),
+            ("satisfaction", mean(hh.satisfaction)),
+            ("satisfaction_gini", self._gini(hh.satisfaction)),
+            ("satisfaction_worst_compound", (sat_compound / self._compound_size).min()),
+            ("trust", mean(hh.trust)),
+            ("expectation", mean(hh.expectation)),
+            ("performance", mean(hh.performance)),
+            ("unmet_need", mean(unmet)),
+            ("need_information", mean(info)),
+            ("civic_resources", mean(hh.civic_resources)),
+            ("participation_rich", rich),
+            ("participation_poor", poor),
+            ("participation_gap", rich - poor),
+            ("asks", flow.asks),
+            ("contribution_rate", flow.contribution_rate),
+            ("contribution_vertical", flow.contribution_vertical),
+            ("contribution_horizontal", flow.contribution_horizontal),
+            ("contribution_outward", flow.contribution_outward),
+            ("joint_capacity", flow.joint_capacity),
+            ("linked_resources", flow.linked_resources),
+            ("linked_capacity", flow.linked_capacity),
+            ("funds_delivered_share", flow.funds_delivered_share),
+            ("effective_capacity", flow.effective_capacity),
+            ("burden", flow.burden),
+            ("task_growth", flow.task_growth),
+            ("conflicts_started", flow.conflicts_started),
+            ("conflicts_resolved", flow.conflicts_resolved),
+            ("conflicts_open", float(model.compounds.open_conflicts.sum())),
+            ("coverage_point", flow.coverage_point),
+            ("coverage_line", flow.coverage_line),
+            ("coverage_surface", flow.coverage_surface),
+            ("coverage_body", flow.coverage_body),
+            ("cross_appointment", flow.cross_appointment),
+            ("company_quality", model.companies.quality.mean() if c.n_companies else np.nan),
+            ("cost", flow.cost),
+            ("budget_bound", flow.budget_bound),
+        ]
+        values += [(f"served_{ch}", flow.served_by_channel[i]) for i, ch in enumerate(CHANNELS)]
+        values += [(f"served_{cat}", flow.served_by_category[i]) for i, cat in enumerate(NEED_CATEGORIES)]
+        values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]
+        if self._columns is None:
+            self._columns = np.array([_INDEX[name] for name, _ in values], dtype=np.intp)
+        self.values[t, self._columns] = [value for _, value in values]
 
         if self.record_buildings:
             b = c.building
-            self.buildings["satisfaction"][t] = np.bincount(b, hh.satisfaction, c.n_buildings) / sizes
-            self.buildings["participation"][t] = model.buildings.participation
-            self.buildings["trust"][t] = np.bincount(b, hh.trust, c.n_buildings) / sizes
-            self.buildings["unmet_need"][t] = np.bincount(b, unmet, c.n_buildings) / sizes
-            self.buildings["need_information"][t] = model.buildings.need_information
+            sizes = self._building_size
+            out = self.buildings
+            np.divide(np.bincount(b, hh.satisfaction, c.n_buildings), sizes, out=out["satisfaction"][t])
+            out["participation"][t] = model.buildings.participation
+            np.divide(np.bincount(b, hh.trust, c.n_buildings), sizes, out=out["trust"][t])
+            np.divide(np.bincount(b, unmet, c.n_buildings), sizes, out=out["unmet_need"][t])
+            out["need_information"][t] = model.buildings.need_information
             self.conflicts[t] = model.compounds.open_conflicts
         self.rows += 1
 
@@ -259,5 +289,5 @@ class Recorder:
 
 
 def _share(flags: np.ndarray, group: np.ndarray) -> float:
-    count = group.sum()
-    return float(flags[group].sum() / count) if count else 0.0
+    count = np.count_nonzero(group)
+    return np.count_nonzero(flags & group) / count if count else 0.0
