@@ -4,6 +4,8 @@
     sim-run community=workshop steps=52       # any key can be overridden
     sim-run scenario=all_six                  # a named workshop scenario
     sim-run -m levers.linking.intensity=0,0.5,1   # a sweep (one job per point)
+    sim-run -m experiment=lever_ablation      # a named sweep (configs/experiment/)
+    sim-run -m experiment=lever_ablation resume=true   # finish the newest such sweep
 
 Before Hydra creates any directory, the overrides of a single run are composed and
 validated; a bad key or value ends with one line naming it and exit code 2.
@@ -14,13 +16,15 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 import hydra
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
-from sim.config import Config, ConfigError, config_error_message, validate
+from sim.config import Config, ConfigError, config_error_message, from_dict
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
 EXIT_BAD_CONFIG = 2
@@ -33,11 +37,11 @@ def to_config(cfg: DictConfig) -> Config:
     from omegaconf.errors import OmegaConfBaseException
 
     try:
-        obj = OmegaConf.to_object(cfg)
+        data = OmegaConf.to_container(cfg, resolve=True)
     except OmegaConfBaseException as exc:
         raise ConfigError(config_error_message(exc)) from None
-    assert isinstance(obj, Config)
-    return validate(obj)
+    # Re-merging onto the schema also refuses keys appended with `+key=value`.
+    return from_dict(data)
 
 
 def run_job(config: Config, out_dir: Path, config_yaml: str) -> dict:
@@ -76,17 +80,34 @@ def format_summary(summary: dict) -> str:
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
-def main(cfg: DictConfig) -> float:
-    """Hydra task: validate, simulate, write, print a summary; returns final satisfaction."""
-    out_dir = Path(HydraConfig.get().runtime.output_dir)
+def main(cfg: DictConfig) -> Any:
+    """Hydra task: validate, simulate, write, print a summary; returns final satisfaction.
+
+    A job of the design sweeper runs its batch of points instead (see :mod:`sim.sweep`) and
+    returns what ran, was skipped and failed. In any other sweep a job whose directory already
+    holds a complete run of the same config is skipped, so re-running a sweep resumes it.
+    """
+    hydra_cfg = HydraConfig.get()
+    out_dir = Path(hydra_cfg.runtime.output_dir)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    points = OmegaConf.select(hydra_cfg, "sweeper.points", default=None)
+    if points is not None:
+        from sim.sweep import run_points
+
+        return run_points(cfg, out_dir, Path(hydra_cfg.sweep.dir), list(points))
     try:
         config = to_config(cfg)
     except ConfigError as exc:
         _remove_if_only_hydra_record(out_dir)
         print(f"sim-run: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_CONFIG)
-    summary = run_job(config, out_dir, OmegaConf.to_yaml(cfg))
+    config_yaml = OmegaConf.to_yaml(cfg)
+    if hydra_cfg.mode == RunMode.MULTIRUN and _complete_with(out_dir, config_yaml):
+        from sim.results import load_summary
+
+        print(f"skipped (already complete): {out_dir}")
+        return float(load_summary(out_dir)["final"]["satisfaction"]["mean"])
+    summary = run_job(config, out_dir, config_yaml)
     print(format_summary(summary))
     print(f"results: {out_dir}")
     if config.report:
@@ -94,6 +115,15 @@ def main(cfg: DictConfig) -> float:
 
         print(f"report: {write_report(out_dir)[0]}")
     return float(summary["final"]["satisfaction"]["mean"])
+
+
+def _complete_with(out_dir: Path, config_yaml: str) -> bool:
+    """Whether ``out_dir`` holds a complete, undamaged run of exactly this config."""
+    from sim.results import CONFIG_FILE, check_run
+
+    if check_run(out_dir) is not None:
+        return False
+    return (out_dir / CONFIG_FILE).read_text(encoding="utf-8") == config_yaml
 
 
 def _remove_if_only_hydra_record(out_dir: Path) -> None:
@@ -148,16 +178,88 @@ def explain_hydra_error(exc: Exception, overrides: list[str]) -> str:
 
 
 def cli() -> None:
-    """Console entry point: validate single runs up front, then hand over to Hydra."""
-    args = sys.argv[1:]
-    single_run = not any(a in ("-m", "--multirun") or a.startswith("-") for a in args)
-    if single_run:
-        try:
+    """Console entry point: validate up front, resolve ``resume=``, then hand over to Hydra."""
+    args, resume = _pop_resume(sys.argv[1:])
+    multirun = any(a in ("-m", "--multirun") for a in args)
+    single_run = not any(a.startswith("-") for a in args)
+    try:
+        if resume is not None and not multirun:
+            raise ConfigError(f"resume={resume}: allowed only with a sweep (sim-run -m ...)")
+        if single_run:
             precheck(args)
-        except ConfigError as exc:
-            print(f"sim-run: error: {exc}", file=sys.stderr)
-            sys.exit(EXIT_BAD_CONFIG)
+        elif multirun:
+            precheck(_fixed_overrides(args))
+        if resume is not None and resume.lower() not in ("false", "no", "0"):
+            args = [*args, *_resume_dir_override(args, resume)]
+    except ConfigError as exc:
+        print(f"sim-run: error: {exc}", file=sys.stderr)
+        sys.exit(EXIT_BAD_CONFIG)
+    sys.argv = [sys.argv[0], *args]
     main()
+
+
+def _pop_resume(args: list[str]) -> tuple[list[str], str | None]:
+    """Take ``resume=VALUE`` off the command line (it steers sim-run, it is not a model key)."""
+    rest, resume = [], None
+    for a in args:
+        if a.startswith("resume="):
+            resume = a.partition("=")[2]
+        else:
+            rest.append(a)
+    return rest, resume
+
+
+def _fixed_overrides(args: list[str]) -> list[str]:
+    """The overrides of a sweep that are the same for every job (no sweep syntax, no hydra keys)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    plain = [a for a in args if not a.startswith("-")]
+    try:
+        parsed = OverridesParser.create().parse_overrides(plain)
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(str(exc).splitlines()[0]) from None
+    return [o.input_line for o in parsed if not o.is_sweep_override() and not o.is_hydra_override()]
+
+
+def _resume_dir_override(args: list[str], resume: str) -> list[str]:
+    """``hydra.sweep.dir=...`` of the sweep to resume: a given path, or the newest matching sweep."""
+    from sim.sweep import find_resume_dir
+
+    explicit = [a for a in args if a.lstrip("+").startswith("hydra.sweep.dir=")]
+    if resume.lower() not in ("true", "yes", "1"):
+        path = Path(resume)
+        if not path.is_dir():
+            raise ConfigError(
+                f"resume={resume}: no such sweep directory; allowed: true, false or a sweep directory"
+            )
+        return [f"hydra.sweep.dir={path}"]
+    if explicit:
+        return []  # the same directory: the sweep resumes there by itself
+    parent = _sweep_parent(args)
+    found = find_resume_dir(args, parent)
+    if found is None:
+        print(f"sim-run: resume: no earlier sweep of this command under {parent}; starting a new one")
+        return []
+    print(f"sim-run: resuming {found}")
+    return [f"hydra.sweep.dir={found}"]
+
+
+def _sweep_parent(args: list[str]) -> Path:
+    """Where this command's sweeps go: the parent of its (timestamped) hydra.sweep.dir."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        cfg = compose(
+            config_name="config",
+            overrides=[
+                *_fixed_overrides(args),
+                *[a for a in args if a.startswith(("hydra.sweep.", "hydra/"))],
+            ],
+            return_hydra_config=True,
+        )
+    return Path(str(cfg.hydra.sweep.dir)).parent
 
 
 if __name__ == "__main__":
