@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,3 +71,30 @@ def test_state_stays_bounded_and_finite(overrides) -> None:
     assert ((frame.participation >= 0) & (frame.participation <= 1)).all()
     assert (frame.cost <= max(cfg.budget, 0) + 1e-9).all() or np.isinf(cfg.budget)
     assert np.isfinite(frame.drop(columns=["company_quality"]).to_numpy()).all()
+
+
+ALL_ON = {name: {"intensity": 1.0} for name in LEVERS}
+EXTREMES = {
+    "no Party members": {"community": {"party_share": 0.0}},
+    "every lever at full intensity": {"levers": ALL_ON},
+    "zero budget": {"levers": ALL_ON, "budget": 0.0},
+    "one household per building": {"community": {"households_per_building": 1, "building_size_spread": 0.0}},
+    "no network": {"community": {"ring_degree": 0, "cross_building_ties": 0.0, "cross_compound_ties": 0.0}},
+    "no property management": {"community": {"property_managed_share": 0.0}},
+    "everyone a Party member": {"community": {"party_share": 1.0}, "levers": ALL_ON},
+    "total service failure": {
+        "dynamics": {"shock": {"week": 0, "duration": 30, "depth": 1.0, "conflicts": 5}}
+    },
+}
+
+
+@pytest.mark.parametrize("case", list(EXTREMES))
+def test_extreme_but_valid_configs_run_to_the_end(case: str) -> None:
+    cfg = from_dict({**EXTREMES[case], "steps": 30, "check_finite": True})
+    model = CommunityModel(cfg, rng=5)
+    model.run()
+    frame = model.recorder.frame()
+    assert len(frame) == 30
+    assert np.isfinite(frame[["participation", "satisfaction", "trust", "unmet_need"]].to_numpy()).all()
+    if cfg.budget == 0.0:
+        assert (frame.cost == 0).all() and (frame.budget_bound == 1).all()
