@@ -48,7 +48,7 @@ class ConvergingConfig(LeverConfig):
 
     cost_per_unit: float = param(2.0, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
     pooled_recognition: float = param(
-        1.0, 0.0, 5.0, "δ, payoff per unit contributed that covered contributors earn at intensity 1"
+        2.0, 0.0, 5.0, "δ, payoff per unit contributed that covered contributors earn at intensity 1"
     )
     coordination_cut: float = param(
         0.6, 0.0, 1.0, "ζ, share of the coordination cost κ removed at intensity 1"
