@@ -1,0 +1,175 @@
+"""The named workshop scenarios (configs/scenario/): each composes through Hydra as
+``sim-run scenario=NAME`` would, runs its full horizon on the ``workshop`` preset, and differs
+from the baseline in the direction its description claims.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+from lever_helpers import CONFIGS, effect, frames, outcome
+
+from sim.config import Config
+from sim.run import to_config
+
+REPLICATES = 3
+SCENARIOS = sorted(p.stem for p in (CONFIGS / "scenario").glob("*.yaml"))
+REQUIRED = {
+    "baseline",
+    "embedding_only",
+    "converging_only",
+    "linking_only",
+    "immersion_only",
+    "conduction_only",
+    "integration_only",
+    "all_six",
+    "old_compound",
+    "owner_company_conflict",
+    "ageing_community",
+    "budget_cut",
+    "coverage_on_paper",
+    "burden_rebound",
+}
+
+# What each description claims, over the last quarter of the run unless a week is named:
+# (metric, +1 higher than baseline / −1 lower, margin).
+CLAIMS: dict[str, list[tuple[str, int, float]]] = {
+    "embedding_only": [("asks", +1, 0.02), ("participation", +1, 0.03), ("coverage_point", +1, 0.5)],
+    "converging_only": [
+        ("contribution_rate", +1, 0.05),
+        ("joint_capacity", +1, 1.0),
+        ("satisfaction", +1, 0.01),
+    ],
+    "linking_only": [
+        ("linked_resources", +1, 0.5),
+        ("linked_capacity", +1, 0.004),
+        ("satisfaction", +1, 0.0),
+    ],
+    "immersion_only": [
+        ("need_information", +1, 0.1),
+        ("civic_resources", +1, 0.1),
+        ("participation", +1, 0.05),
+    ],
+    "conduction_only": [
+        ("funds_delivered_share", +1, 0.1),
+        ("effective_capacity", +1, 0.1),
+        ("satisfaction", +1, 0.01),
+    ],
+    "integration_only": [("cross_appointment", +1, 0.5), ("need_information", +1, 0.1), ("trust", +1, 0.01)],
+    "all_six": [("satisfaction", +1, 0.02), ("participation", +1, 0.05), ("trust", +1, 0.02)],
+    "old_compound": [("unmet_need", +1, 0.02), ("satisfaction", -1, 0.02), ("served_market", -1, 0.005)],
+    "owner_company_conflict": [("conflicts_open", +1, 0.2), ("trust", -1, 0.02)],
+    "ageing_community": [("served_care", +1, 0.002), ("unmet_need", +1, 0.01), ("satisfaction", -1, 0.02)],
+    "budget_cut": [("satisfaction", +1, 0.01), ("participation", +1, 0.02), ("budget_bound", +1, 0.99)],
+    "coverage_on_paper": [("coverage_point", +1, 0.5)],
+    "burden_rebound": [],  # its claims are about timing: see the dedicated test
+}
+
+
+def composed(name: str, *overrides: str) -> Config:
+    """The validated config ``sim-run scenario=NAME community=workshop …`` would run."""
+    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
+        cfg = compose(config_name="config", overrides=[f"scenario={name}", "community=workshop", *overrides])
+    return to_config(cfg)
+
+
+def holds(diff: np.ndarray, margin: float, what: str) -> None:
+    """A claimed difference: larger than ``margin`` on average and positive in most replicates."""
+    assert diff.mean() > margin and (diff > 0).mean() >= 2 / 3, f"{what}: {diff}"
+
+
+@pytest.fixture(scope="module")
+def configs() -> dict[str, Config]:
+    return {name: composed(name, "record_buildings=false") for name in SCENARIOS}
+
+
+def test_every_named_scenario_exists() -> None:
+    assert set(SCENARIOS) >= REQUIRED, sorted(REQUIRED - set(SCENARIOS))
+    assert set(CLAIMS) | {"baseline"} == set(SCENARIOS), "every scenario states what it claims"
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_scenario_is_described_for_a_facilitator(name: str, configs: dict[str, Config]) -> None:
+    info = configs[name].scenario
+    assert info.name == name
+    text = (CONFIGS / "scenario" / f"{name}.yaml").read_text(encoding="utf-8")
+    assert text.startswith("# @package _global_")
+    for field in ("title_en", "title_zh", "description_en", "description_zh"):
+        assert getattr(info, field).strip(), f"{name}: {field} is empty"
+    assert len(info.description_en.split()) >= 15 and len(info.description_zh) >= 30
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in info.title_zh + info.description_zh)
+    assert configs[name].community.preset == "workshop"
+
+
+@pytest.mark.parametrize("name", [n for n in SCENARIOS if n != "baseline"])
+def test_scenario_differs_from_baseline_as_described(name: str, configs: dict[str, Config]) -> None:
+    cfg, base = configs[name], configs["baseline"]
+    for frame in frames(cfg, REPLICATES):
+        assert len(frame) == cfg.steps
+        assert np.isfinite(frame[["satisfaction", "participation", "trust", "unmet_need"]].to_numpy()).all()
+    window = max(1, cfg.steps // 4)
+    for metric, sign, margin in CLAIMS[name]:
+        holds(
+            sign * effect(cfg, base, metric, REPLICATES, window=window), margin, f"{name}: {metric} {sign:+d}"
+        )
+
+
+def test_all_six_beats_baseline_while_coverage_on_paper_does_not(configs: dict[str, Config]) -> None:
+    base = configs["baseline"]
+    for metric in ("satisfaction", "participation", "trust"):
+        holds(effect(configs["all_six"], base, metric, REPLICATES, window=26), 0.02, f"all_six {metric}")
+        paper = effect(configs["coverage_on_paper"], base, metric, REPLICATES, window=26)
+        assert paper.mean() <= 0.005, f"coverage on paper should not beat the baseline on {metric}: {paper}"
+
+
+def test_budget_cut_sits_between_baseline_and_all_six(configs: dict[str, Config]) -> None:
+    cut, full = configs["budget_cut"], configs["all_six"]
+    assert cut.budget < sum(
+        getattr(cut.levers, n).intensity * getattr(cut.levers, n).cost_per_unit for n in cut.levers.names()
+    )
+    for frame in frames(cut, REPLICATES):
+        assert (frame["cost"] <= cut.budget + 1e-9).all() and (frame["budget_bound"] == 1).all()
+    holds(effect(full, cut, "participation", REPLICATES, window=26), 0.05, "all_six over budget_cut")
+    # where the community is already well served both saturate; the cut never does better
+    for metric in ("satisfaction", "trust"):
+        assert effect(full, cut, metric, REPLICATES, window=26).mean() > -0.005, metric
+
+
+def test_burden_rebound_gains_capacity_then_loses_it(configs: dict[str, Config]) -> None:
+    cfg, base = configs["burden_rebound"], configs["baseline"]
+    weeks = cfg.levers.conduction.duration_weeks
+    during = effect(cfg, base, "effective_capacity", REPLICATES, window=4, at=weeks)
+    end = effect(cfg, base, "effective_capacity", REPLICATES, window=4)
+    assert (during > 0.05).all(), during
+    assert (end < 0.25 * during).all(), (during, end)
+    phi_during = outcome(cfg, "task_growth", REPLICATES, window=1, at=weeks)
+    phi_end = outcome(cfg, "task_growth", REPLICATES, window=1)
+    assert (phi_end > phi_during + 0.03).all()
+
+
+def test_sim_run_runs_a_scenario_end_to_end(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sim.run",
+            "scenario=burden_rebound",
+            "community=workshop",
+            "steps=30",
+            "replicates=1",
+            f"hydra.run.dir={out}",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=CONFIGS.parent,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "scenario=burden_rebound" in proc.stdout
+    assert (out / "metrics.parquet").exists()
