@@ -254,3 +254,23 @@ def test_retention_is_what_standardisation_promises() -> None:
     tau = conduction.retention(cfg.levers.conduction, 0.5)
     np.testing.assert_allclose(tau, [0.6 + 0.5 * 0.6 * 0.3, 0.7 + 0.5 * 0.6 * 0.2, 0.8 + 0.5 * 0.6 * 0.1])
     assert math.isclose(float(np.prod(conduction.retention(cfg.levers.conduction, 0.0))), 0.6 * 0.7 * 0.8)
+
+
+def test_the_lever_submodels_document_every_parameter_with_its_default() -> None:
+    from pathlib import Path
+
+    from sim.config import LeversConfig
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "odd_levers.md").read_text(encoding="utf-8")
+
+    def shown(value: object) -> str:
+        if isinstance(value, list):
+            return "[" + ", ".join(shown(v) for v in value) + "]"
+        return f"{value:g}" if isinstance(value, float) else str(value)
+
+    for lever in LEVERS:
+        section = doc.split(f"Parameters (`levers.{lever}.*`)")[1].split("####")[0]
+        for row in describe(type(getattr(LeversConfig(), lever))):
+            assert f"| `{row['name']}` | {shown(row['default'])} |" in section, (
+                f"levers.{lever}.{row['name']}"
+            )
