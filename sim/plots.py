@@ -71,7 +71,10 @@ PALETTE: tuple[str, ...] = (
 SEQUENTIAL = "Viridis"
 DIVERGING = "PuOr"
 GREY = "#999999"
-FONT = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, Arial, sans-serif"
+FONT = (
+    "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei, PingFang SC, "
+    "Arial, sans-serif"
+)
 
 _TEXT: dict[str, tuple[str, str]] = {
     "week": ("Week", "周"),
@@ -136,6 +139,12 @@ _EXTRA_LABELS: dict[str, tuple[str, str]] = {
     "steps": ("Weeks", "周数"),
     "run": ("Run", "运行"),
     "scenario.name": ("Scenario", "情景"),
+    "arm": ("Arm", "实验组"),
+    "levers.embedding.member_activity": ("Party members' activity e", "党员活跃度 e"),
+    "dynamics.threshold_mean": ("Mean participation threshold μ_θ", "参与阈值均值 μ_θ"),
+    "dynamics.threshold_sd": ("Spread of participation thresholds σ_θ", "参与阈值离散度 σ_θ"),
+    "dynamics.recruitment_effect": ("Recruitment effect ρ", "动员效应 ρ"),
+    "dynamics.synergy": ("Synergy of pooled contributions r", "资源汇聚协同系数 r"),
 }
 
 _CHANNEL_TEXT = {

@@ -1,0 +1,147 @@
+"""Shared helpers of the experiment notebooks: settings, composed configs, cached runs.
+
+Every notebook reads its size from the environment so that the test suite can run it small:
+
+    SIM_PRESET      community preset (default ``workshop``)
+    SIM_STEPS       weeks per run (default 104)
+    SIM_REPLICATES  replicates per parameter point (default 5)
+    SIM_RESULTS     where results are kept (default ``results/experiments``)
+    SIM_LANG        language of the figures, ``en`` or ``zh`` (default ``en``)
+
+Runs are made with the library API (Hydra's compose API on ``configs/`` and
+:func:`sim.simulate.simulate`) and written with :func:`sim.results.write_run`; a notebook that
+finds a complete run made from the same configuration loads it instead of running again.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from omegaconf import OmegaConf
+
+from sim.config import Config, validate
+from sim.results import CONFIG_FILE, check_run, load, write_run
+from sim.run import CONFIG_DIR, to_config
+from sim.simulate import simulate
+
+ROOT = CONFIG_DIR.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Size of the experiments and where their results live."""
+
+    preset: str
+    steps: int
+    replicates: int
+    results: Path
+    lang: str
+
+
+def settings(name: str) -> Settings:
+    """Settings from the environment; results go to ``<SIM_RESULTS>/<name>``."""
+    base = Path(os.environ.get("SIM_RESULTS", ROOT / "results" / "experiments"))
+    lang = os.environ.get("SIM_LANG", "en")
+    if lang not in ("en", "zh"):
+        raise ValueError(f"SIM_LANG={lang!r}; allowed: 'en' or 'zh'")
+    return Settings(
+        preset=os.environ.get("SIM_PRESET", "workshop"),
+        steps=int(os.environ.get("SIM_STEPS", "104")),
+        replicates=int(os.environ.get("SIM_REPLICATES", "5")),
+        results=base / name,
+        lang=lang,
+    )
+
+
+def config(s: Settings, *overrides: str) -> Config:
+    """A validated Config composed from ``configs/`` like ``sim-run`` would, plus overrides."""
+    from hydra import compose, initialize_config_dir
+
+    base = [f"community={s.preset}", f"steps={s.steps}", f"replicates={s.replicates}"]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        composed = compose(config_name="config", overrides=[*base, *overrides])
+    return to_config(composed)
+
+
+def with_values(cfg: Config, values: dict[str, Any]) -> Config:
+    """A copy of ``cfg`` with dotted keys (``levers.linking.intensity``) set, validated."""
+    out = copy.deepcopy(cfg)
+    for key, value in values.items():
+        *path, leaf = key.split(".")
+        node = out
+        for part in path:
+            node = getattr(node, part)
+        if not hasattr(node, leaf):
+            raise KeyError(f"{key} is not a configuration key")
+        current = getattr(node, leaf)
+        setattr(node, leaf, type(current)(value) if isinstance(current, int | float) else value)
+    return validate(out)
+
+
+def scenario_names() -> list[str]:
+    """Every workshop scenario in ``configs/scenario/``, the baseline first."""
+    names = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+    return sorted(names, key=lambda n: n != "baseline")
+
+
+def experiment(name: str) -> dict[str, Any]:
+    """The plain contents of ``configs/experiment/<name>.yaml`` (to reuse its arms and ranges)."""
+    return OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "experiment" / f"{name}.yaml"))
+
+
+def _dotted(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+# keys of an experiment file that describe the sweep, or its size, rather than the model
+_SWEEP_KEYS = ("defaults", "hydra", "experiment", "replicates", "steps")
+
+
+def experiment_config(s: Settings, name: str, *overrides: str) -> Config:
+    """The base configuration of ``configs/experiment/<name>.yaml`` at the notebook's size.
+
+    Its model settings (levers switched on, series recorded, baseline twin) are applied; its
+    sweep (``hydra.sweeper``) and its size (replicates) are left to the notebook.
+    """
+    spec = experiment(name)
+    values = _dotted({k: v for k, v in spec.items() if k not in _SWEEP_KEYS})
+    return with_values(config(s, *overrides), values)
+
+
+def _yaml(cfg: Config) -> str:
+    import yaml  # PyYAML (OmegaConf's own); with libyaml far quicker than OmegaConf.structured
+
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(dataclasses.asdict(cfg), Dumper=dumper, sort_keys=False, allow_unicode=True)
+
+
+def run_or_load(cfg: Config, directory: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The metrics and buildings tables of ``cfg``: loaded when ``directory`` holds a complete run
+    of exactly this configuration, otherwise simulated and written there (atomically)."""
+    directory = Path(directory)
+    text = _yaml(cfg)
+    saved = directory / CONFIG_FILE
+    if check_run(directory) is None and saved.read_text(encoding="utf-8") == text:
+        metrics = load(directory, verbose=False)
+        buildings = load(directory, "buildings", verbose=False) if cfg.record_buildings else None
+        return metrics, buildings
+    result = simulate(cfg)
+    write_run(directory, result.metrics, result.buildings, result.summary, text)
+    return result.metrics, (result.buildings if cfg.record_buildings else None)
+
+
+def quiet(cfg: Config, **changes: Any) -> Config:
+    """``cfg`` with top-level fields replaced (e.g. no per-building series, no baseline twin)."""
+    return dataclasses.replace(cfg, **changes)
