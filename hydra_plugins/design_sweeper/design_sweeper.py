@@ -199,7 +199,7 @@ class DesignSweeper(Sweeper):
                     "give continuous ranges as hydra.sweeper.params.NAME={lo: ..., hi: ...}"
                 )
             key = o.get_key_element()
-            if o.key_or_group in groups or o.is_package_override():
+            if o.key_or_group in groups or o.package is not None:
                 group_axes.append([f"{key}={v}" for v in o.sweep_string_iterator()])
             else:
                 if key.startswith(("+", "~")):
