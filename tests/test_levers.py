@@ -274,3 +274,14 @@ def test_the_lever_submodels_document_every_parameter_with_its_default() -> None
             assert f"| `{row['name']}` | {shown(row['default'])} |" in section, (
                 f"levers.{lever}.{row['name']}"
             )
+
+
+def test_same_seed_same_run_with_every_lever_and_targeting() -> None:
+    cfg = make_config(levers=all_levers(0.7, embedding={"targeting": 1.0}), steps=30, budget=6.0)
+    seed = replicate_seeds(cfg.seed, 1)[0]
+    runs = []
+    for _ in range(2):
+        model = CommunityModel(cfg, rng=seed)
+        model.run()
+        runs.append(model.recorder.frame())
+    pd.testing.assert_frame_equal(runs[0], runs[1], check_exact=True)

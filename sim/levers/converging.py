@@ -88,9 +88,11 @@ def play(model: CommunityModel, k: float) -> None:
     per_thousand = model.community.n_households / 1000.0
     flow.joint_service = dyn.joint_capacity_scale * joint / per_thousand
     flow.contribution_rate = float(orgs.cooperated[players].mean()) if players.any() else 0.0
-    group = np.array([ORG_GROUP[OrgKind(x)] for x in kind]) if kind.size else np.array([])
-    for name in GROUPS:
-        members = players & (group == name)
+    # group of each organisation, by kind (a lookup over the nine kinds, not the organisations)
+    group_of_kind = np.array([GROUPS.index(ORG_GROUP[k]) for k in OrgKind])
+    group = group_of_kind[kind]
+    for g, name in enumerate(GROUPS):
+        members = players & (group == g)
         setattr(
             flow,
             f"contribution_{name}",
