@@ -11,6 +11,7 @@ with its other points.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import shutil
 import traceback
@@ -20,6 +21,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from hydra_plugins.design_sweeper.design_sweeper import FAILED_FILE, load_design, point_dirname
+from sim.config import Config, ConfigError, validate
 
 log = logging.getLogger(__name__)
 
@@ -27,31 +29,62 @@ log = logging.getLogger(__name__)
 RESUMABLE_CHANGES = ("hydra.sweeper.batch_size", "hydra.sweeper.progress", "hydra.sweeper.max_batch_size")
 
 
-def apply_overrides(cfg: DictConfig, overrides: dict[str, Any]) -> DictConfig:
-    """A copy of ``cfg`` with dotted-key ``overrides`` set (unknown keys raise, as on the command line)."""
-    from omegaconf.errors import OmegaConfBaseException
+def point_config(base: Config, overrides: dict[str, Any]) -> Config:
+    """A validated copy of ``base`` with dotted-key ``overrides`` set.
 
-    from sim.config import ConfigError, config_error_message
-
-    out = copy.deepcopy(cfg)
+    Works on the dataclasses directly: re-composing an OmegaConf tree per point would cost
+    about as much as the per-job overhead that batching points saves.
+    """
+    cfg = copy.deepcopy(base)
     for key, value in overrides.items():
-        if OmegaConf.select(out, key, default=_ABSENT) is _ABSENT:
+        *path, leaf = key.split(".")
+        obj: Any = cfg
+        for part in path:
+            obj = getattr(obj, part, None)
+        names = {f.name for f in dataclasses.fields(obj)} if dataclasses.is_dataclass(obj) else set()
+        if leaf not in names:
             raise ConfigError(f"{key}={value!r}: no such key in the configuration")
-        try:
-            OmegaConf.update(out, key, value, merge=True)
-        except OmegaConfBaseException as exc:
-            raise ConfigError(f"{key}={value!r}: {config_error_message(exc)}") from None
-    return out
+        setattr(obj, leaf, _coerce(key, getattr(obj, leaf), value))
+    return validate(cfg)
 
 
-_ABSENT = object()
+def _coerce(key: str, current: Any, value: Any) -> Any:
+    """``value`` as the type of the field it replaces (what the schema would do on merge)."""
+    if isinstance(current, bool):
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}={value!r} is not a boolean; allowed: true or false")
+    if isinstance(current, int):
+        if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+            return int(value)
+        raise ConfigError(f"{key}={value!r} is not an integer; allowed: a whole number")
+    if isinstance(current, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{key}={value!r} is not a number; allowed: a number")
+    if isinstance(current, str):
+        return str(value)
+    if isinstance(current, list):
+        if isinstance(value, list | tuple):
+            return list(value)
+        raise ConfigError(f"{key}={value!r} is not a list; allowed: a list like [0.1, 0.2]")
+    return value
 
 
-def check_point(cfg: DictConfig, overrides: dict[str, Any]) -> None:
-    """The design sweeper's validation hook: raise ConfigError if ``overrides`` make a bad config."""
+def config_yaml(config: Config) -> str:
+    """The YAML record of a point's full configuration (config.yaml of its run directory)."""
+    import yaml
+
+    return yaml.safe_dump(dataclasses.asdict(config), sort_keys=False, allow_unicode=True)
+
+
+def check_points(cfg: DictConfig, probes: list[dict[str, Any]]) -> None:
+    """The design sweeper's validation hook: raise ConfigError if any set of overrides makes a bad config."""
     from sim.run import to_config
 
-    to_config(apply_overrides(cfg, overrides))
+    base = to_config(cfg)
+    for overrides in probes:
+        point_config(base, overrides)
 
 
 def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int]) -> dict[str, Any]:
@@ -63,6 +96,7 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
     from sim.run import to_config
     from sim.simulate import simulate
 
+    base = to_config(cfg)
     design = load_design(sweep_dir)
     by_id = {p["point"]: p for p in design["points"]}
     ran: list[int] = []
@@ -77,8 +111,7 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
         if out.exists():
             shutil.rmtree(out)  # an interrupted attempt: start the point again from nothing
         try:
-            point_cfg = apply_overrides(cfg, entry["overrides"])
-            config = to_config(point_cfg)
+            config = point_config(base, entry["overrides"])
             result = simulate(config)
             metrics = result.metrics
             metrics.insert(0, "point", pid)
@@ -90,7 +123,7 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
                 "arm": entry.get("arm"),
                 "overrides": entry["overrides"],
             }
-            write_run(out, metrics, result.buildings, summary, OmegaConf.to_yaml(point_cfg))
+            write_run(out, metrics, result.buildings, summary, config_yaml(config))
             ran.append(pid)
         except Exception as exc:  # one bad point must not take its batch down with it
             message = f"{type(exc).__name__}: {exc}"

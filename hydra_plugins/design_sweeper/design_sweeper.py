@@ -80,9 +80,9 @@ class DesignSweeperConf:
     levels: int = 5
     # "module:function" taking a run directory, returning None if complete or why not
     check: str = "sim.results:check_run"
-    # "module:function" taking (task config, {key: value}) that raises if the point is not allowed;
-    # called on every arm and on each parameter's bounds before anything is launched
-    validate: Optional[str] = "sim.sweep:check_point"  # noqa: UP045
+    # "module:function" taking (task config, [{key: value}, ...]) that raises if a point is not
+    # allowed; called with every arm and each parameter's bounds before anything is launched
+    validate: Optional[str] = "sim.sweep:check_points"  # noqa: UP045
     # show a progress bar of finished points
     progress: bool = True
     # jobs handed to the launcher per call (None: all at once)
@@ -370,12 +370,11 @@ class DesignSweeper(Sweeper):
             task = copy.deepcopy(job)
             with read_write(task), open_dict(task):
                 del task["hydra"]  # what the task function sees, as in hydra.core.utils.run_job
-            for probe in probes:
-                try:
-                    hook(task, probe)
-                except Exception as exc:
-                    where = " ".join(cell) or "the design"
-                    raise HydraException(f"{where}: {exc}") from None
+            try:
+                hook(task, probes)
+            except Exception as exc:
+                where = " ".join(cell) or "the design"
+                raise HydraException(f"{where}: {exc}") from None
 
     def _status(
         self, sweep_dir: Path, check: Callable[[Path], str | None], points: Any
