@@ -20,6 +20,9 @@ $(STAMP): pyproject.toml scripts/find-python.sh
 run: $(STAMP)  ## one simulated community (preset `community`, 104 weeks); results under results/runs/
 	$(BIN)/sim-run $(ARGS)
 
+app: $(STAMP)  ## the workshop dashboard on http://127.0.0.1:8765 (ARGS="--port N" or "--host H")
+	$(BIN)/sim-app $(ARGS)
+
 test: $(STAMP)  ## the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(ARGS)
