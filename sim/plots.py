@@ -127,6 +127,10 @@ _TEXT: dict[str, tuple[str, str]] = {
         "服务流向：渠道 → 需求类别（每户每周需求单位）",
     ),
     "no_data": ("no data", "无数据"),
+    "estimated_split": (
+        "split estimated in proportion to each category's total",
+        "按各类别总量比例估算的分配",
+    ),
 }
 
 _EXTRA_LABELS: dict[str, tuple[str, str]] = {
@@ -352,6 +356,7 @@ def time_series(
     by: str | None = None,
     lang: str = "en",
     level: float = 0.95,
+    band: bool | None = None,
 ) -> go.Figure:
     """A metric over the weeks: replicate mean and 95% band, one line per value of ``by``.
 
@@ -361,15 +366,18 @@ def time_series(
         by: column whose values are overlaid (``"scenario.name"``, ``"run"``, a lever
             intensity …); None for one line.
         lang: ``"en"`` or ``"zh"``.
+        band: draw the 95% bands; default: only when at most six lines are overlaid (more
+            bands hide each other).
 
     Traces: for each group, a band (``legendgroup`` = the group, no legend entry) followed
-    by the mean line.
+    by the mean line; without bands, the mean lines only.
     """
     _check_lang(lang)
     _require(df, ["step", metric, by])
     keys = ([by] if by else []) + ["step"]
     summary = mean_interval(df, keys, metric, level)
     groups = list(pd.unique(summary[by])) if by else [None]
+    band = len(groups) <= 6 if band is None else band
     fig = go.Figure()
     for i, value in enumerate(groups):
         colour = PALETTE[i % len(PALETTE)]
@@ -377,19 +385,21 @@ def time_series(
         part = part.sort_values("step")
         name = _metric_label(metric, lang) if by is None else _group_label(df, by, value, lang)
         x = part["step"].to_numpy()
-        fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([x, x[::-1]]),
-                y=np.concatenate([part["high"].to_numpy(), part["low"].to_numpy()[::-1]]),
-                fill="toself",
-                fillcolor=_rgba(colour, 0.2),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=name,
-                name=f"{name} ({text('interval', lang)})",
+        if band:
+            fig.add_trace(
+                go.Scatter(
+                    x=np.concatenate([x, x[::-1]]),
+                    y=np.concatenate([part["high"].to_numpy(), part["low"].to_numpy()[::-1]]),
+                    fill="toself",
+                    mode="lines",  # no markers on the band outline
+                    fillcolor=_rgba(colour, 0.2),
+                    line={"width": 0},
+                    hoverinfo="skip",
+                    showlegend=False,
+                    legendgroup=name,
+                    name=f"{name} ({text('interval', lang)})",
+                )
             )
-        )
         fig.add_trace(
             go.Scatter(
                 x=x,
@@ -880,6 +890,7 @@ def tipping_curve(
                 x=np.concatenate([xs, xs[::-1]]),
                 y=np.concatenate([summary["high"].to_numpy(), summary["low"].to_numpy()[::-1]]),
                 fill="toself",
+                mode="lines",  # no markers on the band outline
                 fillcolor=_rgba(colour, 0.2),
                 line={"width": 0},
                 hoverinfo="skip",
@@ -1020,6 +1031,7 @@ def service_sankey(
     """
     _check_lang(lang)
     by_channel, by_category, matrix = _served(source, step)
+    estimated = matrix is None
     if matrix is None:
         total = by_category.sum()
         share = by_category / total if total > 0 else np.zeros_like(by_category)
@@ -1046,6 +1058,9 @@ def service_sankey(
                 "target": (n_ch + i_k).tolist(),
                 "value": matrix[i_ch, i_k].tolist(),
                 "color": [_rgba(PALETTE[i], 0.45) for i in i_ch],
+                "hovertemplate": "%{source.label} → %{target.label}: %{value}"
+                + (f" ({text('estimated_split', lang)})" if estimated else "")
+                + "<extra></extra>",
             },
         )
     )

@@ -29,7 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim import plots
-from sim.results import BUILDINGS_FILE, METRICS_FILE, load, write_text
+from sim.results import BUILDINGS_FILE, COLLECTED_FILE, METRICS_FILE, load, write_text
 
 __all__ = ["REPORT_FILE", "Source", "build_report", "find_chromium", "main", "read_source", "write_report"]
 
@@ -94,9 +94,9 @@ _T: dict[str, tuple[str, str]] = {
         "每个方块为一个小区，每个格子为一栋楼；鼠标悬停可查看详情。",
     ),
     "cap_sankey": (
-        "Need served by each channel and how it spreads over need categories, averaged over weeks and "
-        "replicates.",
-        "各渠道提供的服务及其在需求类别间的分布（各周与各次重复实验的平均）。",
+        "Need served by each channel and by each need category, averaged over weeks and replicates; "
+        "each channel's delivery is split over categories in proportion to what they received.",
+        "各渠道及各需求类别的服务量（各周与各次重复实验的平均）；各渠道的服务按各类别所得比例分配。",
     ),
     "cap_heatmap": (
         "Replicate mean at the final week for every grid cell.",
@@ -128,22 +128,33 @@ class Source:
     metrics: pd.DataFrame
     buildings: pd.DataFrame | None = None
     varying: list[str] = field(default_factory=list)
-
-    @property
-    def group(self) -> str | None:
-        """Column that tells the compared arms apart (None for one run)."""
-        if self.kind == "scenarios":
-            return "scenario.name"
-        if self.kind == "sweep" and "run" in self.metrics.columns:
-            return "run"
-        return None
+    #: column naming each run or sweep point ("run" for folders of runs, "point" for sim-collect)
+    unit: str | None = None
+    #: column naming the compared arms of a scenario set ("scenario.name" or a design's "arm")
+    arms: str | None = None
 
 
 def _varying(df: pd.DataFrame) -> list[str]:
     """Parameter columns (dotted names and ``budget``) that take more than one value."""
-    skip = ("scenario.", "run")
-    cols = [c for c in df.columns if ("." in c or c in ("budget", "seed")) and not c.startswith(skip)]
+    cols = [c for c in df.columns if ("." in c or c in ("budget", "seed")) and not c.startswith("scenario.")]
     return [c for c in cols if df[c].nunique(dropna=False) > 1]
+
+
+def _add_constants(metrics: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A collected table keeps the parameters that never vary in its metadata: put them back."""
+    from sim.results import collected_constants
+
+    try:
+        constants = collected_constants(path)
+    except (OSError, ValueError):
+        return metrics
+    extra = {
+        k: v for k, v in constants.items() if k not in metrics.columns and not isinstance(v, list | dict)
+    }
+    if not extra:
+        return metrics
+    # one concat rather than a column at a time: the table can be wide
+    return pd.concat([metrics, pd.DataFrame(extra, index=metrics.index)], axis=1)
 
 
 def read_source(path: str | os.PathLike[str]) -> Source:
@@ -158,20 +169,35 @@ def read_source(path: str | os.PathLike[str]) -> Source:
             raise ValueError(
                 f"PATH={path} is not a .parquet table; allowed: a run directory or collected.parquet"
             )
-        metrics = pd.read_parquet(path)
+        metrics = _add_constants(pd.read_parquet(path), path)
         buildings = None
     else:
         metrics = load(path, verbose=False)
+        if (path / COLLECTED_FILE).exists():
+            metrics = _add_constants(metrics, path / COLLECTED_FILE)
         single = (path / METRICS_FILE).exists()
         buildings = (
             load(path, "buildings", verbose=False) if single and (path / BUILDINGS_FILE).exists() else None
         )
-    if "run" in metrics.columns and metrics["run"].nunique() > 1:
-        scenarios = metrics["scenario.name"].nunique() if "scenario.name" in metrics.columns else 1
-        kind = "scenarios" if scenarios > 1 else "sweep"
+    unit = next((c for c in ("point", "run") if c in metrics.columns and metrics[c].nunique() > 1), None)
+    arms = next(
+        (c for c in ("arm", "scenario.name") if c in metrics.columns and metrics[c].nunique() > 1), None
+    )
+    if unit is None and arms is None:
+        kind = "run"
+    elif arms is not None:
+        kind = "scenarios"
     else:
-        kind = "run" if path.is_dir() else "sweep"
-    return Source(path=path, kind=kind, metrics=metrics, buildings=buildings, varying=_varying(metrics))
+        kind = "sweep"
+    return Source(
+        path=path,
+        kind=kind,
+        metrics=metrics,
+        buildings=buildings,
+        varying=_varying(metrics),
+        unit=unit,
+        arms=arms,
+    )
 
 
 # ------------------------------------------------------------------------------ content
@@ -181,12 +207,10 @@ def _facts(src: Source, lang: str) -> list[tuple[str, str]]:
         (_t("source", lang), str(src.path)),
         (_t("kind", lang), _t(f"kind_{src.kind}", lang)),
     ]
-    if "run" in df.columns:
-        facts.append((_t("runs", lang), str(df["run"].nunique())))
+    if src.unit is not None:
+        facts.append((_t("runs", lang), str(df[src.unit].nunique())))
     if "replicate" in df.columns:
-        per_run = (
-            df.groupby("run")["replicate"].nunique() if "run" in df.columns else df["replicate"].nunique()
-        )
+        per_run = df.groupby(src.unit)["replicate"].nunique() if src.unit else df["replicate"].nunique()
         values = sorted(set(per_run.tolist())) if isinstance(per_run, pd.Series) else [per_run]
         facts.append((_t("replicates", lang), ", ".join(map(str, values))))
     if "step" in df.columns:
@@ -250,13 +274,14 @@ def _figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]]:
                 )
         out.append(("sankey", plots.service_sankey(df, lang=lang), _t("cap_sankey", lang)))
     elif src.kind == "scenarios":
+        arms = src.arms or "scenario.name"
         for m in metrics:
-            fig = plots.time_series(df, m, by="scenario.name", lang=lang)
+            fig = plots.time_series(df, m, by=arms, lang=lang)
             out.append((f"time_{m}", fig, _t("cap_time", lang)))
-        names = list(pd.unique(df["scenario.name"]))
+        names = list(pd.unique(df[arms]))
         baseline = "baseline" if "baseline" in names else names[0]
-        fig = plots.scenario_comparison(df, list(metrics), baseline=baseline, lang=lang)
-        base_title = plots._group_label(df, "scenario.name", baseline, lang)
+        fig = plots.scenario_comparison(df, list(metrics), baseline=baseline, by=arms, lang=lang)
+        base_title = plots._group_label(df, arms, baseline, lang)
         out.append(("comparison", fig, _t("cap_compare", lang, baseline=base_title)))
     else:
         varying = [c for c in src.varying if c != "seed"]
@@ -274,9 +299,9 @@ def _figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]]:
             fig = plots.budget_frontier(df, gain, by=varying, lang=lang)
             out.append(("frontier", fig, _t("cap_frontier", lang)))
         if not varying:
-            group = src.group
             for m in metrics:
-                out.append((f"time_{m}", plots.time_series(df, m, by=group, lang=lang), _t("cap_time", lang)))
+                fig = plots.time_series(df, m, by=src.unit, lang=lang)
+                out.append((f"time_{m}", fig, _t("cap_time", lang)))
     return out
 
 
@@ -289,12 +314,12 @@ def summary_table(src: Source, lang: str = "en") -> pd.DataFrame:
     df = src.metrics
     metrics = [m for m in SUMMARY_METRICS if m in df.columns]
     if src.kind == "scenarios":
-        keys = ["scenario.name"]
+        keys = [src.arms or "scenario.name"]
     elif src.kind == "sweep":
-        keys = [c for c in src.varying if c != "seed"] or (["run"] if "run" in df.columns else [])
+        keys = [c for c in src.varying if c != "seed"] or ([src.unit] if src.unit else [])
     else:
         keys = []
-    group_keys = keys + (["run"] if "run" in df.columns and "run" not in keys else [])
+    group_keys = keys + ([src.unit] if src.unit and src.unit not in keys else [])
     final = plots._final(df, group_keys or None)
     table = None
     for m in metrics:

@@ -289,3 +289,12 @@ def test_service_sankey_from_model(model):
     fig = plots.service_sankey(model, lang="zh")
     assert "政府" in fig.data[0].node.label
     assert sum(fig.data[0].link.value) == pytest.approx(model.flow.served_by_category.sum())
+
+
+def test_time_series_drops_bands_when_many_lines(grid):
+    with_bands = plots.time_series(grid, "participation", by="run")  # six points: bands kept
+    assert len(with_bands.data) == 12
+    lines_only = plots.time_series(grid, "participation", by="run", band=False)
+    assert len(lines_only.data) == 6 and all(t.fill is None for t in lines_only.data)
+    many = pd.concat([grid, grid.assign(run=grid["run"] + "b")], ignore_index=True)
+    assert len(plots.time_series(many, "participation", by="run").data) == 12  # twelve lines, no bands

@@ -27,9 +27,11 @@ WORKSHOP = {
     "households_per_building": 40,
 }
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+LEVERS = ("embedding", "converging", "linking", "immersion", "conduction", "integration")
+ALL_SIX = {name: {"intensity": 1.0} for name in LEVERS}
 
 
-def _write(out: Path, name: str, levers: dict, **extra) -> Path:
+def _write(out: Path, name: str, levers: dict, arm: str | None = None, **extra) -> Path:
     data = {
         "community": WORKSHOP,
         "replicates": 3,
@@ -39,6 +41,8 @@ def _write(out: Path, name: str, levers: dict, **extra) -> Path:
     }
     data.update(extra)
     result = simulate(from_dict(data))
+    if arm is not None:  # what the design sweeper records for a named arm
+        result.metrics.insert(0, "arm", arm)
     return write_run(out, result.metrics, result.buildings, result.summary, f"scenario: {name}\n")
 
 
@@ -57,9 +61,15 @@ def results(tmp_path_factory):
     for i, (a, b) in enumerate([(0.0, 0.0), (0.0, 1.0), (1.0, 0.0), (1.0, 1.0)]):
         levers = {"linking": {"intensity": a}, "immersion": {"intensity": b}}
         _write(sweep / str(i), "grid", levers, replicates=2, record_buildings=False)
-    collected, problems = collect(sweep)
-    assert not problems
-    return {"run": single, "scenarios": scen, "sweep": collected}
+    report = collect(sweep)
+    assert report.written and not report.problems
+    arms = root / "arms"
+    for i, (arm, levers) in enumerate(
+        [("baseline", {}), ("only_linking", {"linking": {"intensity": 1.0}}), ("all_six", ALL_SIX)]
+    ):
+        _write(arms / str(i), "baseline", levers, arm=arm, replicates=2, record_buildings=False)
+    assert collect(arms).written
+    return {"run": single, "scenarios": scen, "sweep": report.collected, "arms": arms}
 
 
 def _report(path: Path, *args: str) -> Path:
@@ -75,7 +85,7 @@ def _no_external_references(text: str) -> None:
     assert "cdn.plot.ly" not in re.sub(r"<script[^>]*>.*?</script>", "", text, flags=re.S)
 
 
-@pytest.mark.parametrize("kind", ["run", "scenarios", "sweep"])
+@pytest.mark.parametrize("kind", ["run", "scenarios", "sweep", "arms"])
 def test_report_is_one_offline_html_file(results, kind):
     out = _report(results[kind])
     text = out.read_text(encoding="utf-8")
@@ -86,7 +96,12 @@ def test_report_is_one_offline_html_file(results, kind):
     assert len(re.findall(r"<script type=\"text/javascript\">/\*\*\s*\n\* plotly\.js", text)) <= 1
     assert text.count('<figure id="fig-') >= 2
     assert "Summary at the final week" in text and "What was run" in text
-    expected = {"run": "one run", "scenarios": "a set of scenarios", "sweep": "a parameter sweep"}[kind]
+    expected = {
+        "run": "one run",
+        "scenarios": "a set of scenarios",
+        "sweep": "a parameter sweep",
+        "arms": "a set of scenarios",
+    }[kind]
     assert expected in text
 
 
@@ -103,6 +118,19 @@ def test_sweep_report_shows_grid_and_frontier(results):
     text = _report(results["sweep"]).read_text(encoding="utf-8")
     assert 'id="fig-grid_satisfaction"' in text and 'id="fig-frontier"' in text
     assert "levers.linking.intensity" in text
+    # parameters that never varied live in the collected file's metadata; the report shows them
+    assert "≈ 400" in text
+
+
+def test_arms_of_a_design_sweep_are_compared_to_the_baseline_arm(results):
+    from sim.report import read_source, summary_table
+
+    src = read_source(results["arms"] / "collected.parquet")
+    assert (src.kind, src.arms, src.unit) == ("scenarios", "arm", "point")
+    table = summary_table(src)
+    assert list(table["Arm"]) == ["baseline", "only_linking", "all_six"]
+    text = _report(results["arms"]).read_text(encoding="utf-8")
+    assert 'id="fig-comparison"' in text and "only_linking" in text
 
 
 def test_sim_run_report_true_writes_report_next_to_results(tmp_path):
