@@ -59,6 +59,7 @@ class Plan:
     sweep_grid: dict[str, list[float]]
     sweep_fixed: tuple[str, ...]
     point_repeats: int
+    unbatched_sweep: bool
 
     @property
     def sweep_points(self) -> int:
@@ -77,14 +78,16 @@ FULL = Plan(
     },
     sweep_fixed=(),
     point_repeats=2,
+    unbatched_sweep=True,
 )
 QUICK = Plan(
     steps=3,
     repeats={"workshop": 1, "community": 1, "street": 1, "metro": 1},
     reference_steps=2,
-    sweep_grid={"embedding": [0.0, 1.0], "converging": [0.0, 1.0]},
+    sweep_grid={"embedding": [0.0, 1.0], "converging": [0.0, 1.0], "integration": [1.0]},
     sweep_fixed=("steps=4", "replicates=1"),
     point_repeats=1,
+    unbatched_sweep=False,
 )
 
 
@@ -113,24 +116,54 @@ def cores() -> int:
     return int(joblib.cpu_count())
 
 
-def sweep_overrides(plan: Plan) -> list[str]:
-    """``sim-run -m`` overrides of the benchmark sweep (workshop, grid over lever intensities)."""
+# Every point of the benchmark sweep runs what a point of ``experiment=lever_grid`` runs (five
+# replicates, each with its paired baseline, no per-building series) on the workshop preset;
+# the three levers not on the grid stay at intensity 1 (an ablation around "all six").
+SWEEP_EXPERIMENT = "lever_grid"
+SWEEP_AXES = ("x", "y", "z")
+
+
+def _fixed(plan: Plan) -> list[str]:
+    levers = [f"levers.{name}.intensity=1" for name in LEVERS if name not in plan.sweep_grid]
+    return ["community=workshop", *levers, *plan.sweep_fixed]
+
+
+def _values(values: list[float]) -> str:
+    return "[" + ",".join(f"{v:g}" for v in values) + "]"
+
+
+def batched_sweep_overrides(plan: Plan) -> list[str]:
+    """``sim-run -m`` overrides of the sweep through the design sweeper (batched jobs, joblib)."""
+    axes = []
+    for axis, (name, values) in zip(SWEEP_AXES, plan.sweep_grid.items(), strict=True):
+        key = f"levers.{name}.intensity"
+        if axis == "z":  # lever_grid defines x and y; a third axis is added
+            axes.append(f"+hydra.sweeper.params.z={{key: {key}, values: {_values(values)}}}")
+        else:
+            axes += [
+                f"hydra.sweeper.params.{axis}.key={key}",
+                f"hydra.sweeper.params.{axis}.values={_values(values)}",
+            ]
+    return [f"experiment={SWEEP_EXPERIMENT}", *_fixed(plan), *axes]
+
+
+def unbatched_sweep_overrides(plan: Plan) -> list[str]:
+    """The same points as a plain Hydra sweep: one job per point (the basic sweeper), joblib."""
     swept = [
         f"levers.{name}.intensity={','.join(f'{v:g}' for v in values)}"
         for name, values in plan.sweep_grid.items()
     ]
-    fixed = [f"levers.{name}.intensity=1" for name in LEVERS if name not in plan.sweep_grid]
-    return ["community=workshop", *fixed, *plan.sweep_fixed, *swept]
+    task = ["replicates=5", "record_buildings=false"]  # what lever_grid sets for its points
+    return ["hydra/launcher=joblib", *task, *_fixed(plan), *swept]
 
 
 def grid_points(plan: Plan) -> list[list[str]]:
     """The single-run overrides of every point of the sweep grid, in grid order."""
-    fixed = [f"levers.{name}.intensity=1" for name in LEVERS if name not in plan.sweep_grid]
     names = list(plan.sweep_grid)
     points = []
     for values in itertools.product(*plan.sweep_grid.values()):
         swept = [f"levers.{n}.intensity={v:g}" for n, v in zip(names, values, strict=True)]
-        points.append(["community=workshop", *fixed, *plan.sweep_fixed, *swept])
+        points.append([f"experiment={SWEEP_EXPERIMENT}", *_fixed(plan), *swept])
     return points
 
 
@@ -145,47 +178,63 @@ def measure_presets(plan: Plan, log) -> dict[str, dict[str, Any]]:
     return out
 
 
-def measure_sweep(plan: Plan, out_dir: Path, log) -> dict[str, Any]:
-    """Time the sweep through ``sim-run -m`` with the joblib launcher, and the ideal it is held to."""
+def time_sweep(
+    overrides: list[str], out_dir: Path, points: int, n_cores: int, single: float
+) -> dict[str, Any]:
+    """Run ``sim-run -m OVERRIDES`` into a temporary directory; wall time against the ideal."""
+    sim_run = Path(sys.executable).parent / "sim-run"
+    with tempfile.TemporaryDirectory(prefix=".sweep-", dir=out_dir) as tmp:
+        cmd = [str(sim_run), "-m", *overrides, f"hydra.sweep.dir={tmp}"]
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"sweep failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        completed = sum(1 for _ in Path(tmp).rglob("_COMPLETE.json"))
+        jobs = sum(1 for d in Path(tmp).iterdir() if d.is_dir() and (d / ".hydra").is_dir())
+    if completed != points:
+        raise RuntimeError(f"sweep finished only {completed} of {points} points")
+    ideal_wall = single * points / n_cores
+    return {
+        "points": points,
+        "jobs": jobs,
+        "cores": n_cores,
+        "command": "sim-run -m " + " ".join(overrides),
+        "wall_seconds": wall,
+        "points_per_second": points / wall,
+        "single_point_seconds": single,
+        "ideal_wall_seconds": ideal_wall,
+        "ideal_points_per_second": points / ideal_wall,
+        "efficiency": ideal_wall / wall,
+        "overhead_seconds_per_point": (wall - ideal_wall) * n_cores / points,
+        "completed": completed,
+        "load_average_at_start": load,
+    }
+
+
+def measure_sweep(plan: Plan, out_dir: Path, log) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """Time the sweep through the design sweeper (batched) and, optionally, one job per point."""
     points = grid_points(plan)
     n_cores = cores()
     # Single-run time: three points spread over the grid (first, middle, last), best of repeats.
     sample = [points[0], points[len(points) // 2], points[-1]]
     log(f"  single-point time ({len(sample)} points × {plan.point_repeats}) …")
     single = run_worker(["points", "--repeats", str(plan.point_repeats), "--points", json.dumps(sample)])
-    sim_run = Path(sys.executable).parent / "sim-run"
-    with tempfile.TemporaryDirectory(prefix=".sweep-", dir=out_dir) as tmp:
-        cmd = [
-            str(sim_run),
-            "-m",
-            "hydra/launcher=joblib",
-            f"hydra.sweep.dir={tmp}",
-            *sweep_overrides(plan),
-        ]
-        log(f"  sweep of {len(points)} points on {n_cores} cores …")
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(f"sweep failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-        completed = sum(1 for _ in Path(tmp).glob("*/_COMPLETE.json"))
-    if completed != len(points):
-        raise RuntimeError(f"sweep finished only {completed} of {len(points)} points")
-    ideal_wall = single["point_seconds"] * len(points) / n_cores
-    return {
-        "points": len(points),
-        "cores": n_cores,
-        "launcher": "joblib",
-        "command": "sim-run -m " + " ".join(cmd[2:3] + cmd[4:]),
-        "wall_seconds": wall,
-        "points_per_second": len(points) / wall,
-        "single_point_seconds": single["point_seconds"],
-        "single_point_seconds_each": single["point_seconds_each"],
-        "ideal_wall_seconds": ideal_wall,
-        "ideal_points_per_second": len(points) / ideal_wall,
-        "overhead_seconds_per_point": (wall - ideal_wall) * n_cores / len(points),
-        "completed": completed,
-    }
+    log(f"  design sweeper (batched jobs, joblib): {len(points)} points on {n_cores} cores …")
+    batched = time_sweep(
+        batched_sweep_overrides(plan), out_dir, len(points), n_cores, single["point_seconds"]
+    )
+    batched["launcher"] = "design sweeper, batch_size auto, joblib"
+    batched["single_point_seconds_each"] = single["point_seconds_each"]
+    unbatched = None
+    if plan.unbatched_sweep:
+        log(f"  plain sweep (one job per point, joblib): {len(points)} points …")
+        unbatched = time_sweep(
+            unbatched_sweep_overrides(plan), out_dir, len(points), n_cores, single["point_seconds"]
+        )
+        unbatched["launcher"] = "basic sweeper, one job per point, joblib"
+    return batched, unbatched
 
 
 def machine() -> dict[str, Any]:
@@ -215,14 +264,14 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
     log("per-agent Mesa reference at community size:")
     reference = run_worker(["reference", "--preset", "community", "--steps", str(plan.reference_steps)])
     log("sweep throughput:")
-    sweep = measure_sweep(plan, out_dir, log)
+    sweep, sweep_unbatched = measure_sweep(plan, out_dir, log)
 
     households = [presets[p]["households"] for p in PRESETS]
     step_seconds = [presets[p]["step_seconds"] for p in PRESETS]
     exponent = fit_exponent(households, step_seconds)
     exponent_large = fit_exponent(households[2:], step_seconds[2:])
     speedup = presets["community"]["household_steps_per_second"] / reference["household_steps_per_second"]
-    efficiency = sweep["points_per_second"] / sweep["ideal_points_per_second"]
+    efficiency = sweep["efficiency"]
     metro = presets["metro"]
     metro_104 = metro["step_seconds"] * 104  # per-step cost × the default horizon
 
@@ -242,6 +291,7 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
         "presets": presets,
         "reference": reference,
         "sweep": sweep,
+        "sweep_unbatched": sweep_unbatched,
         "speedup": speedup,
         "scaling_exponent": exponent,
         "scaling_exponent_street_metro": exponent_large,
@@ -280,17 +330,21 @@ def report(doc: dict[str, Any]) -> str:
         )
     ref = doc["reference"]
     lines.append(
-        f"{'reference':<10}{ref['households']:>11,}{ref['build_seconds']:>9.3f}{ref['step_seconds'] * 1e3:>9.2f}"
+        f"{'reference':<10}{ref['households']:>11,}{ref['build_seconds']:>9.3f}"
+        f"{ref['step_seconds'] * 1e3:>9.2f}"
         f"{ref['household_steps_per_second']:>12.3g}{ref['peak_rss_mb']:>9.0f}"
         f"   (per-agent Mesa, {ref['steps']} steps)"
     )
-    s = doc["sweep"]
-    lines.append(
-        f"sweep: {s['points']} points on {s['cores']} cores in {s['wall_seconds']:.1f} s = "
-        f"{s['points_per_second']:.2f} points/s; single point {s['single_point_seconds']:.3f} s, "
-        f"ideal {s['ideal_points_per_second']:.2f} points/s; "
-        f"overhead ≈ {s['overhead_seconds_per_point']:.2f} s per point"
-    )
+    for key in ("sweep", "sweep_unbatched"):
+        sw = doc.get(key)
+        if not sw:
+            continue
+        lines.append(
+            f"{sw['launcher']}: {sw['points']} points in {sw['jobs']} jobs on {sw['cores']} cores, "
+            f"{sw['wall_seconds']:.1f} s = {sw['points_per_second']:.2f} points/s; ideal "
+            f"{sw['ideal_points_per_second']:.2f} points/s (single point {sw['single_point_seconds']:.3f} s);"
+            f" efficiency {sw['efficiency']:.2f}, overhead ≈ {sw['overhead_seconds_per_point']:.2f} s/point"
+        )
     lines.append("")
     t = doc["targets"]
     rows = [
@@ -303,7 +357,8 @@ def report(doc: dict[str, Any]) -> str:
     lines.append(f"{'figure':<40}{'measured':>12}{'target':>12}  status")
     for title, key, fmt, tfmt in rows:
         lines.append(
-            f"{title:<40}{fmt.format(t[key]['value']):>12}{tfmt.format(t[key]['target']):>12}  {_status(t[key])}"
+            f"{title:<40}{fmt.format(t[key]['value']):>12}{tfmt.format(t[key]['target']):>12}"
+            f"  {_status(t[key])}"
         )
     lines.append(
         f"(scaling exponent street → metro alone: {doc['scaling_exponent_street_metro']:.2f}; "

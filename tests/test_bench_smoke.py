@@ -50,3 +50,27 @@ def test_quick_benchmark_writes_bench_json(tmp_path: Path) -> None:
     for title in ("speed-up", "scaling exponent", "metro, 104 steps", "peak memory", "sweep efficiency"):
         assert title in proc.stdout
     assert "≥ 100×" in proc.stdout and "≤ 1.1" in proc.stdout
+
+
+def test_mesa_agents_are_made_on_first_access(workshop) -> None:
+    """Building a model skips agent creation; the first look at Mesa's agent sets makes them all."""
+    import mesa
+
+    from sim.agents import Organisation, PartyMember, PropertyCompany, Resident
+    from sim.model import CommunityModel
+
+    model = CommunityModel(workshop, rng=3)
+    assert len(model._all_agents) == 0  # nothing made at build time
+    model.run(2)
+    c = model.community
+    by_type = model.agents_by_type
+    assert len(by_type[Resident]) + len(by_type[PartyMember]) == c.n_households
+    assert len(by_type[PropertyCompany]) == c.n_companies and len(by_type[Organisation]) == c.n_orgs
+    assert len(model.agents) == c.n_households + c.n_companies + c.n_orgs
+    assert all(isinstance(a, mesa.Agent) for a in model.agents)
+
+    # an agent added by hand to a fresh model comes after the community's own
+    fresh = CommunityModel(workshop, rng=3)
+    extra = Resident(fresh, 0)
+    assert len(fresh.agents) == len(model.agents) + 1
+    assert extra.unique_id == max(a.unique_id for a in fresh.agents)
