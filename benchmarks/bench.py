@@ -367,6 +367,59 @@ def report(doc: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def markdown(doc: dict[str, Any]) -> str:
+    """The figures of a bench.json as Markdown tables (for docs/performance.md)."""
+    m = doc["machine"]
+    out = [
+        f"Measured {doc['created']} with `{doc['command']}` on {m['cpu_count']} cores "
+        f"({m['processor']}, Python {m['python']}, numpy {m['numpy']}, Mesa {m['mesa']}); "
+        f"load average at start {m['load_average_at_start'][0]:.1f}.",
+        "",
+        "| preset | households | build (s) | time per step (ms) | household-steps/s | peak memory (MB) "
+        "| Mesa agents on first use (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in PRESETS:
+        p = doc["presets"][name]
+        out.append(
+            f"| {name} | {p['households']:,} | {p['build_seconds']:.3f} | {p['step_seconds'] * 1e3:.2f} "
+            f"| {p['household_steps_per_second']:,.0f} | {p['peak_rss_mb']:.0f} "
+            f"| {p['agents_on_demand_seconds']:.2f} |"
+        )
+    ref = doc["reference"]
+    out.append(
+        f"| per-agent Mesa reference ({ref['preset']}, {ref['steps']} steps) | {ref['households']:,} "
+        f"| {ref['build_seconds']:.3f} | {ref['step_seconds'] * 1e3:.2f} "
+        f"| {ref['household_steps_per_second']:,.0f} | {ref['peak_rss_mb']:.0f} | – |"
+    )
+    out += ["", "| figure | measured | target | met |", "|---|---:|---:|---|"]
+    t = doc["targets"]
+    rows = [
+        ("speed-up over the per-agent Mesa reference (community)", "speedup", "{:.1f}×", "≥ {:g}×"),
+        ("scaling exponent of time per step (workshop → metro)", "scaling_exponent", "{:.2f}", "≤ {:g}"),
+        ("metro, 104 steps", "metro_seconds_104_steps", "{:.1f} s", "< {:g} s"),
+        ("metro, peak memory of the process", "metro_peak_rss_mb", "{:.0f} MB", "< {:g} MB"),
+        ("sweep efficiency, 200 workshop points (achieved / ideal)", "sweep_efficiency", "{:.2f}", "≥ {:g}"),
+    ]
+    for title, key, fmt, tfmt in rows:
+        met = {True: "yes", False: "**no**", None: "not judged"}[t[key]["met"]]
+        out.append(f"| {title} | {fmt.format(t[key]['value'])} | {tfmt.format(t[key]['target'])} | {met} |")
+    out += [
+        "",
+        "| sweep | jobs | wall (s) | points/s | ideal points/s | efficiency | overhead per point (s) |",
+    ]
+    out.append("|---|---:|---:|---:|---:|---:|---:|")
+    for key in ("sweep", "sweep_unbatched"):
+        sw = doc.get(key)
+        if sw:
+            out.append(
+                f"| {sw['launcher']} | {sw['jobs']} | {sw['wall_seconds']:.1f} "
+                f"| {sw['points_per_second']:.2f} | {sw['ideal_points_per_second']:.2f} "
+                f"| {sw['efficiency']:.2f} | {sw['overhead_seconds_per_point']:.2f} |"
+            )
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     """``python -m benchmarks [--quick] [--out DIR]``: measure, print, write DIR/bench.json."""
     from sim.results import write_json
@@ -374,7 +427,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a fast smoke variant (targets not judged)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for bench.json")
+    parser.add_argument(
+        "--markdown", type=Path, metavar="BENCH_JSON", help="print the figures of a bench.json as Markdown"
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
+        return 0
 
     def log(msg: str) -> None:
         print(msg, file=sys.stderr, flush=True)
