@@ -7,6 +7,7 @@ Every notebook reads its size from the environment so that the test suite can ru
     SIM_REPLICATES  replicates per parameter point (default 5)
     SIM_RESULTS     where results are kept (default ``results/experiments``)
     SIM_LANG        language of the figures, ``en`` or ``zh`` (default ``en``)
+    SIM_SWEEPS      where ``sim-run -m experiment=NAME`` sweeps are (default ``results/sweeps``)
 
 Runs are made with the library API (Hydra's compose API on ``configs/`` and
 :func:`sim.simulate.simulate`) and written with :func:`sim.results.write_run`; a notebook that
@@ -120,6 +121,31 @@ def experiment_config(s: Settings, name: str, *overrides: str) -> Config:
     return with_values(config(s, *overrides), values)
 
 
+def collected_sweep(name: str) -> pd.DataFrame | None:
+    """The newest collected table of ``sim-run -m experiment=NAME`` (after ``sim-collect``), or None.
+
+    Looks for ``<SIM_SWEEPS>/<name>/<time>/collected.parquet``; parameters that were the same at
+    every point (kept in the file's metadata) are put back as columns.
+    """
+    from sim.results import COLLECTED_FILE, collected_constants
+
+    base = Path(os.environ.get("SIM_SWEEPS", ROOT / "results" / "sweeps")) / name
+    found = sorted(base.glob(f"*/{COLLECTED_FILE}"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        return None
+    path = found[-1]
+    table = pd.read_parquet(path)
+    constants = {
+        k: v
+        for k, v in collected_constants(path).items()
+        if k not in table.columns and not isinstance(v, list | dict)
+    }
+    if constants:
+        table = pd.concat([table, pd.DataFrame(constants, index=table.index)], axis=1)
+    print(f"using the collected sweep {path}")
+    return table
+
+
 def _yaml(cfg: Config) -> str:
     import yaml  # PyYAML (OmegaConf's own); with libyaml far quicker than OmegaConf.structured
 
@@ -140,6 +166,33 @@ def run_or_load(cfg: Config, directory: Path) -> tuple[pd.DataFrame, pd.DataFram
     result = simulate(cfg)
     write_run(directory, result.metrics, result.buildings, result.summary, text)
     return result.metrics, (result.buildings if cfg.record_buildings else None)
+
+
+def grid_or_load(cfg: Config, axes: dict[str, list[Any]], path: Path) -> pd.DataFrame:
+    """Metrics of every point of a full factorial grid over ``axes`` (dotted key → values), in one table.
+
+    The table is written once to ``path`` (atomically) with the configuration and the axes in a
+    ``.json`` beside it, and loaded instead of simulated when both are unchanged.
+    """
+    import itertools
+    import json
+
+    from sim.results import write_parquet, write_text
+
+    path = Path(path)
+    stamp_path = path.with_suffix(".json")
+    stamp = json.dumps({"config": _yaml(cfg), "axes": axes}, sort_keys=True, default=str)
+    if path.exists() and stamp_path.exists() and stamp_path.read_text(encoding="utf-8") == stamp:
+        return pd.read_parquet(path)
+    frames = []
+    for point, values in enumerate(itertools.product(*axes.values())):
+        metrics = simulate(with_values(cfg, dict(zip(axes, values, strict=True)))).metrics
+        metrics.insert(0, "point", point)
+        frames.append(metrics)
+    table = pd.concat(frames, ignore_index=True)
+    write_parquet(path, table)
+    write_text(stamp_path, stamp)
+    return table
 
 
 def quiet(cfg: Config, **changes: Any) -> Config:

@@ -33,6 +33,7 @@ def small(monkeypatch, tmp_path):
     for key, value in SMALL.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("SIM_RESULTS", str(tmp_path))
+    monkeypatch.setenv("SIM_SWEEPS", str(tmp_path / "no_sweeps"))  # the notebooks run their own
     return tmp_path
 
 
@@ -72,12 +73,43 @@ def test_notebook_runs_top_to_bottom(path, small):
     assert any(small.iterdir()), "results were written under SIM_RESULTS"
 
 
-def test_quickstart_reuses_its_results_and_reruns_on_change(small):
+def _common():
     sys.path.insert(0, str(EXPERIMENTS))
     try:
         import common
     finally:
         sys.path.remove(str(EXPERIMENTS))
+    return common
+
+
+def test_ablation_notebook_uses_a_collected_sweep_when_there_is_one(small, monkeypatch):
+    """A lever_ablation sweep collected by sim-collect is read instead of running the arms."""
+    from sim.results import collect, write_run
+    from sim.simulate import simulate
+
+    common = _common()
+    s = common.settings("unused")
+    base = common.quiet(
+        common.experiment_config(s, "lever_ablation"), record_buildings=False, baseline_comparison=False
+    )
+    sweep = small / "sweeps" / "lever_ablation" / "2026-01-01_00-00-00"
+    arms = common.experiment("lever_ablation")["hydra"]["sweeper"]["arms"]
+    for i, (arm, values) in enumerate(arms.items()):
+        result = simulate(common.with_values(base, values or {}))
+        result.metrics.insert(0, "arm", arm)
+        write_run(sweep / str(i), result.metrics, result.buildings, result.summary, f"arm: {arm}\n")
+    assert collect(sweep).written
+    monkeypatch.setenv("SIM_SWEEPS", str(small / "sweeps"))
+    nb = _execute(EXPERIMENTS / "03_lever_ablation.ipynb")
+    printed = "".join(
+        out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
+    )
+    assert f"using the collected sweep {sweep / 'collected.parquet'}" in printed
+    assert not (small / "03_lever_ablation").exists()  # nothing was simulated again
+
+
+def test_quickstart_reuses_its_results_and_reruns_on_change(small):
+    common = _common()
     s = common.settings("cache")
     cfg = common.config(s, "scenario=baseline")
     first, _ = common.run_or_load(cfg, s.results / "run")
@@ -90,3 +122,18 @@ def test_quickstart_reuses_its_results_and_reruns_on_change(small):
     assert changed["step"].max() == 10  # a changed configuration is simulated again
     with pytest.raises(KeyError, match=r"levers\.linking\.nope"):
         common.with_values(cfg, {"levers.linking.nope": 1})
+
+
+def test_grid_is_simulated_once_then_loaded(small):
+    common = _common()
+    s = common.settings("grid")
+    cfg = common.quiet(common.config(s), record_buildings=False, baseline_comparison=False)
+    axes = {"levers.linking.intensity": [0.0, 1.0], "dynamics.threshold_sd": [0.2, 0.4]}
+    first = common.grid_or_load(cfg, axes, s.results / "grid.parquet")
+    assert first["point"].nunique() == 4
+    assert set(first["levers.linking.intensity"]) == {0.0, 1.0}
+    stamp = (s.results / "grid.parquet").stat().st_mtime_ns
+    assert common.grid_or_load(cfg, axes, s.results / "grid.parquet").equals(first)
+    assert (s.results / "grid.parquet").stat().st_mtime_ns == stamp
+    smaller = common.grid_or_load(cfg, {"levers.linking.intensity": [0.5]}, s.results / "grid.parquet")
+    assert smaller["point"].nunique() == 1 and set(smaller["levers.linking.intensity"]) == {0.5}
