@@ -69,7 +69,7 @@ class Plan:
 FULL = Plan(
     steps=104,
     repeats={"workshop": 5, "community": 5, "street": 3, "metro": 1},
-    reference_steps=20,
+    reference_steps=10,
     # 5 × 5 × 8 = 200 points; the other three levers stay on (an ablation around "all six").
     sweep_grid={
         "embedding": [0.0, 0.25, 0.5, 0.75, 1.0],
@@ -262,7 +262,17 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
     log(f"model, all six levers on, {plan.steps} steps, each preset in a fresh process:")
     presets = measure_presets(plan, log)
     log("per-agent Mesa reference at community size:")
-    reference = run_worker(["reference", "--preset", "community", "--steps", str(plan.reference_steps)])
+    reference = run_worker(
+        [
+            "reference",
+            "--preset",
+            "community",
+            "--steps",
+            str(plan.reference_steps),
+            "--repeats",
+            str(plan.repeats["community"]),
+        ]
+    )
     log("sweep throughput:")
     sweep, sweep_unbatched = measure_sweep(plan, out_dir, log)
 

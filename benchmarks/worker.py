@@ -105,27 +105,35 @@ def measure_model(preset: str, steps: int, repeats: int, seed: int) -> dict[str,
     }
 
 
-def measure_reference(preset: str, steps: int, seed: int) -> dict[str, Any]:
-    """Build and run the per-agent reference model on the community of ``preset``."""
+def measure_reference(preset: str, steps: int, repeats: int, seed: int) -> dict[str, Any]:
+    """Build and run the per-agent reference model on the community of ``preset``; best of repeats."""
     from benchmarks.reference import ReferenceModel
 
     cfg = preset_config(preset)
     rss_before = current_rss_mb()
-    t0 = time.perf_counter()
-    model = ReferenceModel(cfg, rng=seed)
-    t1 = time.perf_counter()
-    for _ in range(steps):
-        model.step()
-    t2 = time.perf_counter()
-    households = model.community.n_households
+    builds, runs = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model = ReferenceModel(cfg, rng=seed)
+        t1 = time.perf_counter()
+        for _ in range(steps):
+            model.step()
+        t2 = time.perf_counter()
+        builds.append(t1 - t0)
+        runs.append(t2 - t1)
+        households = model.community.n_households
+        del model
+    best = min(runs)
     return {
         "preset": preset,
         "households": households,
         "steps": steps,
-        "build_seconds": t1 - t0,
-        "run_seconds": t2 - t1,
-        "step_seconds": (t2 - t1) / steps,
-        "household_steps_per_second": households * steps / (t2 - t1),
+        "repeats": repeats,
+        "build_seconds": min(builds),
+        "run_seconds": best,
+        "run_seconds_median": float(np.median(runs)),
+        "step_seconds": best / steps,
+        "household_steps_per_second": households * steps / best,
         "rss_after_imports_mb": rss_before,
         "peak_rss_mb": peak_rss_mb(),
     }
@@ -177,7 +185,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.kind == "model":
         result = measure_model(args.preset, args.steps, args.repeats, args.seed)
     elif args.kind == "reference":
-        result = measure_reference(args.preset, args.steps, args.seed)
+        result = measure_reference(args.preset, args.steps, args.repeats, args.seed)
     else:
         result = measure_points(json.loads(args.points), args.repeats)
     print(json.dumps(result))
