@@ -98,7 +98,8 @@ def simulate(cfg: Config, replicates: range | None = None) -> RunResult:
             base, _ = run_replicate(base_cfg, r, seeds[r])
             add_gains(metrics, base)
         else:
-            add_gains(metrics, None)
+            # no lever on: the run is its own baseline (gain 0); comparison switched off: unknown
+            add_gains(metrics, None, unknown=has_levers(cfg))
         metric_frames.append(metrics)
         building_frames.append(buildings)
     metrics = pd.concat(metric_frames, ignore_index=True)
@@ -109,12 +110,16 @@ def simulate(cfg: Config, replicates: range | None = None) -> RunResult:
     return RunResult(metrics=metrics, buildings=buildings, summary=summary)
 
 
-def add_gains(metrics: pd.DataFrame, baseline: pd.DataFrame | None) -> None:
-    """Gains over the paired baseline replicate and satisfaction gained per unit cost."""
+def add_gains(metrics: pd.DataFrame, baseline: pd.DataFrame | None, unknown: bool = False) -> None:
+    """Gains over the paired baseline replicate and satisfaction gained per unit cost.
+
+    Without a baseline the gains are 0 (the run is the baseline) or, with ``unknown``, NaN.
+    """
     for name in GAIN_METRICS:
-        metrics[f"{name}_gain"] = (
-            0.0 if baseline is None else metrics[name].to_numpy() - baseline[name].to_numpy()
-        )
+        if baseline is not None:
+            metrics[f"{name}_gain"] = metrics[name].to_numpy() - baseline[name].to_numpy()
+        else:
+            metrics[f"{name}_gain"] = np.nan if unknown else 0.0
     cost = metrics["cost"].to_numpy()
     gain = metrics["satisfaction_gain"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -58,3 +58,15 @@ def test_sim_run_writes_identical_parquet_for_the_same_seed(tmp_path, cli_env) -
         outputs.append(out)
     assert _digest(outputs[0] / "metrics.parquet") == _digest(outputs[1] / "metrics.parquet")
     assert _digest(outputs[0] / "buildings.parquet") == _digest(outputs[1] / "buildings.parquet")
+
+
+def test_gains_are_unknown_without_the_paired_baseline() -> None:
+    levers = {"linking": {"intensity": 1.0}}
+    compared = simulate(config("workshop", steps=8, replicates=1, levers=levers)).metrics
+    alone = simulate(
+        config("workshop", steps=8, replicates=1, levers=levers, baseline_comparison=False)
+    ).metrics
+    assert compared["satisfaction_gain"].notna().all() and compared["cost_effectiveness"].notna().all()
+    assert alone["satisfaction_gain"].isna().all() and alone["cost_effectiveness"].isna().all()
+    baseline = simulate(config("workshop", steps=8, replicates=1)).metrics
+    assert (baseline["satisfaction_gain"] == 0).all()
