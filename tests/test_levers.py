@@ -261,7 +261,7 @@ def test_the_lever_submodels_document_every_parameter_with_its_default() -> None
 
     from sim.config import LeversConfig
 
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "odd_levers.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
 
     def shown(value: object) -> str:
         if isinstance(value, list):

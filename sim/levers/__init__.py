@@ -17,7 +17,7 @@ integration 融入   need information and channel overlap (5, 6), conflicts and 
 
 Every lever acts through its effective intensity k (after its time window and the weekly
 budget, see :meth:`sim.model.CommunityModel.lever_intensities`); at k = 0 it changes nothing.
-The full submodels, with equations and parameter tables, are in ``docs/odd_levers.md``.
+The full submodels, with equations and parameter tables, are in ``docs/ODD.md`` §7.9.
 """
 
 from sim.levers import conduction, converging, embedding, immersion, integration, linking
