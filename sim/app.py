@@ -37,11 +37,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import ipyvuetify as v
 import mesa
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import solara
+import traitlets
 from mesa.visualization.solara_viz import ModelController
 from mesa.visualization.utils import update_counter
 
@@ -397,96 +398,71 @@ def render_figures(workshop: Workshop, metric: str, lang: str = "en") -> list[go
 
 
 # ------------------------------------------------------------------------------ the page
-class Shown:
-    """A figure to show, compared by identity.
+PLOTLY_JS_URL = "/static/assets/plotly.min.js"  # plotly.js of the installed plotly package
 
-    Reacton compares the props of successive renders and the dependencies of effects with
-    ``==``; on a Plotly figure that serialises both sides, which cost more than drawing.
+_PLOTLY_VIEW = """
+<template>
+  <div class="sim-plotly" style="width: 100%"></div>
+</template>
+<script>
+module.exports = {
+  mounted() { this.draw(); },
+  watch: { figure_json() { this.draw(); } },
+  methods: {
+    plotly() {
+      // plotly.js is fetched once per page and shared by every chart
+      if (window.Plotly) { return Promise.resolve(window.Plotly); }
+      if (!window.simPlotlyLoading) {
+        const src = this.src;
+        window.simPlotlyLoading = new Promise(function (resolve, reject) {
+          const script = document.createElement("script");  // plotly.js sets window.Plotly
+          script.src = src;
+          script.onload = function () { resolve(window.Plotly); };
+          script.onerror = reject;
+          document.head.appendChild(script);
+        });
+      }
+      return window.simPlotlyLoading;
+    },
+    draw() {
+      const el = this.$el;
+      const fig = JSON.parse(this.figure_json || "{}");
+      this.plotly().then(function (Plotly) {
+        Plotly.react(el, fig.data || [], fig.layout || {}, {responsive: true, displaylogo: false});
+      });
+    },
+  },
+  beforeDestroy() { if (window.Plotly) { window.Plotly.purge(this.$el); } },
+};
+</script>
+"""
+
+
+class PlotlyView(v.VuetifyTemplate):
+    """A Plotly chart drawn by plotly.js in the browser from the figure's JSON.
+
+    ``solara.FigurePlotly`` wraps Plotly's FigureWidget, which since Plotly 6 is an
+    anywidget carrying the whole plotly.js bundle (5 MB) in every instance: a page of ten
+    charts took seconds to appear, and NaN (the map's gaps between compounds) broke its
+    messages. Here plotly.js is fetched once from this server, each redraw sends the
+    figure's JSON (NaN as null) and ``Plotly.react`` updates the chart in place.
     """
 
-    __slots__ = ("figure",)
-
-    def __init__(self, figure: go.Figure) -> None:
-        self.figure = figure
-
-
-@solara.component
-def PlotlyFigure(shown: Shown):
-    """A Plotly figure whose traces are updated in place when ``fig`` changes.
-
-    ``solara.FigurePlotly`` replaces every trace on each update (add the new, delete the
-    old); with Plotly's anywidget-based FigureWidget the browser then fails on trace indices
-    while steps follow each other quickly, and NaN (heatmap gaps) breaks its JSON messages.
-    Here only the properties that changed since the last update are sent, NaN as null.
-    Callers give the element a key that changes with the trace structure (see
-    :func:`_figure`), so a figure with other traces gets a fresh widget.
-    """
-    from plotly.graph_objs import FigureWidget
-
-    element = FigureWidget.element()
-    sent = solara.use_ref({"traces": [], "layout": {}})  # what the browser has, to send only changes
-
-    def update() -> None:
-        fig = shown.figure
-        widget = solara.get_widget(element)
-        traces = [_json_safe(t.to_plotly_json()) for t in fig.data]
-        layout = fig.layout.to_plotly_json()
-        before = sent.current
-        with widget.batch_update():
-            if len(widget.data) != len(traces):
-                widget.data = ()
-                widget.add_traces(traces)
-            else:
-                for old, new, was in zip(widget.data, traces, before["traces"], strict=True):
-                    changed = {k: v for k, v in new.items() if k != "type" and not _same(v, was.get(k))}
-                    if changed:
-                        old.update(changed, overwrite=True)
-            changed = {k: v for k, v in layout.items() if not _same(v, before["layout"].get(k))}
-            if changed:
-                widget.update_layout(changed, overwrite=True)
-        sent.current = {"traces": traces, "layout": layout}
-
-    solara.use_effect(update, [shown])
-    return element
+    template = traitlets.Unicode(_PLOTLY_VIEW).tag(sync=True)
+    figure_json = traitlets.Unicode("{}").tag(sync=True)
+    src = traitlets.Unicode(PLOTLY_JS_URL).tag(sync=True)
 
 
-def _json_safe(value: object) -> object:
-    """Arrays with NaN as lists with None: the widget channel is JSON, which has no NaN.
+def figure_json(fig: go.Figure) -> str:
+    """A figure as the JSON plotly.js reads (numpy arrays as lists, NaN as null)."""
+    import plotly.io as pio
 
-    (Heatmap gaps between compounds are NaN; a NaN in a message makes the browser drop it.)
-    """
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
-        finite = np.isfinite(value)
-        if not finite.all():
-            return np.where(finite, value, None).tolist()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def _same(a: object, b: object) -> bool:
-    """Equal values, arrays included (to skip resending what the browser already shows)."""
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        return (
-            isinstance(a, np.ndarray)
-            and isinstance(b, np.ndarray)
-            and a.shape == b.shape
-            and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
-        )
-    try:
-        return bool(a == b)
-    except ValueError:  # containers holding arrays
-        return False
+    return pio.to_json(fig, validate=False)
 
 
 def _figure(fig: go.Figure, name: str):
-    """Show ``fig`` in a widget kept for as long as its trace structure stays the same."""
-    structure = ",".join(f"{t.type}:{t.name}" for t in fig.data)
-    return PlotlyFigure(Shown(fig)).key(f"{name}|{structure}")
+    """Show ``fig``; the chart named ``name`` keeps its browser element from week to week."""
+    return PlotlyView.element(figure_json=figure_json(fig)).key(name)
 
 
 def _preset_label(name: str, lang: str) -> str:
@@ -721,6 +697,16 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def _plotly_js() -> Path:
+    """plotly.js as shipped inside the plotly package (served at :data:`PLOTLY_JS_URL`)."""
+    import plotly
+
+    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not path.is_file():
+        raise FileNotFoundError(f"plotly.js not found at {path}; reinstall the plotly package")
+    return path
+
+
 def _light_template() -> None:
     """Register a ``plotly_white`` holding only what the dashboard draws (this process only).
 
@@ -751,6 +737,7 @@ def cli(argv: Sequence[str] | None = None) -> None:
     from solara.__main__ import cli as solara_cli
 
     solara_settings.telemetry.mixpanel_enable = False  # nothing leaves the machine
+    solara_settings.assets.extra_locations.append(str(_plotly_js().parent))  # serves PLOTLY_JS_URL
     _light_template()
     # Compose every scenario once now: a broken scenario file is reported at start, and Hydra
     # scans its plugins here rather than inside a page render.
