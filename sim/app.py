@@ -111,7 +111,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "map_metric": ("Colour buildings by", "楼栋着色指标"),
     "series": ("Over the weeks", "随时间变化"),
     "difference": ("Difference B − A", "差值 B − A"),
-    "difference_of": ("Δ {metric} (B − A)", "Δ {metric}（B − A）"),
+    "difference_of": ("Δ {metric} (B − A)", "{metric}之差（B − A）"),
     "not_started": (
         "Week 0: no week simulated yet. Press Step or ▶.",
         "第 0 周：尚未开始模拟。请按 Step 或 ▶。",
