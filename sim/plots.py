@@ -30,6 +30,7 @@ from plotly.subplots import make_subplots
 from scipy import stats
 
 from sim.config import CHANNELS, NEED_CATEGORIES
+from sim.levers import LEVERS
 from sim.metrics import METRICS, label
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ __all__ = [
     "sensitivity_table",
     "service_sankey",
     "text",
+    "tidy_indices",
     "time_series",
     "tipping_curve",
 ]
@@ -207,6 +209,13 @@ def param_label(name: str, lang: str = "en") -> str:
     parts = name.split(".")
     if len(parts) == 3 and parts[0] == "levers" and parts[2] == "intensity":
         return label(f"intensity_{parts[1]}", lang)
+    if name in LEVERS:  # design sweeps name a lever's intensity by the lever alone
+        return label(f"intensity_{name}", lang)
+    if "." not in name:  # a short input name of a design (``threshold_sd``): its dotted key's label
+        matches = [key for key in _EXTRA_LABELS if key.endswith(f".{name}")]
+        if len(matches) == 1:
+            en, zh = _EXTRA_LABELS[matches[0]]
+            return zh if lang == "zh" else en
     return name
 
 
@@ -952,28 +961,76 @@ def sensitivity_table(
     return table
 
 
-def sensitivity_bars(indices: pd.DataFrame, output: str | None = None, lang: str = "en") -> go.Figure:
+_INDEX_KINDS = ("S1", "ST", "mu_star", "sigma")
+
+
+def tidy_indices(indices: pd.DataFrame) -> pd.DataFrame:
+    """Sensitivity indices as tidy rows (input, index, value, conf, and output/group if present).
+
+    Accepts the tidy form itself, or the wide tables of :mod:`sim.analysis`
+    (``S1``, ``S1_low``, ``S1_high``, ``ST`` … or ``mu_star``, ``mu_star_low`` …, ``sigma``)
+    and of SALib's ``to_df()`` (``S1``, ``S1_conf`` …); ``conf`` is the interval's half-width.
+    """
+    cols = set(indices.columns)
+    if {"input", "index", "value", "conf"} <= cols:
+        return indices
+    kinds = [k for k in _INDEX_KINDS if k in cols]
+    if "input" not in cols or not kinds:
+        raise ValueError(
+            f"indices table has columns {sorted(cols)}; allowed: input, index, value, conf "
+            "or input with S1/ST/mu_star/sigma columns"
+        )
+    ids = [c for c in ("group", "output", "input") if c in cols]
+    parts = []
+    for kind in kinds:
+        part = indices[ids].copy()
+        part["index"] = kind
+        part["value"] = indices[kind].to_numpy(dtype=float)
+        if {f"{kind}_low", f"{kind}_high"} <= cols:
+            part["conf"] = (indices[f"{kind}_high"] - indices[f"{kind}_low"]).to_numpy(dtype=float) / 2
+        elif f"{kind}_conf" in cols:
+            part["conf"] = indices[f"{kind}_conf"].to_numpy(dtype=float)
+        else:
+            part["conf"] = np.nan
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def sensitivity_bars(
+    indices: pd.DataFrame, output: str | None = None, lang: str = "en", group: str | None = None
+) -> go.Figure:
     """Sobol or Morris indices as grouped bars with their confidence intervals.
 
     Args:
         indices: tidy table with columns ``input`` (parameter name), ``index`` (S1, ST,
             mu_star, sigma …), ``value`` and ``conf`` (half-width of the interval; NaN for
-            none); optional ``output`` (the metric analysed; with several, pass ``output``).
+            none); optional ``output`` (the metric analysed; with several, pass ``output``)
+            and ``group``. The wide tables of :func:`sim.analysis.sobol_indices` and
+            :func:`sim.analysis.morris_indices` are accepted too (see :func:`tidy_indices`).
         output: which output to show when the table holds several.
+        group: which group of design points (``sim.analysis``) when the table holds several.
 
     One bar trace per index kind; inputs are sorted by their largest index.
     """
     _check_lang(lang)
-    _require(indices, ["input", "index", "value", "conf"], "indices table")
+    indices = tidy_indices(indices)
     data = indices
-    if "output" in indices.columns:
-        outputs = list(pd.unique(indices["output"]))
+    if "group" in data.columns:
+        groups = list(pd.unique(data["group"]))
+        if group is None and len(groups) > 1:
+            raise ValueError(f"group=None but the table holds {len(groups)} groups; allowed: {groups}")
+        group = groups[0] if group is None else group
+        if group not in groups:
+            raise ValueError(f"group={group!r}; allowed: {groups}")
+        data = data[data["group"] == group]
+    if "output" in data.columns:
+        outputs = list(pd.unique(data["output"]))
         if output is None and len(outputs) > 1:
             raise ValueError(f"output=None but the table holds {len(outputs)} outputs; allowed: {outputs}")
         output = output if output is not None else outputs[0]
         if output not in outputs:
             raise ValueError(f"output={output!r}; allowed: {outputs}")
-        data = indices[indices["output"] == output]
+        data = data[data["output"] == output]
     order = data.groupby("input")["value"].max().sort_values(ascending=False).index
     inputs = list(order)
     xlabels = [param_label(i, lang) for i in inputs]

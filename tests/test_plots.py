@@ -298,3 +298,30 @@ def test_time_series_drops_bands_when_many_lines(grid):
     assert len(lines_only.data) == 6 and all(t.fill is None for t in lines_only.data)
     many = pd.concat([grid, grid.assign(run=grid["run"] + "b")], ignore_index=True)
     assert len(plots.time_series(many, "participation", by="run").data) == 12  # twelve lines, no bands
+
+
+def test_sensitivity_bars_accept_the_wide_tables_of_sim_analysis(sobol_indices):
+    """sim.analysis.sobol_indices gives one row per input with S1/ST and their interval bounds."""
+    wide = sobol_indices.pivot_table(index=["output", "input"], columns="index", values=["value", "conf"])
+    table = pd.DataFrame(
+        {
+            "group": "",
+            "output": wide.index.get_level_values("output"),
+            "input": [name.split(".")[1] for name in wide.index.get_level_values("input")],
+            **{k: wide[("value", k)].to_numpy() for k in ("S1", "ST")},
+            **{f"{k}_low": (wide[("value", k)] - wide[("conf", k)]).to_numpy() for k in ("S1", "ST")},
+            **{f"{k}_high": (wide[("value", k)] + wide[("conf", k)]).to_numpy() for k in ("S1", "ST")},
+        }
+    )
+    tidy = plots.sensitivity_bars(sobol_indices, lang="zh")
+    fig = plots.sensitivity_bars(table, lang="zh")
+    assert [t.name for t in fig.data] == [t.name for t in tidy.data]
+    for a, b in zip(fig.data, tidy.data, strict=True):
+        np.testing.assert_allclose(a.y, b.y)
+        np.testing.assert_allclose(a.error_y.array, b.error_y.array)
+    # short design names ("linking") get the same labels as the dotted keys
+    assert list(fig.data[0].x) == list(tidy.data[0].x)
+    with pytest.raises(ValueError, match="group=None"):
+        plots.sensitivity_bars(pd.concat([table, table.assign(group="cell 2")]))
+    with pytest.raises(ValueError, match="allowed: input, index, value, conf"):
+        plots.sensitivity_bars(pd.DataFrame({"input": ["a"], "weight": [1.0]}))
