@@ -85,14 +85,25 @@ def compare_arms(
     by: str = "arm",
     step: int | None = None,
     level: float = 0.95,
+    within: list[str] | None = None,
 ) -> pd.DataFrame:
     """Each arm minus the reference arm, paired by replicate (common random numbers).
 
-    Returns one row per arm: the two means, the mean paired difference with its t interval and
-    p-value, and how much pairing narrowed the interval compared with independent samples
+    Returns one row per arm (and per level of the ``within`` columns, e.g. the budget of a
+    budget × allocation sweep): the two means, the mean paired difference with its t interval
+    and p-value, and how much pairing narrowed the interval compared with independent samples
     (``variance_reduction`` = 1 − Var(diff) / (Var(arm) + Var(ref))).
     """
     at = final_step(df) if step is None else df[df["step"] == step]
+    if within:
+        parts = []
+        for key, group in at.groupby(within, sort=True):
+            key = key if isinstance(key, tuple) else (key,)
+            part = compare_arms(group, metric, reference, by, None, level)
+            for col, value in zip(within, key, strict=True):
+                part.insert(0, col, value)
+            parts.append(part)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if by not in at.columns:
         raise ValueError(f"by={by!r}: no such column; allowed: one of {sorted(at.columns)[:20]} ...")
     wide = at.pivot_table(index="replicate", columns=by, values=metric, aggfunc="mean")
@@ -333,7 +344,8 @@ def tipping_points(
         if lo_col in g.columns and hi_col in g.columns:
             lo, hi = g[lo_col].to_numpy(dtype=float), g[hi_col].to_numpy(dtype=float)
             separated = bool(lo[i + 1] > hi[i] or hi[i + 1] < lo[i])
-        sharpness = abs(steps[i]) / typical if typical > 0 else math.inf
+        # a flat curve has no jump at all; a single step on an otherwise flat curve is infinitely sharp
+        sharpness = 0.0 if steps[i] == 0 else (abs(steps[i]) / typical if typical > 0 else math.inf)
         rows.append(
             {
                 **dict(zip(by, key, strict=True)),
@@ -386,11 +398,14 @@ def analyse(
         import pyarrow.parquet as pq
 
         final = int(summary["final_step"].max())
-        wanted = ["arm", "replicate", "step", *_outputs(summary, outputs)]
+        # arms are compared at each level of whatever else the design varies (e.g. the budget)
+        within = [p["key"] for p in design["params"] if p["key"] in summary.columns] if design else []
+        wanted = ["arm", "replicate", "step", *within, *_outputs(summary, outputs)]
         table = pq.read_table(sweep_dir / COLLECTED_FILE, columns=wanted, filters=[("step", "==", final)])
         df = table.to_pandas()
         tables["comparison"] = pd.concat(
-            [compare_arms(df, m, reference=ref) for m in _outputs(summary, outputs)], ignore_index=True
+            [compare_arms(df, m, reference=ref, within=within) for m in _outputs(summary, outputs)],
+            ignore_index=True,
         )
     if method == "factorial" and design and design["params"]:
         names = {p["key"]: p["name"] for p in design["params"]}
@@ -450,9 +465,11 @@ def format_tables(tables: dict[str, pd.DataFrame]) -> str:
                 parts.append(f"{title}\n{shown.to_string(index=False)}")
         if "comparison" in tables:
             t = tables["comparison"]
+            within = [c for c in t.columns[: list(t.columns).index("arm")]]
             for metric, g in t.groupby("metric", sort=False):
                 shown = pd.DataFrame(
                     {
+                        **{c: g[c] for c in within},
                         "arm": g["arm"],
                         "mean": g["mean"].map("{:.3f}".format),
                         f"− {g['reference'].iloc[0]}": g["diff"].map("{:+.4f}".format),
