@@ -1,0 +1,190 @@
+"""The workshop dashboard in a real browser: `sim-app` as a subprocess, Debian's Chromium
+driven by Playwright (no browser download). A screenshot is saved under test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sim import app
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+if not CHROMIUM.exists():
+    if os.environ.get("CI"):
+        raise RuntimeError(f"{CHROMIUM} is missing; .ci/run installs it with apt-get (package chromium)")
+    pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    """sim-app on a free local port, started exactly as a facilitator starts it."""
+    port = free_port()
+    ARTIFACTS.mkdir(exist_ok=True)
+    log = (ARTIFACTS / "sim-app.log").open("w")
+    proc = subprocess.Popen(
+        [BIN / "sim-app", "--port", str(port)], cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"sim-app exited with {proc.returncode}; see {ARTIFACTS / 'sim-app.log'}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"sim-app did not answer on {url} within 60 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(server: str):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1100})
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.set_default_timeout(20_000)
+        page.goto(server)
+        page.wait_for_selector(".week-counter", timeout=60_000)
+        yield page, errors
+        browser.close()
+
+
+def series_end_at(page, week: int, count: int) -> None:
+    """Wait until ``count`` charts are drawn and the last point of every line is ``week``."""
+    page.wait_for_function(
+        """([week, count]) => {
+            const plots = Array.from(document.querySelectorAll('.js-plotly-plot'));
+            if (plots.length !== count) return false;
+            return plots.every(p => p._fullData && p._fullData.length && p._fullData.every(t =>
+                t.type !== 'scatter' || (t.mode || '').indexOf('lines') < 0 || (t.fill || 'none') !== 'none'
+                || (t.x && t.x[t.x.length - 1] === week)));
+        }""",
+        arg=[week, count],
+    )
+
+
+def test_facilitator_session(browser_page) -> None:
+    """Pick a scenario, move a lever, step, compare A/B, switch to 中文; measure a step's redraw."""
+    page, errors = browser_page
+    catalogue = app.scenario_catalogue(app.DEFAULT_PRESET)
+    pick = "coverage_on_paper" if "coverage_on_paper" in catalogue else list(catalogue)[-1]
+    info = catalogue[pick].scenario
+
+    # pick a scenario: its title and description appear
+    page.locator(".scenario-select-A .v-select__slot").click()
+    page.locator(".menuable__content__active .v-list-item", has_text=info.title_en).first.click()
+    page.locator(".scenario-A .scenario-title", has_text=info.title_en).wait_for()
+    assert info.description_en.split(".")[0] in page.locator(".scenario-A").inner_text()
+
+    # move a slider: the linking lever, two steps of 0.05 to the right
+    linking = page.locator(".arm-A .v-input", has_text=app.lever_label("linking"))
+    start = catalogue[pick].levers.linking.intensity
+    linking.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    moved = min(1.0, start + 2 * app.INTENSITY_STEP)
+    linking.filter(has_text=f"{app.lever_label('linking')} {moved:.2f}").wait_for()
+    assert page.locator(".week-counter").inner_text() == "Week 0"
+
+    # press Step several times: the counter follows and the charts are drawn
+    step = page.get_by_role("button", name="Step")
+    for week in range(1, 4):
+        step.click()
+        page.locator(".week-counter", has_text=f"Week {week}").wait_for()
+    series_end_at(page, 3, 1 + len(app.SERIES_METRICS))
+
+    # responsiveness at the `community` preset: click → counter and every chart at the new week
+    times = []
+    for week in range(4, 9):
+        started = time.perf_counter()
+        step.click()
+        page.locator(".week-counter", has_text=f"Week {week}").wait_for()
+        series_end_at(page, week, 1 + len(app.SERIES_METRICS))
+        times.append(time.perf_counter() - started)
+    median = statistics.median(times)
+    print(f"community preset in Chromium: a step rendered in {median * 1000:.0f} ms (median of 5)")
+    assert median < 1.0
+
+    # A/B: the same seed, B = all six levers; two maps, overlaid series and their difference
+    page.get_by_text(app.text("ab", "en")).click()
+    page.locator(".scenario-B").wait_for()
+    if "all_six" in catalogue:
+        page.locator(".scenario-select-B .v-select__slot").click()
+        title_b = catalogue["all_six"].scenario.title_en
+        page.locator(".menuable__content__active .v-list-item", has_text=title_b).first.click()
+        page.locator(".scenario-B .scenario-title", has_text=title_b).wait_for()
+    for week in range(1, 3):
+        step.click()
+        page.locator(".week-counter", has_text=f"Week {week}").wait_for()
+    series_end_at(page, 2, 2 + 2 * len(app.SERIES_METRICS))
+
+    # 中文: every label switches, the run goes on where it was
+    page.get_by_role("button", name="中文").click()
+    page.locator(".week-counter", has_text="第 2 周").wait_for()
+    body = page.locator("body").inner_text()
+    for shown in (
+        info.title_zh,
+        "满意度",
+        "参与率",
+        "信任度",
+        "未满足需求",
+        app.text("difference", "zh"),
+        app.lever_label("linking", "zh"),
+        app.text("setting", "zh", arm="B"),
+    ):
+        assert shown in body, shown
+    assert "Week" not in body and "Satisfaction" not in body
+    series_end_at(page, 2, 2 + 2 * len(app.SERIES_METRICS))
+    titles = page.evaluate(
+        "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.title.text)"
+    )
+    assert any("满意度" in t for t in titles), titles
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    assert errors == [], errors
