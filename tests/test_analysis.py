@@ -186,3 +186,12 @@ def test_tipping_point_found_where_the_curve_jumps():
     assert found["abrupt"].all()
     linear = pd.DataFrame({"activity": x, "p_mean": x * 0.5})
     assert not analysis.tipping_points(linear, "activity", "p")["abrupt"].any()
+
+
+def test_comparison_within_levels_of_another_input():
+    low, high = synthetic_arms(0.02, seed=4), synthetic_arms(0.08, seed=5)
+    low["budget"], high["budget"] = 1.0, 4.0
+    table = analysis.compare_arms(pd.concat([low, high]), "satisfaction", within=["budget"])
+    treated = table[table["arm"] == "treated"].set_index("budget")["diff"]
+    assert treated.loc[1.0] == pytest.approx(0.02, abs=0.01)
+    assert treated.loc[4.0] == pytest.approx(0.08, abs=0.01)
