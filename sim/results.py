@@ -398,7 +398,10 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
                 summary_rows.append(row)
                 del df, final
         pd.DataFrame(summary_rows).to_parquet(tmp_summary, index=False, compression="zstd")
+        umask = os.umask(0)
+        os.umask(umask)
         for tmp in (tmp_collected, tmp_summary):
+            os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; tables are for sharing
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
         os.replace(tmp_summary, report.summary)
