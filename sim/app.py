@@ -49,7 +49,7 @@ from mesa.visualization.utils import update_counter
 from sim import plots
 from sim.config import Config, ConfigError
 from sim.levers import LEVER_TITLES, LEVERS
-from sim.metrics import BUILDING_METRICS, label
+from sim.metrics import label
 from sim.model import CommunityModel
 from sim.run import CONFIG_DIR, explain_hydra_error, to_config
 from sim.simulate import replicate_seeds
@@ -428,7 +428,7 @@ module.exports = {
       const el = this.$el;
       const fig = JSON.parse(this.figure_json || "{}");
       this.plotly().then(function (Plotly) {
-        Plotly.react(el, fig.data || [], fig.layout || {}, {responsive: true, displaylogo: false});
+        Plotly.react(el, fig.data || [], fig.layout || {}, {responsive: true, displayModeBar: false});
       });
     },
   },
@@ -445,7 +445,8 @@ class PlotlyView(v.VuetifyTemplate):
     anywidget carrying the whole plotly.js bundle (5 MB) in every instance: a page of ten
     charts took seconds to appear, and NaN (the map's gaps between compounds) broke its
     messages. Here plotly.js is fetched once from this server, each redraw sends the
-    figure's JSON (NaN as null) and ``Plotly.react`` updates the chart in place.
+    figure's JSON (NaN as null) and ``Plotly.react`` updates the chart in place. The mode
+    bar is hidden: its tooltips are English only; zoom by dragging, double-click to reset.
     """
 
     template = traitlets.Unicode(_PLOTLY_VIEW).tag(sync=True)
@@ -580,7 +581,7 @@ def Views(workshop: Workshop, lang: str, metric: solara.Reactive[str]):
     with solara.Card(text("map", lang)):
         solara.v.Select(
             label=text("map_metric", lang),
-            items=[{"text": label(m, lang), "value": m} for m in BUILDING_METRICS],
+            items=[{"text": label(m, lang), "value": m} for m in plots.BUILDING_COLUMNS],
             v_model=metric.value,
             on_v_model=metric.set,
             style_="max-width: 320px",

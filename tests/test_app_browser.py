@@ -132,7 +132,7 @@ def test_facilitator_session(browser_page) -> None:
     assert page.locator(".week-counter").inner_text() == "Week 0"
 
     # press Step several times: the counter follows and the charts are drawn
-    step = page.get_by_role("button", name="Step")
+    step = page.get_by_role("button", name="Step", exact=True)
     for week in range(1, 4):
         step.click()
         page.locator(".week-counter", has_text=f"Week {week}").wait_for()
@@ -164,7 +164,7 @@ def test_facilitator_session(browser_page) -> None:
     series_end_at(page, 2, 2 + 2 * len(app.SERIES_METRICS))
 
     # 中文: every label switches, the run goes on where it was
-    page.get_by_role("button", name="中文").click()
+    page.get_by_role("button", name="中文", exact=True).click()
     page.locator(".week-counter", has_text="第 2 周").wait_for()
     body = page.locator("body").inner_text()
     for shown in (
