@@ -121,6 +121,15 @@ def experiment_config(s: Settings, name: str, *overrides: str) -> Config:
     return with_values(config(s, *overrides), values)
 
 
+def latest_sweep(name: str) -> Path | None:
+    """The newest collected sweep directory of ``sim-run -m experiment=NAME``, or None."""
+    from sim.results import COLLECTED_FILE
+
+    base = Path(os.environ.get("SIM_SWEEPS", ROOT / "results" / "sweeps")) / name
+    found = sorted(base.glob(f"*/{COLLECTED_FILE}"), key=lambda p: p.stat().st_mtime)
+    return found[-1].parent if found else None
+
+
 def collected_sweep(name: str) -> pd.DataFrame | None:
     """The newest collected table of ``sim-run -m experiment=NAME`` (after ``sim-collect``), or None.
 
@@ -129,11 +138,10 @@ def collected_sweep(name: str) -> pd.DataFrame | None:
     """
     from sim.results import COLLECTED_FILE, collected_constants
 
-    base = Path(os.environ.get("SIM_SWEEPS", ROOT / "results" / "sweeps")) / name
-    found = sorted(base.glob(f"*/{COLLECTED_FILE}"), key=lambda p: p.stat().st_mtime)
-    if not found:
+    directory = latest_sweep(name)
+    if directory is None:
         return None
-    path = found[-1]
+    path = directory / COLLECTED_FILE
     table = pd.read_parquet(path)
     constants = {
         k: v

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
 EXPERIMENTS = ROOT / "experiments"
 NOTEBOOKS = sorted(EXPERIMENTS.glob("*.ipynb"))
 SMALL = {"SIM_PRESET": "workshop", "SIM_STEPS": "8", "SIM_REPLICATES": "2", "SIM_SOBOL_N": "4"}
@@ -101,11 +103,45 @@ def test_ablation_notebook_uses_a_collected_sweep_when_there_is_one(small, monke
     assert collect(sweep).written
     monkeypatch.setenv("SIM_SWEEPS", str(small / "sweeps"))
     nb = _execute(EXPERIMENTS / "03_lever_ablation.ipynb")
-    printed = "".join(
+    assert f"using the collected sweep {sweep / 'collected.parquet'}" in _printed(nb)
+    assert not (small / "03_lever_ablation").exists()  # nothing was simulated again
+
+
+def _printed(nb: nbformat.NotebookNode) -> str:
+    return "".join(
         out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs
     )
-    assert f"using the collected sweep {sweep / 'collected.parquet'}" in printed
-    assert not (small / "03_lever_ablation").exists()  # nothing was simulated again
+
+
+def test_sensitivity_notebook_analyses_a_collected_sobol_sweep(small, monkeypatch):
+    """sim-run -m experiment=sobol (the design sweeper), sim-collect, then the notebook reads it."""
+    sweep = small / "sweeps" / "sobol" / "2026-01-01_00-00-00"
+    run = subprocess.run(
+        [
+            str(BIN / "sim-run"),
+            "-m",
+            "experiment=sobol",
+            "community=workshop",
+            "steps=4",
+            "replicates=1",
+            "hydra.sweeper.n=4",
+            f"hydra.sweep.dir={sweep}",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    collect = subprocess.run(
+        [str(BIN / "sim-collect"), str(sweep)], capture_output=True, text=True, timeout=120
+    )
+    assert collect.returncode == 0, collect.stderr
+    monkeypatch.setenv("SIM_SWEEPS", str(small / "sweeps"))
+    nb = _execute(EXPERIMENTS / "04_sensitivity.ipynb")
+    assert f"using the collected sweep {sweep}" in _printed(nb)
+    assert not (small / "04_sensitivity" / "sobol_points.parquet").exists()  # no design of its own
+    assert _figures(nb) == 3
 
 
 def test_quickstart_reuses_its_results_and_reruns_on_change(small):
