@@ -100,6 +100,7 @@ def test_small_sobol_sweep_of_the_model(tmp_path, cli_env):
             "-m",
             "experiment=sobol",
             "hydra.sweeper.n=4",
+            "hydra.sweeper.batch_size=24",
             "community=workshop",
             "steps=6",
             "replicates=2",
