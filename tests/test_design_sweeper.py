@@ -209,3 +209,32 @@ def test_group_sweep_splits_jobs_by_choice(tmp_path, cli_env):
     for pid, (run,) in find_point_dirs(sweep).items():
         presets[pid] = "preset: workshop" in (run / "config.yaml").read_text()
     assert presets == {0: True, 1: True, 2: False, 3: False}
+
+
+def test_failing_point_is_reported_and_only_it_is_retried(tmp_path, cli_env):
+    """Each share is allowed alone, but 0.6 + 0.45 > 1: that one point fails inside its job."""
+    sweep = tmp_path / "s"
+    args = [
+        "-m",
+        "hydra/sweeper=design",
+        "hydra/launcher=basic",
+        "hydra.sweeper.batch_size=4",
+        "community.elderly_share=0.3,0.6",
+        "community.family_share=0.35,0.45",
+        *TINY,
+        f"hydra.sweep.dir={sweep}",
+    ]
+    done = sim_run(args, tmp_path, cli_env)
+    assert done.returncode != 0
+    assert "skipped 0, ran 3, failed 1" in done.stdout
+    assert "point 3 failed" in done.stderr and "elderly_share" in done.stderr
+    (failed,) = find_point_dirs(sweep)[3]
+    assert "allowed: at most 1" in json.loads((failed / "_FAILED.json").read_text())["error"]
+
+    collected = subprocess.run(
+        [str(BIN / "sim-collect"), str(sweep)], env=cli_env, capture_output=True, text=True, timeout=120
+    )
+    assert collected.returncode == 1 and "elderly_share" in collected.stderr
+
+    again = sim_run(args, tmp_path, cli_env)  # the same directory: only the failed point reruns
+    assert "skipped 3, ran 0, failed 1" in again.stdout
