@@ -106,6 +106,17 @@ _T: dict[str, tuple[str, str]] = {
         "Dots are single replicates; with more than one parameter varying, the others are pooled.",
         "圆点为单次重复实验；若有多个参数变化，其余参数合并计算。",
     ),
+    "cap_sobol": (
+        "Sobol indices of the sampled design (sim.analysis): S1 is an input's own share of the variance, "
+        "ST includes its interactions; bars show 95% bootstrap intervals.",
+        "抽样设计的 Sobol 指数（sim.analysis）：S1 为单个输入本身解释的方差比例，ST 含其交互作用；"
+        "误差线为95%自助法区间。",
+    ),
+    "cap_morris": (
+        "Morris screening of the sampled design (sim.analysis): μ* ranks inputs by influence, σ shows "
+        "non-linearity and interactions.",
+        "抽样设计的 Morris 筛选（sim.analysis）：μ* 表示输入的影响大小，σ 表示非线性与交互作用。",
+    ),
     "cap_frontier": (
         "Each point is one parameter combination; the line joins those that no cheaper point beats.",
         "每个点为一种参数组合；折线连接在同等或更低成本下无可超越的组合。",
@@ -284,7 +295,12 @@ def _figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]]:
         base_title = plots._group_label(df, arms, baseline, lang)
         out.append(("comparison", fig, _t("cap_compare", lang, baseline=base_title)))
     else:
-        varying = [c for c in src.varying if c != "seed"]
+        # lever intensities first: they are what a facilitator asks about
+        varying = sorted((c for c in src.varying if c != "seed"), key=lambda c: not c.startswith("levers."))
+        sensitivity = _sensitivity_figures(src, lang)
+        if sensitivity is not None:
+            out.extend(sensitivity)
+            varying = []  # a sampled design has no grid to draw curves along
         if len(varying) == 2:
             x, y = varying
             for m in ("satisfaction", "participation"):
@@ -294,15 +310,44 @@ def _figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]]:
             for m in ("satisfaction", "participation"):
                 fig = plots.tipping_curve(df, x, m, lang=lang)
                 out.append((f"curve_{m}_{_slug(x)}", fig, _t("cap_tipping", lang)))
-        if varying and "cost" in df.columns and df["cost"].nunique() > 1:
+        if src.varying and "cost" in df.columns and df["cost"].nunique() > 1:
             gain = "satisfaction_gain" if "satisfaction_gain" in df.columns else "satisfaction"
-            fig = plots.budget_frontier(df, gain, by=varying, lang=lang)
+            keys = [c for c in src.varying if c != "seed"]
+            fig = plots.budget_frontier(df, gain, by=keys, lang=lang)
             out.append(("frontier", fig, _t("cap_frontier", lang)))
-        if not varying:
+        if not src.varying and sensitivity is None:
             for m in metrics:
                 fig = plots.time_series(df, m, by=src.unit, lang=lang)
                 out.append((f"time_{m}", fig, _t("cap_time", lang)))
     return out
+
+
+def _sensitivity_figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]] | None:
+    """Sobol or Morris bars when the sweep is a sampled design of the design sweeper, else None."""
+    import json
+
+    folder = src.path if src.path.is_dir() else src.path.parent
+    design_file = folder / "design.json"
+    if not design_file.exists():
+        return None
+    method = json.loads(design_file.read_text(encoding="utf-8")).get("method")
+    if method not in ("sobol", "morris"):
+        return None
+    from sim import analysis
+
+    compute = analysis.sobol_indices if method == "sobol" else analysis.morris_indices
+    outputs = [m for m in ("satisfaction", "participation", "trust") if m in src.metrics.columns]
+    try:
+        indices = plots.tidy_indices(compute(folder, outputs=outputs))
+    except (FileNotFoundError, ValueError) as exc:  # e.g. points missing: show the rest of the report
+        print(f"sim-report: no {method} indices: {exc}", file=sys.stderr)
+        return None
+    group = indices["group"].iloc[0] if "group" in indices.columns else None
+    caption = _t("cap_sobol" if method == "sobol" else "cap_morris", lang)
+    return [
+        (f"{method}_{m}", plots.sensitivity_bars(indices, output=m, lang=lang, group=group), caption)
+        for m in outputs
+    ]
 
 
 def _slug(name: str) -> str:

@@ -122,9 +122,10 @@ def test_sensitivity_notebook_analyses_a_collected_sobol_sweep(small, monkeypatc
             "-m",
             "experiment=sobol",
             "community=workshop",
-            "steps=4",
+            "steps=2",
             "replicates=1",
-            "hydra.sweeper.n=4",
+            "hydra.sweeper.n=2",
+            "hydra/launcher=basic",  # in-process: the launcher is not what is tested here
             f"hydra.sweep.dir={sweep}",
         ],
         capture_output=True,

@@ -250,3 +250,27 @@ def test_png_without_browser_says_what_to_install(results, tmp_path):
     assert proc.returncode == 3
     assert "apt-get install -y chromium" in proc.stderr
     assert (tmp_path / "r.html").exists()  # the HTML report is still written
+
+
+def test_sampled_design_sweep_gets_sensitivity_bars(tmp_path):
+    """A Sobol design run by sim-run -m and collected by sim-collect: the report shows its indices."""
+    sweep = tmp_path / "sobol"
+    overrides = ["experiment=sobol", "community=workshop", "steps=2", "replicates=1", "hydra.sweeper.n=2"]
+    overrides.append("hydra/launcher=basic")  # in-process: the launcher is not what is tested here
+    run = subprocess.run(
+        [str(BIN / "sim-run"), "-m", *overrides, f"hydra.sweep.dir={sweep}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (
+        subprocess.run([str(BIN / "sim-collect"), str(sweep)], capture_output=True, timeout=120).returncode
+        == 0
+    )
+    text = _report(sweep).read_text(encoding="utf-8")
+    for output in ("satisfaction", "participation", "trust"):
+        assert f'id="fig-sobol_{output}"' in text
+    assert "fig-curve_" not in text  # no curves along a sampled (not gridded) input
+    _no_external_references(text)
