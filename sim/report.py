@@ -311,7 +311,9 @@ def _figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]]:
                 fig = plots.tipping_curve(df, x, m, lang=lang)
                 out.append((f"curve_{m}_{_slug(x)}", fig, _t("cap_tipping", lang)))
         if src.varying and "cost" in df.columns and df["cost"].nunique() > 1:
-            gain = "satisfaction_gain" if "satisfaction_gain" in df.columns else "satisfaction"
+            # gains exist only when each point ran its paired baseline (baseline_comparison)
+            has_gain = "satisfaction_gain" in df.columns and df["satisfaction_gain"].notna().any()
+            gain = "satisfaction_gain" if has_gain else "satisfaction"
             keys = [c for c in src.varying if c != "seed"]
             fig = plots.budget_frontier(df, gain, by=keys, lang=lang)
             out.append(("frontier", fig, _t("cap_frontier", lang)))
