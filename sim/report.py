@@ -460,6 +460,9 @@ def write_report(
     figures = _figures(src, lang)
     target = Path(out) if out is not None else default_output(src.path)
     write_text(target, build_report(src, lang, figures))
+    umask = os.umask(0)
+    os.umask(umask)
+    target.chmod(0o666 & ~umask)  # written through mkstemp (owner-only); a report is for sharing
     return target, figures
 
 
