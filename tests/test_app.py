@@ -217,6 +217,11 @@ def test_page_steps_resets_and_runs_ab_with_mesa_controller(page) -> None:
     for _ in range(3):
         step.click()
     assert week_shown(rc) == "Week 3"
+    # the render interval: Step advances that many weeks and redraws once
+    rc.find(v.Slider, label=app.text("render_interval")).widget.v_model = 4
+    step.click()
+    assert week_shown(rc) == "Week 7"
+    rc.find(v.Slider, label=app.text("render_interval")).widget.v_model = 1
     rc.find(v.Select, class_="scenario-select-A").widget.v_model = "coverage_on_paper"
     assert week_shown(rc) == "Week 0"  # a new setting starts again
     rc.find(v.Checkbox, label=app.text("ab")).widget.v_model = True
