@@ -485,7 +485,7 @@ def ArmCard(
     on_arm: Callable[[Arm], None],
 ):
     """Scenario picker, its description, six lever sliders and the budget of one setting."""
-    intensities, budget = arm.resolved(preset)
+    base = catalogue.get(arm.scenario)
     with solara.Card(text("setting", lang, arm=key), classes=[f"arm-{key}"]):
         items = [
             {"text": (c.scenario.title_zh if lang == "zh" else c.scenario.title_en), "value": name}
@@ -498,13 +498,16 @@ def ArmCard(
             on_v_model=lambda name: on_arm(Arm(scenario=name)),
             class_=f"scenario-select-{key}",
         )
-        info = catalogue[arm.scenario].scenario if arm.scenario in catalogue else None
-        if info is not None:
-            solara.v.Html(
-                tag="p",
-                children=[info.description_zh if lang == "zh" else info.description_en],
-                class_=f"caption scenario-description-{key}",
-            )
+        if base is None:  # its file was removed or broken while the page was open
+            solara.Error(text("error", lang, message=f"scenario={arm.scenario!r}"))
+            return
+        intensities, budget = arm.resolved(preset)
+        info = base.scenario
+        solara.v.Html(
+            tag="p",
+            children=[info.description_zh if lang == "zh" else info.description_en],
+            class_=f"caption scenario-description-{key}",
+        )
         solara.v.Html(tag="div", children=[text("levers", lang)], class_="subtitle-2")
         for i, name in enumerate(LEVERS):
 
@@ -521,7 +524,7 @@ def ArmCard(
                 step=INTENSITY_STEP,
                 on_value=set_intensity,
             )
-        max_budget = sum(getattr(catalogue[arm.scenario].levers, n).cost_per_unit for n in LEVERS)
+        max_budget = sum(getattr(base.levers, n).cost_per_unit for n in LEVERS)
         limited = math.isfinite(budget)
         solara.Checkbox(
             label=text("budget_limit", lang),
