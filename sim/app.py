@@ -580,7 +580,8 @@ def Views(workshop: Workshop, lang: str, metric: solara.Reactive[str]):
         return
     figs = render_figures(workshop, metric.value, lang)
     n_arms = len(arms)
-    maps, series, diffs = figs[:n_arms], figs[n_arms : n_arms + 4], figs[n_arms + 4 :]
+    n_series = n_arms + len(SERIES_METRICS)
+    maps, series, diffs = figs[:n_arms], figs[n_arms:n_series], figs[n_series:]
     with solara.Card(text("map", lang)):
         solara.v.Select(
             label=text("map_metric", lang),
@@ -665,7 +666,7 @@ def Page():
             solara.InputInt(
                 text("seed", lg),
                 value=seed_shown,
-                on_value=lambda v: apply(dataclasses.replace(s, seed=int(v))) if v is not None else None,
+                on_value=lambda n: apply(dataclasses.replace(s, seed=int(n))) if n is not None else None,
             )
             solara.Checkbox(
                 label=text("ab", lg),
