@@ -712,21 +712,6 @@ def _plotly_js() -> Path:
     return path
 
 
-def _light_template() -> None:
-    """Register a ``plotly_white`` holding only what the dashboard draws (this process only).
-
-    Plotly copies the whole template, with defaults for some fifty trace types, into every
-    figure: about 45 ms a figure, most of a redraw's cost. The dashboard draws scatter and
-    heatmap traces only, so keeping their defaults and the layout gives the same look for
-    a third of the time.
-    """
-    import plotly.io as pio
-
-    full = pio.templates["plotly_white"]
-    data = {kind: getattr(full.data, kind) for kind in ("scatter", "heatmap")}
-    pio.templates["plotly_white"] = go.layout.Template(layout=full.layout, data=data)
-
-
 def _free_port(host: str) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -743,7 +728,6 @@ def cli(argv: Sequence[str] | None = None) -> None:
 
     solara_settings.telemetry.mixpanel_enable = False  # nothing leaves the machine
     solara_settings.assets.extra_locations.append(str(_plotly_js().parent))  # serves PLOTLY_JS_URL
-    _light_template()
     # Compose every scenario once now: a broken scenario file is reported at start, and Hydra
     # scans its plugins here rather than inside a page render.
     catalogue = scenario_catalogue(DEFAULT_PRESET)

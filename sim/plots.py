@@ -238,10 +238,30 @@ def _group_label(df: pd.DataFrame, by: str | None, value: Any, lang: str) -> str
     return str(value)
 
 
+TEMPLATE = "sim_white"
+
+
+def _register_template() -> None:
+    """``plotly_white`` with trace defaults for the trace types drawn here only.
+
+    Plotly copies the whole template, with defaults for some fifty trace types, into every
+    figure (about 45 ms a figure); the dashboard redraws several figures a step, so keeping
+    just the types used gives the same look in a third of the time.
+    """
+    import plotly.io as pio
+
+    if TEMPLATE in pio.templates:
+        return
+    full = pio.templates["plotly_white"]
+    data = {kind: getattr(full.data, kind) for kind in ("scatter", "bar", "heatmap", "sankey")}
+    pio.templates[TEMPLATE] = go.layout.Template(layout=full.layout, data=data)
+
+
 def _style(fig: go.Figure, title: str, lang: str, **layout: Any) -> go.Figure:
+    _register_template()
     fig.update_layout(
         title={"text": title, "x": 0.02, "xanchor": "left"},
-        template="plotly_white",
+        template=TEMPLATE,
         font={"family": FONT, "size": 13},
         colorway=list(PALETTE),
         margin={"l": 70, "r": 30, "t": 70, "b": 60},
