@@ -4,12 +4,19 @@ A run directory holds ``metrics.parquet`` (replicate × step), ``buildings.parqu
 (replicate × step × building), ``summary.json``, ``config.yaml`` and, written last,
 ``_COMPLETE.json`` with the SHA-256 of every file. A directory without a valid marker is an
 unfinished or damaged run: :func:`load` and ``sim-collect`` skip it and say so.
+
+A run stopped by SIGINT/SIGTERM keeps the replicates that finished: the same files hold
+them, and ``_INCOMPLETE.json`` (written last, instead of ``_COMPLETE.json``) says which
+replicates are missing and why. Such a run is never taken for a complete one: :func:`load`
+and ``sim-collect`` skip it with that message, and a rerun or a resumed sweep redoes it
+(``load(run, incomplete=True)`` reads the finished replicates on purpose).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import hashlib
 import json
 import math
@@ -24,6 +31,7 @@ from typing import Any
 import pandas as pd
 
 MARKER = "_COMPLETE.json"
+INCOMPLETE = "_INCOMPLETE.json"
 METRICS_FILE = "metrics.parquet"
 BUILDINGS_FILE = "buildings.parquet"
 SUMMARY_FILE = "summary.json"
@@ -31,37 +39,77 @@ CONFIG_FILE = "config.yaml"
 
 
 # ------------------------------------------------------------------------------ writing
+class WriteError(OSError):
+    """A result file could not be written (disk full, permission, ...); nothing was left half-written.
+
+    The message is one line naming the path and the operating system's reason.
+    """
+
+    def __init__(self, path: Path, cause: BaseException) -> None:
+        text = str(cause).strip()
+        reason = getattr(cause, "strerror", None) or (text.splitlines()[0] if text else "")
+        errno_ = getattr(cause, "errno", None)
+        if errno_ is None and "No space left" in str(cause):
+            errno_ = errno.ENOSPC  # pyarrow reports ENOSPC in its message, not as errno
+            reason = os.strerror(errno.ENOSPC)
+        super().__init__(errno_, f"cannot write {path}: {reason or type(cause).__name__}")
+        self.path = Path(path)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it; there is no getter before 3.14)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it, then rename it.
 
     Readers see either the old file or the whole new one, never a half-written file; on any
-    error the temporary file is removed and ``path`` is untouched.
+    error the temporary file is removed, ``path`` is untouched and an ``OSError`` becomes a
+    :class:`WriteError` naming ``path``. The file gets the usual permissions (0666 minus the
+    umask), not the owner-only mode of ``mkstemp``: results are meant to be shared.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise WriteError(path, exc) from exc
     tmp = Path(tmp_name)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        os.close(fd)
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.close(fd)
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(path, exc) from exc
         raise
 
 
 def write_text(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON (NaN/inf as null) to ``path`` atomically."""
     write_text(path, json.dumps(_json_safe(data), indent=2, ensure_ascii=False) + "\n")
 
 
 def write_parquet(path: Path, df: pd.DataFrame) -> None:
+    """Write ``df`` as zstd-compressed Parquet to ``path`` atomically."""
     atomic_write(path, lambda tmp: df.to_parquet(tmp, index=False, compression="zstd"))
 
 
@@ -79,22 +127,70 @@ def write_run(
     buildings: pd.DataFrame,
     summary: dict[str, Any],
     config_yaml: str,
+    incomplete: dict[str, Any] | None = None,
 ) -> Path:
-    """Write every file of a run, then the completion marker with their checksums."""
+    """Write every file of a run, then the completion marker with their checksums.
+
+    With ``incomplete`` (what is missing and why) the files hold the finished replicates of an
+    interrupted run, and the last file written is ``_INCOMPLETE.json`` (``incomplete`` plus the
+    checksums) instead of ``_COMPLETE.json``. If a file cannot be written, the files this call
+    wrote are removed again and :class:`WriteError` says which path failed and why.
+    """
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    marker = out_dir / MARKER
-    with contextlib.suppress(FileNotFoundError):
-        marker.unlink()  # a rewrite is incomplete until its new marker lands
-    files = {METRICS_FILE: metrics, SUMMARY_FILE: summary, CONFIG_FILE: config_yaml}
-    write_parquet(out_dir / METRICS_FILE, metrics)
-    if buildings is not None and not buildings.empty:
-        write_parquet(out_dir / BUILDINGS_FILE, buildings)
-        files[BUILDINGS_FILE] = buildings
-    write_json(out_dir / SUMMARY_FILE, summary)
-    write_text(out_dir / CONFIG_FILE, config_yaml)
-    write_json(marker, {"files": {name: sha256(out_dir / name) for name in files}})
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteError(out_dir, exc) from exc
+    # A rewrite is unfinished until its new marker lands: no old marker may vouch for new files.
+    for old in (MARKER, INCOMPLETE):
+        with contextlib.suppress(FileNotFoundError):
+            (out_dir / old).unlink()
+    written: list[Path] = []
+
+    def put(name: str, write: Callable[[Path, Any], None], data: Any) -> None:
+        write(out_dir / name, data)
+        written.append(out_dir / name)
+
+    try:
+        put(METRICS_FILE, write_parquet, metrics)
+        if buildings is not None and not buildings.empty:
+            put(BUILDINGS_FILE, write_parquet, buildings)
+        put(SUMMARY_FILE, write_json, summary)
+        put(CONFIG_FILE, write_text, config_yaml)
+        checksums = {"files": {p.name: sha256(p) for p in written}}
+        if incomplete is None:
+            write_json(out_dir / MARKER, checksums)
+        else:
+            write_json(out_dir / INCOMPLETE, {**incomplete, **checksums})
+    except BaseException:
+        # Leave no partial set of files that looks like data (a full disk also gets space back).
+        for path in written:
+            with contextlib.suppress(OSError):
+                path.unlink()
+        raise
     return out_dir
+
+
+def write_incomplete(out_dir: Path, stop: Any, config_yaml: str) -> Path:
+    """Keep what an interrupted run finished, marked incomplete (``_INCOMPLETE.json``).
+
+    ``stop`` is the :class:`sim.simulate.RunInterrupted` that ended the run: its ``partial``
+    result (None if no replicate finished), ``done`` and ``missing`` replicates, and the signal.
+    """
+    out_dir = Path(out_dir)
+    info = {
+        "reason": f"interrupted by {stop.signal_name}",
+        "replicates_done": [int(r) for r in stop.done],
+        "replicates_missing": [int(r) for r in stop.missing],
+    }
+    if stop.partial is None:
+        for old in (MARKER, INCOMPLETE):
+            with contextlib.suppress(FileNotFoundError):
+                (out_dir / old).unlink()
+        write_json(out_dir / INCOMPLETE, {**info, "files": {}})
+        return out_dir
+    summary = {**stop.partial.summary, "incomplete": info}
+    return write_run(out_dir, stop.partial.metrics, stop.partial.buildings, summary, config_yaml, info)
 
 
 def _json_safe(value: Any) -> Any:
@@ -116,18 +212,63 @@ def check_run(run_dir: Path) -> str | None:
     run_dir = Path(run_dir)
     marker = run_dir / MARKER
     if not marker.exists():
+        partial = incomplete_info(run_dir)
+        if partial is not None:
+            return describe_incomplete(partial)
         return "no completion marker (unfinished or interrupted run)"
     try:
         files = json.loads(marker.read_text(encoding="utf-8"))["files"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, OSError):
+        return f"unreadable completion marker {marker}"
+    return _check_files(run_dir, files, marker)
+
+
+def _check_files(run_dir: Path, files: Any, marker: Path) -> str | None:
+    """None if every file listed in ``marker`` is there with its checksum; else the first problem."""
+    if not isinstance(files, dict) or METRICS_FILE not in files:
         return f"unreadable completion marker {marker}"
     for name, digest in files.items():
         path = run_dir / name
         if not path.exists():
             return f"missing file {path}"
         if sha256(path) != digest:
-            return f"corrupt file {path} (checksum differs from the completion marker)"
+            return f"corrupt file {path} (checksum differs from {marker.name})"
     return None
+
+
+def incomplete_info(run_dir: Path) -> dict[str, Any] | None:
+    """The record of an interrupted run (``_INCOMPLETE.json``), or None if there is none."""
+    path = Path(run_dir) / INCOMPLETE
+    if not path.exists():
+        return None
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return {"reason": f"unreadable {path}"}
+    return info if isinstance(info, dict) else {"reason": f"unreadable {path}"}
+
+
+def describe_incomplete(info: dict[str, Any]) -> str:
+    """One line on what an interrupted run holds and lacks."""
+    done = info.get("replicates_done", [])
+    missing = info.get("replicates_missing", [])
+    total = len(done) + len(missing)
+    reason = info.get("reason", "interrupted")
+    return (
+        f"incomplete run ({reason}): {len(done)} of {total} replicates finished, "
+        f"missing {_ranges(missing)}; rerun it, or resume its sweep, to redo it"
+    )
+
+
+def _ranges(values: list[int]) -> str:
+    """[0, 1, 2, 5] → '0-2, 5'."""
+    groups: list[list[int]] = []
+    for v in sorted(values):
+        if groups and groups[-1][-1] + 1 == v:
+            groups[-1].append(v)
+        else:
+            groups.append([v])
+    return ", ".join(str(g[0]) if len(g) == 1 else f"{g[0]}-{g[-1]}" for g in groups) or "none"
 
 
 def find_runs(root: Path) -> Iterator[Path]:
@@ -139,7 +280,29 @@ def find_runs(root: Path) -> Iterator[Path]:
     yield from sorted(candidates)
 
 
-def load(path: str | os.PathLike[str], table: str = "metrics", verbose: bool = True) -> pd.DataFrame:
+class CorruptResultError(ValueError):
+    """A result file exists but cannot be read as what it should be; the message names its path."""
+
+
+def read_parquet(path: Path) -> pd.DataFrame:
+    """``pandas.read_parquet`` that reports a damaged file in one line naming its path."""
+    import pyarrow as pa
+
+    try:
+        return pd.read_parquet(path)
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CorruptResultError(f"corrupt or unreadable Parquet file {path}: {detail}") from None
+
+
+def load(
+    path: str | os.PathLike[str],
+    table: str = "metrics",
+    verbose: bool = True,
+    incomplete: bool = False,
+) -> pd.DataFrame:
     """The tidy table of a run, or of every complete run under a directory.
 
     Args:
@@ -147,39 +310,48 @@ def load(path: str | os.PathLike[str], table: str = "metrics", verbose: bool = T
             holding runs (``results/`` itself works).
         table: ``"metrics"`` (replicate × step) or ``"buildings"`` (replicate × step × building).
         verbose: say which runs were skipped and why.
+        incomplete: also read interrupted runs (their finished replicates, checksums verified).
 
-    With several runs, a ``run`` column holds each run's path relative to ``path``.
+    With several runs, a ``run`` column holds each run's path relative to ``path``. A damaged
+    Parquet file raises :class:`CorruptResultError` naming it; a run without a valid marker is
+    skipped with a message (a single run asked for by name raises FileNotFoundError saying why).
     """
     path = Path(path)
     if path.is_file():
-        return pd.read_parquet(path)
+        return read_parquet(path)
     if not path.exists():
         raise FileNotFoundError(f"no such run or directory: {path}")
     filename = {"metrics": METRICS_FILE, "buildings": BUILDINGS_FILE}.get(table)
     if filename is None:
         raise ValueError(f"table={table!r}; allowed: 'metrics' or 'buildings'")
     if (path / "collected.parquet").exists() and table == "metrics":
-        return pd.read_parquet(path / "collected.parquet")
+        return read_parquet(path / "collected.parquet")
     frames = []
     runs = list(find_runs(path))
+    skipped: list[str] = []
     for run in runs:
         problem = check_run(run)
+        if problem is not None and incomplete and incomplete_info(run) is not None:
+            problem = _check_files(run, incomplete_info(run).get("files"), run / INCOMPLETE)
         if problem is not None:
+            skipped.append(f"{run}: {problem}")
             if verbose:
                 print(f"skipping {run}: {problem}", file=sys.stderr)
             continue
         if not (run / filename).exists():
             continue
-        df = pd.read_parquet(run / filename)
+        df = read_parquet(run / filename)
         if len(runs) > 1 or run != path:
             df.insert(0, "run", str(run.relative_to(path)))
         frames.append(df)
     if not frames:
-        raise FileNotFoundError(f"no complete run with {filename} under {path}")
+        why = f" ({skipped[0]})" if len(skipped) == 1 else f" ({len(skipped)} skipped)" if skipped else ""
+        raise FileNotFoundError(f"no complete run with {filename} under {path}{why}")
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
 def load_summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The ``summary.json`` of a run."""
     return json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
 
 

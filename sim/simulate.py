@@ -6,13 +6,22 @@ This is the library API behind ``sim-run``; notebooks can call :func:`simulate` 
     from sim.simulate import simulate
     result = simulate(from_dict({"community": {"preset": "workshop"}, "replicates": 3}))
     result.metrics.groupby("step").satisfaction.mean()
+
+Stopping: Ctrl-C (or, under ``sim-run``, SIGINT/SIGTERM via :func:`stop_on_signals`) during
+:func:`simulate` raises :class:`RunInterrupted`, a ``KeyboardInterrupt`` that carries the
+replicates that had finished, so that a caller can keep them (``sim-run`` writes them as a
+run marked incomplete).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import signal
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,30 +93,127 @@ def run_replicate(
 
 
 def simulate(cfg: Config, replicates: range | None = None) -> RunResult:
-    """Run every replicate of ``cfg`` (or those in ``replicates``) and summarise them."""
+    """Run every replicate of ``cfg`` (or those in ``replicates``) and summarise them.
+
+    Raises :class:`RunInterrupted` (with the finished replicates) when interrupted.
+    """
     validate(cfg)
     started = time.perf_counter()
     seeds = replicate_seeds(cfg.seed, cfg.replicates)
-    which = range(cfg.replicates) if replicates is None else replicates
+    which = list(range(cfg.replicates) if replicates is None else replicates)
     compare = cfg.baseline_comparison and has_levers(cfg)
     base_cfg = dataclasses.replace(baseline_of(cfg), record_buildings=False) if compare else None
-    metric_frames, building_frames = [], []
+    metric_frames: list[pd.DataFrame] = []
+    building_frames: list[pd.DataFrame] = []
     for r in which:
-        metrics, buildings = run_replicate(cfg, r, seeds[r])
-        if base_cfg is not None:
-            base, _ = run_replicate(base_cfg, r, seeds[r])
-            add_gains(metrics, base)
-        else:
-            # no lever on: the run is its own baseline (gain 0); comparison switched off: unknown
-            add_gains(metrics, None, unknown=has_levers(cfg))
+        try:
+            metrics, buildings = run_replicate(cfg, r, seeds[r])
+            if base_cfg is not None:
+                base, _ = run_replicate(base_cfg, r, seeds[r])
+                add_gains(metrics, base)
+            else:
+                # no lever on: the run is its own baseline (gain 0); comparison switched off: unknown
+                add_gains(metrics, None, unknown=has_levers(cfg))
+        except KeyboardInterrupt as exc:
+            done = which[: len(metric_frames)]
+            partial = _assemble(cfg, metric_frames, building_frames, started) if done else None
+            raise RunInterrupted(
+                getattr(exc, "signum", signal.SIGINT), partial, done, which[len(done) :]
+            ) from None
         metric_frames.append(metrics)
         building_frames.append(buildings)
+    return _assemble(cfg, metric_frames, building_frames, started)
+
+
+def _assemble(
+    cfg: Config, metric_frames: list[pd.DataFrame], building_frames: list[pd.DataFrame], started: float
+) -> RunResult:
+    """The tables and summary of the replicates that ran."""
     metrics = pd.concat(metric_frames, ignore_index=True)
     buildings = pd.concat(building_frames, ignore_index=True) if building_frames else pd.DataFrame()
     params = pd.DataFrame({key: [value] * len(metrics) for key, value in flatten(cfg).items()})
     metrics = pd.concat([metrics, params], axis=1)
     summary = summarise(metrics, cfg, elapsed=time.perf_counter() - started)
     return RunResult(metrics=metrics, buildings=buildings, summary=summary)
+
+
+# ------------------------------------------------------------------------------ stopping cleanly
+class Interrupt(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while :func:`stop_on_signals` was in effect."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """:func:`simulate` was stopped; ``partial`` holds the replicates that finished (or None)."""
+
+    def __init__(self, signum: int, partial: RunResult | None, done: list[int], missing: list[int]) -> None:
+        super().__init__(f"{signal.Signals(signum).name}: {len(done)} of {len(done) + len(missing)} done")
+        self.signum = int(signum)
+        self.partial = partial
+        self.done = list(done)
+        self.missing = list(missing)
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+class _Stopper:
+    """Turns the first SIGINT/SIGTERM into :class:`Interrupt`, unless writing is in progress."""
+
+    def __init__(self) -> None:
+        self.defer = 0
+        self.pending: int | None = None
+        self.stopping = False
+
+    def handle(self, signum: int, _frame: object) -> None:
+        if self.stopping:
+            return  # already stopping: let the clean-up (keeping finished replicates) finish
+        if self.defer:
+            self.pending = signum  # a result is being written: finish it, then stop
+            return
+        self.stopping = True
+        raise Interrupt(signum)
+
+
+_STOPPER = _Stopper()
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While active, SIGINT and SIGTERM raise :class:`Interrupt` (a KeyboardInterrupt) once.
+
+    Only the first signal interrupts: later ones are ignored so that the clean-up can keep what
+    finished. Does nothing outside the main thread (signal handlers live there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _STOPPER.handle) for s in STOP_SIGNALS}
+    _STOPPER.defer, _STOPPER.pending, _STOPPER.stopping = 0, None, False
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold a SIGINT/SIGTERM back until the block (writing a result) is done, then raise it."""
+    _STOPPER.defer += 1
+    try:
+        yield
+    finally:
+        _STOPPER.defer -= 1
+    if not _STOPPER.defer and _STOPPER.pending is not None and not _STOPPER.stopping:
+        signum, _STOPPER.pending = _STOPPER.pending, None
+        _STOPPER.stopping = True
+        raise Interrupt(signum)
 
 
 def add_gains(metrics: pd.DataFrame, baseline: pd.DataFrame | None, unknown: bool = False) -> None:

@@ -5,7 +5,10 @@ in ``hydra.sweeper.points``; :func:`run_points` applies each point's overrides f
 sweep's ``design.json`` to the job's composed config and writes one run directory per point,
 ``<job dir>/point-NNNNNN``, skipping points that are already complete. A point that fails
 leaves ``_FAILED.json`` with the error instead of a completion marker, and the job goes on
-with its other points.
+with its other points. A point stopped by SIGINT/SIGTERM keeps its finished replicates in a
+run marked incomplete, and the job stops; a result that cannot be written (disk full) stops
+the job too, since every later point would fail the same way. Either way the point is rerun
+when the sweep is resumed.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ def point_config(base: Config, overrides: dict[str, Any]) -> Config:
         names = {f.name for f in dataclasses.fields(obj)} if dataclasses.is_dataclass(obj) else set()
         if leaf not in names:
             raise ConfigError(f"{key}={value!r}: no such key in the configuration")
+        if dataclasses.is_dataclass(getattr(obj, leaf)):
+            raise ConfigError(f"{key}={value!r}: {key} is a group of settings; allowed: one of its keys")
         setattr(obj, leaf, _coerce(key, getattr(obj, leaf), value))
     return validate(cfg)
 
@@ -92,9 +97,9 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
 
     Returns the ids that ran, were skipped (already complete) and failed (with the error).
     """
-    from sim.results import check_run, write_json, write_run
+    from sim.results import WriteError, check_run, write_incomplete, write_json, write_run
     from sim.run import to_config
-    from sim.simulate import simulate
+    from sim.simulate import RunInterrupted, signals_deferred, simulate
 
     base = to_config(cfg)
     design = load_design(sweep_dir)
@@ -112,7 +117,11 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
             shutil.rmtree(out)  # an interrupted attempt: start the point again from nothing
         try:
             config = point_config(base, entry["overrides"])
-            result = simulate(config)
+            try:
+                result = simulate(config)
+            except RunInterrupted as stop:
+                write_incomplete(out, stop, config_yaml(config))
+                raise
             metrics = result.metrics
             metrics.insert(0, "point", pid)
             if "arm" in entry:
@@ -123,8 +132,11 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
                 "arm": entry.get("arm"),
                 "overrides": entry["overrides"],
             }
-            write_run(out, metrics, result.buildings, summary, config_yaml(config))
+            with signals_deferred():
+                write_run(out, metrics, result.buildings, summary, config_yaml(config))
             ran.append(pid)
+        except WriteError:
+            raise
         except Exception as exc:  # one bad point must not take its batch down with it
             message = f"{type(exc).__name__}: {exc}"
             log.error("point %d failed: %s", pid, message)
