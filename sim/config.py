@@ -43,6 +43,8 @@ __all__ = [
 NEED_CATEGORIES: tuple[str, ...] = ("care", "family", "property", "safety", "dispute")
 CHANNELS: tuple[str, ...] = ("government", "social", "volunteer", "market")
 PROFILES: tuple[str, ...] = ("elderly", "family", "worker")
+#: a larger community does not fit in memory (about 1 kB of state per household) or int32 indices
+MAX_HOUSEHOLDS = 10_000_000
 
 
 @dataclass
@@ -323,6 +325,17 @@ def validate(cfg: Config) -> Config:
         raise ConfigError(
             f"community.elderly_share + community.family_share = "
             f"{c.elderly_share + c.family_share:g}; allowed: at most 1 (workers are the rest)"
+        )
+    largest = (
+        c.n_compounds
+        * c.buildings_per_compound
+        * round(c.households_per_building * (1 + c.building_size_spread))
+    )
+    if largest > MAX_HOUSEHOLDS:
+        raise ConfigError(
+            f"community.n_compounds × community.buildings_per_compound × community.households_per_building"
+            f" = {c.n_compounds}×{c.buildings_per_compound}×{c.households_per_building} (up to {largest:,}"
+            f" households); allowed: at most {MAX_HOUSEHOLDS:,} households"
         )
     if c.ring_degree % 2:
         raise ConfigError(f"community.ring_degree={c.ring_degree}; allowed: an even number")

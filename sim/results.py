@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import errno
 import hashlib
 import json
 import math
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -47,12 +47,12 @@ class WriteError(OSError):
 
     def __init__(self, path: Path, cause: BaseException) -> None:
         text = str(cause).strip()
-        reason = getattr(cause, "strerror", None) or (text.splitlines()[0] if text else "")
-        errno_ = getattr(cause, "errno", None)
-        if errno_ is None and "No space left" in str(cause):
-            errno_ = errno.ENOSPC  # pyarrow reports ENOSPC in its message, not as errno
-            reason = os.strerror(errno.ENOSPC)
-        super().__init__(errno_, f"cannot write {path}: {reason or type(cause).__name__}")
+        code = getattr(cause, "errno", None)
+        found = re.search(r"\[errno (\d+)\]", text)  # pyarrow puts the errno in its message
+        if code is None and found:
+            code = int(found.group(1))
+        reason = os.strerror(code) if code else (text.splitlines()[0] if text else type(cause).__name__)
+        super().__init__(code, f"cannot write {path}: {reason}")
         self.path = Path(path)
 
     def __str__(self) -> str:
