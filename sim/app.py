@@ -4,13 +4,14 @@ A facilitator picks a named scenario, moves the six levers (六入) and the budg
 watches the community change week by week. In A/B mode two settings run side by side on the
 same random draw and their difference is plotted.
 
-The page is built from Mesa's SolaraViz machinery: Mesa's :func:`ModelController` drives
-reset, play/pause and step with a play interval and a render interval (steps per redraw),
-and Mesa's ``update_counter`` tells every view to redraw after a rendered step. The cards
-around it are this module's own rather than the ``SolaraViz`` page itself, because
-SolaraViz's cards carry fixed English labels and here every label, title and description
-switches between 中文 and English. Figures are :mod:`sim.plots` Plotly figures shown with
-``solara.FigurePlotly`` (Mesa's own chart components are matplotlib/Altair only).
+The page is built from Mesa's SolaraViz machinery: :func:`RunControls` does what Mesa's
+``ModelController`` does (reset, play/pause and step with a play interval and a render
+interval, steps per redraw) with labels in the page's language, and Mesa's
+``update_counter`` tells every view to redraw after a rendered step. The cards are this
+module's own rather than the ``SolaraViz`` page itself, because SolaraViz's cards carry fixed
+English labels and here every label, title and description switches between 中文 and
+English. Figures are :mod:`sim.plots` Plotly figures, drawn with plotly.js loaded once
+(Mesa's own chart components are matplotlib/Altair only).
 
 Every model is built as ``sim-run`` builds replicate 0 of a job (:func:`make_model`): the
 scenario, the community preset and the changed levers are composed with Hydra's compose API
@@ -32,6 +33,7 @@ import math
 import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,8 +45,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import solara
 import traitlets
-from mesa.visualization.solara_viz import ModelController
-from mesa.visualization.utils import update_counter
+from mesa.visualization.utils import force_update, update_counter
 
 from sim import plots
 from sim.config import Config, ConfigError
@@ -90,8 +91,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "render_interval": ("Weeks per step and redraw", "每次推进并刷新的周数"),
     "controls_help": (
         "Reset starts again at week 0; ▶ plays, ❚❚ pauses; Step advances.",
-        "Reset 从第 0 周重新开始；▶ 播放，❚❚ 暂停；Step 推进一步。",
+        "重置：从第 0 周重新开始；▶ 播放，❚❚ 暂停；单步：推进一步。",
     ),
+    "reset": ("Reset", "重置"),
+    "step": ("Step", "单步"),
+    "play": ("▶ Play", "▶ 播放"),
+    "pause": ("❚❚ Pause", "❚❚ 暂停"),
     "setting": ("Setting {arm}", "方案 {arm}"),
     "scenario": ("Scenario", "情景"),
     "levers": ("Lever intensity (0 = off, 1 = full)", "举措强度（0 为不启用，1 为全力）"),
@@ -601,6 +606,57 @@ def Views(workshop: Workshop, lang: str, metric: solara.Reactive[str]):
 
 
 @solara.component
+def RunControls(
+    model: solara.Reactive[Workshop],
+    model_parameters: solara.Reactive[dict],
+    play_interval: solara.Reactive[int],
+    render_interval: solara.Reactive[int],
+    lang: str,
+) -> None:
+    """Reset, play/pause and step, labelled in the page's language.
+
+    Does what Mesa's ``ModelController`` does (whose button labels are fixed in English):
+    Reset rebuilds ``type(model)(**model_parameters)``; play steps ``render_interval`` weeks
+    every ``play_interval`` ms and then redraws through Mesa's ``update_counter``.
+    """
+    playing = solara.use_reactive(False)
+    failure = solara.use_reactive(None)
+
+    def advance() -> None:
+        for _ in range(render_interval.value):
+            model.value.step()
+        force_update()
+
+    def play() -> None:
+        try:
+            while playing.value:
+                time.sleep(play_interval.value / 1000)
+                advance()
+        except Exception as exc:  # shown on the page; the run stops rather than the server
+            failure.set(f"error in step: {exc}")
+            playing.set(False)
+
+    solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
+
+    def reset() -> None:
+        playing.set(False)
+        failure.set(None)
+        model.set(type(model.value)(**model_parameters.value))
+        force_update()
+
+    with solara.Row(justify="space-between"):
+        solara.Button(label=text("reset", lang), color="primary", on_click=reset)
+        solara.Button(
+            label=text("pause" if playing.value else "play", lang),
+            color="primary",
+            on_click=lambda: playing.set(not playing.value),
+        )
+        solara.Button(label=text("step", lang), color="primary", on_click=advance, disabled=playing.value)
+    if failure.value:
+        solara.Error(failure.value)
+
+
+@solara.component
 def Page():
     """The dashboard page (one state per browser tab)."""
     initial = solara.use_memo(lambda: Workshop(Settings()), [])
@@ -610,7 +666,6 @@ def Page():
     model_parameters = solara.use_reactive({"settings": initial.settings})
     play_interval = solara.use_reactive(150)
     render_interval = solara.use_reactive(1)
-    use_threads = solara.use_reactive(False)  # step and redraw in turn: no half-drawn weeks
     lang = solara.use_reactive("en")
     metric = solara.use_reactive("satisfaction")
     error = solara.use_reactive(None)
@@ -640,13 +695,7 @@ def Page():
 
     with solara.Sidebar():
         with solara.Card(text("run", lg)):
-            ModelController(
-                model,
-                model_parameters=model_parameters,
-                play_interval=play_interval,
-                render_interval=render_interval,
-                use_threads=use_threads,
-            )
+            RunControls(model, model_parameters, play_interval, render_interval, lg)
             solara.Text(text("controls_help", lg), classes=["caption"])
             solara.SliderInt(text("render_interval", lg), value=render_interval, min=1, max=26, step=1)
             solara.SliderInt(text("play_interval", lg), value=play_interval, min=10, max=1000, step=10)

@@ -179,7 +179,11 @@ def test_facilitator_session(browser_page) -> None:
     ):
         assert shown in body, shown
     assert "Week" not in body and "Satisfaction" not in body
-    series_end_at(page, 2, 2 + 2 * len(app.SERIES_METRICS))
+    for english in ("Reset", "Step", "Play", "Pause"):
+        assert page.get_by_role("button", name=english, exact=True).count() == 0, english
+    page.get_by_role("button", name="单步", exact=True).click()
+    page.locator(".week-counter", has_text="第 3 周").wait_for()
+    series_end_at(page, 3, 2 + 2 * len(app.SERIES_METRICS))
     titles = page.evaluate(
         "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.layout.title.text)"
     )
