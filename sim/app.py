@@ -49,6 +49,7 @@ from mesa.visualization.utils import force_update, update_counter
 
 from sim import plots
 from sim.config import Config, ConfigError
+from sim.i18n import translate
 from sim.levers import LEVER_TITLES, LEVERS
 from sim.metrics import label
 from sim.model import CommunityModel
@@ -136,8 +137,7 @@ _PRESET_ORDER = ("workshop", "community", "street", "metro")
 
 def text(key: str, lang: str = "en", **fields: object) -> str:
     """A page string in English (``en``) or Chinese (``zh``) with ``{fields}`` filled in."""
-    en, zh = _TEXT[key]
-    return (zh if lang == "zh" else en).format(**fields)
+    return translate(_TEXT, key, lang, **fields)
 
 
 def lever_label(name: str, lang: str = "en") -> str:

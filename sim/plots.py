@@ -30,6 +30,7 @@ from plotly.subplots import make_subplots
 from scipy import stats
 
 from sim.config import CHANNELS, NEED_CATEGORIES
+from sim.i18n import LANGS, check_lang, translate
 from sim.levers import LEVERS
 from sim.metrics import METRICS, label
 
@@ -56,7 +57,6 @@ __all__ = [
     "tipping_curve",
 ]
 
-LANGS = ("en", "zh")
 
 # Okabe & Ito (2008), ordered so that the first colours stay distinct for every common kind of
 # colour blindness and on a white background; yellow last because thin lines of it vanish.
@@ -186,21 +186,14 @@ BUILDING_COLUMNS = (
 
 
 # ------------------------------------------------------------------------------ labels
-def _check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"lang={lang!r}; allowed: 'en' or 'zh'")
-    return lang
-
-
 def text(key: str, lang: str = "en", **fields: Any) -> str:
     """A figure string (axis, title, legend) in English or Chinese, with ``{fields}`` filled."""
-    en, zh = _TEXT[key]
-    return (zh if _check_lang(lang) == "zh" else en).format(**fields)
+    return translate(_TEXT, key, lang, **fields)
 
 
 def param_label(name: str, lang: str = "en") -> str:
     """Display label of a metric or a dotted parameter column (``levers.linking.intensity``)."""
-    _check_lang(lang)
+    check_lang(lang)
     if name in METRICS:
         return label(name, lang)
     if name in _EXTRA_LABELS:
@@ -401,7 +394,7 @@ def time_series(
     Traces: for each group, a band (``legendgroup`` = the group, no legend entry) followed
     by the mean line; without bands, the mean lines only.
     """
-    _check_lang(lang)
+    check_lang(lang)
     _require(df, ["step", metric, by])
     keys = ([by] if by else []) + ["step"]
     summary = mean_interval(df, keys, metric, level)
@@ -466,7 +459,7 @@ def scenario_comparison(
     with the 95% interval of the mean paired difference as error bars; a bar whose interval
     crosses zero is not distinguishable from the baseline.
     """
-    _check_lang(lang)
+    check_lang(lang)
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     diffs = paired_differences(df, metrics, baseline, by, level)
     arms = list(pd.unique(diffs[by]))
@@ -552,7 +545,7 @@ def community_map(
     Hovering a tile shows its compound, building, households and every building metric.
     One heatmap trace holds all tiles (gaps between compounds are empty cells).
     """
-    _check_lang(lang)
+    check_lang(lang)
     if metric not in BUILDING_COLUMNS:
         raise ValueError(f"metric={metric!r}; allowed: {', '.join(BUILDING_COLUMNS)}")
     _require(buildings, ["step", "building", "compound", metric], "buildings table")
@@ -643,7 +636,7 @@ def network(model: CommunityModel, compound: int = 0, lang: str = "en") -> go.Fi
     layout needs no random numbers and no iteration. Party members are diamonds.
     Traces: ties, non-participants, participants.
     """
-    _check_lang(lang)
+    check_lang(lang)
     c = model.community
     if not 0 <= compound < c.n_compounds:
         raise ValueError(f"compound={compound}; allowed: 0..{c.n_compounds - 1}")
@@ -746,7 +739,7 @@ def lever_grid_heatmap(
             example ``levers.linking.intensity`` and ``levers.immersion.intensity``).
     Hover shows the mean, the 95% interval and the number of replicates of each cell.
     """
-    _check_lang(lang)
+    check_lang(lang)
     _require(df, [x, y, metric])
     data = _final(df) if step is None else df[df["step"] == step]
     if data.empty:
@@ -816,7 +809,7 @@ def budget_frontier(
 
     Traces: the points (with error bars) and the frontier line.
     """
-    _check_lang(lang)
+    check_lang(lang)
     _require(df, [metric, cost])
     keys = [by] if isinstance(by, str) else list(by) if by is not None else _varying_params(df)
     if not keys:
@@ -890,7 +883,7 @@ def tipping_curve(
     between neighbouring values of ``x`` is marked as the estimated tipping point.
     Traces per group of ``by``: replicate points, band, mean line.
     """
-    _check_lang(lang)
+    check_lang(lang)
     _require(df, [x, metric, by])
     final = _final(df, [c for c in (x, by) if c])
     groups = list(pd.unique(final[by])) if by else [None]
@@ -1032,7 +1025,7 @@ def sensitivity_bars(
 
     One bar trace per index kind; inputs are sorted by their largest index.
     """
-    _check_lang(lang)
+    check_lang(lang)
     indices = tidy_indices(indices)
     data = indices
     if "group" in data.columns:
@@ -1106,7 +1099,7 @@ def service_sankey(
     model's flows), each channel's delivery is spread over categories in proportion to what
     they received; node totals are exact, the split of each link is that estimate.
     """
-    _check_lang(lang)
+    check_lang(lang)
     by_channel, by_category, matrix = _served(source, step)
     estimated = matrix is None
     if matrix is None:

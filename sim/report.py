@@ -29,6 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim import plots
+from sim.i18n import LANGS, translate
 from sim.results import BUILDINGS_FILE, COLLECTED_FILE, METRICS_FILE, load, write_text
 
 __all__ = ["REPORT_FILE", "Source", "build_report", "find_chromium", "main", "read_source", "write_report"]
@@ -125,8 +126,7 @@ _T: dict[str, tuple[str, str]] = {
 
 
 def _t(key: str, lang: str, **fields: object) -> str:
-    en, zh = _T[key]
-    return (zh if lang == "zh" else en).format(**fields)
+    return translate(_T, key, lang, **fields)
 
 
 # ------------------------------------------------------------------------------ input
@@ -505,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sim-report", description=main.__doc__)
     parser.add_argument("path", type=Path, help="a run directory, a folder of runs, or a collected .parquet")
     parser.add_argument("-o", "--output", type=Path, help=f"where to write (default: PATH/{REPORT_FILE})")
-    parser.add_argument("--lang", choices=plots.LANGS, default="en", help="language of the report")
+    parser.add_argument("--lang", choices=LANGS, default="en", help="language of the report")
     parser.add_argument("--png", action="store_true", help=f"also write each figure as PNG into {PNG_DIR}/")
     args = parser.parse_args(argv)
     try:
