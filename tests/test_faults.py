@@ -1,0 +1,267 @@
+"""Fault injection through real ``sim-run`` processes: SIGTERM/SIGINT keep finished replicates in a
+run marked incomplete; SIGKILL at random moments never leaves a run that looks complete but is
+not; a full disk (a real, small tmpfs) fails in one line with no half-written file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import BIN
+
+from sim.results import INCOMPLETE, MARKER, check_run, incomplete_info, load
+from sim.run import CONFIG_DIR, to_config
+from sim.simulate import simulate
+
+# A run long enough to be interrupted part-way, short enough to redo: ~0.06 s a replicate.
+SLOW = ["community=workshop", "steps=60", "replicates=40"]
+
+
+def popen(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [str(BIN / "sim-run"), *args],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # a SIGKILL of the group leaves no worker behind
+    )
+
+
+def sim_run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "sim-run"), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=240
+    )
+
+
+def wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert proc.poll() is None, f"sim-run ended before the fault could be injected: {proc.stderr.read()}"
+        assert time.monotonic() < deadline, "timed out waiting to inject the fault"
+        time.sleep(0.002)
+
+
+def composed(overrides: list[str]):
+    """The validated Config that ``sim-run overrides`` runs."""
+    from hydra import compose, initialize_config_dir
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return to_config(compose(config_name="config", overrides=overrides))
+
+
+# ------------------------------------------------------------------------------ SIGTERM / SIGINT
+def interrupt_single_run(run: Path, signum: int, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Start a single run, let it work for a second after Hydra started the job, then signal it."""
+    proc = popen([*SLOW, f"hydra.run.dir={run}"], run.parent, env)
+    wait_for(lambda: (run / ".hydra" / "config.yaml").exists(), proc)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the run finished before the signal"
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_sigterm_and_sigint_keep_finished_replicates_marked_incomplete(tmp_path, cli_env) -> None:
+    runs = {signal.SIGTERM: tmp_path / "term", signal.SIGINT: tmp_path / "int"}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done = dict(
+            zip(runs, pool.map(lambda s: interrupt_single_run(runs[s], s, cli_env), runs), strict=True)
+        )
+    cfg = composed(SLOW)
+    for signum, run in runs.items():
+        proc = done[signum]
+        name = signal.Signals(signum).name
+        assert proc.returncode == 128 + signum, (name, proc.stderr)
+        lines = [line for line in proc.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and name in lines[0] and INCOMPLETE in lines[0], proc.stderr
+        assert not (run / MARKER).exists()
+        info = incomplete_info(run)
+        assert info is not None and info["reason"] == f"interrupted by {name}"
+        kept, missing = info["replicates_done"], info["replicates_missing"]
+        assert kept == list(range(len(kept))) and 1 <= len(kept) < cfg.replicates, info
+        assert missing == list(range(len(kept), cfg.replicates))
+        problem = check_run(run)
+        assert problem is not None and "incomplete run" in problem and name in problem
+        # a reader never takes it for a run: load() refuses it and says why ...
+        with pytest.raises(FileNotFoundError, match="incomplete run"):
+            load(run)
+        # ... but the finished replicates are the real ones, bit for bit
+        partial = load(run, incomplete=True)
+        expected = simulate(cfg, replicates=range(len(kept))).metrics
+        pd.testing.assert_frame_equal(partial, expected)
+
+    # sim-collect flags it with the message
+    collected = subprocess.run(
+        [str(BIN / "sim-collect"), str(tmp_path)], env=cli_env, capture_output=True, text=True, timeout=120
+    )
+    assert collected.returncode == 1
+    assert "incomplete run (interrupted by SIGTERM)" in collected.stderr
+    assert not (tmp_path / "collected.parquet").exists()
+
+    # a rerun into the same directory redoes it and leaves a complete run only
+    again = sim_run([*SLOW, f"hydra.run.dir={runs[signal.SIGTERM]}"], tmp_path, cli_env)
+    assert again.returncode == 0, again.stderr
+    run = runs[signal.SIGTERM]
+    assert check_run(run) is None and not (run / INCOMPLETE).exists()
+    assert sorted(load(run)["replicate"].unique()) == list(range(cfg.replicates))
+
+
+def test_sigterm_in_a_design_sweep_is_redone_on_resume(tmp_path, cli_env) -> None:
+    sweep = tmp_path / "sweep"
+    args = [
+        "-m",
+        "hydra/sweeper=design",
+        "hydra/launcher=basic",
+        "hydra.sweeper.batch_size=1",
+        "hydra.sweeper.progress=false",
+        "levers.linking.intensity=0,1",
+        *SLOW[:2],
+        "replicates=30",
+        f"hydra.sweep.dir={sweep}",
+    ]
+    proc = popen(args, tmp_path, cli_env)
+    wait_for(lambda: (sweep / "0" / ".hydra" / "config.yaml").exists(), proc)
+    time.sleep(0.8)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    point = sweep / "0" / "point-000000"
+    assert (point / INCOMPLETE).exists() and not (point / MARKER).exists(), err
+
+    collected = subprocess.run(
+        [str(BIN / "sim-collect"), str(sweep)], env=cli_env, capture_output=True, text=True, timeout=120
+    )
+    assert collected.returncode == 1 and "incomplete run (interrupted by SIGTERM)" in collected.stderr
+
+    resumed = sim_run([*args, "resume=true"], tmp_path, cli_env)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "skipped 0, ran 2, failed 0" in resumed.stdout
+    runs = sorted(sweep.glob("*/point-*"))
+    assert [r.name for r in runs] == ["point-000000", "point-000001"]  # the partial one was replaced
+    assert all(check_run(r) is None and not (r / INCOMPLETE).exists() for r in runs)
+
+
+# ------------------------------------------------------------------------------ SIGKILL
+QUICK = ["community=workshop", "steps=60", "replicates=3"]
+
+
+def test_sigkill_at_random_moments_never_leaves_a_run_that_looks_complete_but_is_not(
+    tmp_path, cli_env
+) -> None:
+    reference = tmp_path / "reference"
+    proc = popen([*QUICK, f"hydra.run.dir={reference}"], tmp_path, cli_env)
+    wait_for(lambda: (reference / ".hydra" / "config.yaml").exists(), proc)
+    job_started = time.monotonic()
+    _, err = proc.communicate(timeout=120)
+    job = time.monotonic() - job_started  # from Hydra starting the job to the process exit
+    assert proc.returncode == 0, err
+    expected = {t: load(reference, t) for t in ("metrics", "buildings")}
+
+    # moments: random times over the job (several seeds), and two while files are being written
+    moments: list[tuple[str, float | str]] = [
+        (f"seed{seed}", float(np.random.default_rng(seed).uniform(0.0, 1.1 * job))) for seed in range(4)
+    ]
+    moments += [("temp-file", "tmp"), ("data-before-marker", "metrics")]
+
+    def kill(case: tuple[str, float | str]) -> tuple[str, Path, int | None]:
+        name, when = case
+        run = tmp_path / name
+        proc = popen([*QUICK, f"hydra.run.dir={run}"], tmp_path, cli_env)
+        try:
+            if isinstance(when, float):
+                wait_for(lambda: (run / ".hydra" / "config.yaml").exists(), proc)
+                time.sleep(when)
+            else:
+
+                def landed() -> bool:
+                    if not run.is_dir():
+                        return False
+                    names = os.listdir(run)
+                    if when == "tmp":
+                        return any(n.endswith(".tmp") for n in names)
+                    return "metrics.parquet" in names
+
+                deadline = time.monotonic() + 120
+                while proc.poll() is None and not landed() and time.monotonic() < deadline:
+                    time.sleep(0.0005)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=60)
+        return name, run, proc.returncode
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = list(pool.map(kill, moments))
+
+    killed_complete, unfinished = 0, []
+    for name, run, _code in outcomes:
+        assert run.is_dir(), f"{name}: killed before the job started"
+        if check_run(run) is None:  # looks complete: then it is, bit for bit
+            killed_complete += 1
+            for table, frame in expected.items():
+                pd.testing.assert_frame_equal(load(run, table), frame, obj=f"{name} {table}")
+        else:
+            # a marker never lands before the files it vouches for
+            assert not (run / MARKER).exists(), f"{name}: a marker on an incomplete run"
+            with pytest.raises(FileNotFoundError):
+                load(run, verbose=False)
+            unfinished.append(run)
+    assert unfinished, "no kill landed before the run was complete; the test proves nothing"
+
+    # a rerun into the same directory redoes an unfinished run and gives the uninterrupted result
+    redo = unfinished[0]
+    again = sim_run([*QUICK, f"hydra.run.dir={redo}"], tmp_path, cli_env)
+    assert again.returncode == 0, again.stderr
+    assert check_run(redo) is None
+    pd.testing.assert_frame_equal(load(redo), expected["metrics"])
+    print(f"{len(moments)} kills: {killed_complete} after completion, {len(unfinished)} unfinished (redone)")
+
+
+# ------------------------------------------------------------------------------ full disk
+@pytest.fixture
+def small_tmpfs():
+    """A real 256 kB tmpfs; skipped only where mounting is not permitted."""
+    if shutil.which("mount") is None:
+        pytest.skip("no mount command on this machine: cannot create a small file system")
+    mount_point = Path(tempfile.mkdtemp(prefix="sim-full-disk-"))
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount_point)], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        mount_point.rmdir()
+        pytest.skip(f"mounting a tmpfs is not permitted here: {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=False)
+        shutil.rmtree(mount_point, ignore_errors=True)
+
+
+def test_full_disk_fails_in_one_line_with_no_half_written_file(small_tmpfs, tmp_path, cli_env) -> None:
+    run = small_tmpfs / "run"
+    free_before = shutil.disk_usage(small_tmpfs).free
+    # ~100 weeks × 3 replicates with per-building series: more than 256 kB of results
+    done = sim_run(
+        ["community=workshop", "steps=100", "replicates=3", f"hydra.run.dir={run}"], tmp_path, cli_env
+    )
+    assert done.returncode == 74, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert f"cannot write {run}/" in lines[0] and "No space left on device" in lines[0], lines[0]
+    left = sorted(p.name for p in run.iterdir())
+    assert set(left) <= {".hydra", "run.log"}, f"half a result left behind: {left}"
+    assert not list(run.rglob("*.tmp")) and not (run / MARKER).exists()
+    assert check_run(run) is not None
+    # what the failed run wrote was given back (only Hydra's small config record remains)
+    assert free_before - shutil.disk_usage(small_tmpfs).free <= 32 * 1024
