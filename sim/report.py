@@ -29,7 +29,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim import plots
-from sim.i18n import LANGS, translate
+from sim.i18n import LANGS, check_lang, translate
 from sim.results import BUILDINGS_FILE, COLLECTED_FILE, METRICS_FILE, load, write_text
 
 __all__ = ["REPORT_FILE", "Source", "build_report", "find_chromium", "main", "read_source", "write_report"]
@@ -400,7 +400,7 @@ footer { margin-top: 3rem; color: #777; font-size: .8rem; }
 
 def build_report(src: Source, lang: str = "en", figures: list | None = None) -> str:
     """The report as one HTML string (plotly.js inlined once; no external resources)."""
-    plots._check_lang(lang)
+    check_lang(lang)
     figures = _figures(src, lang) if figures is None else figures
     name = src.path.name if src.path.name not in ("", ".") else str(src.path)
     title = _t("title", lang, name=name)
