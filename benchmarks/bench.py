@@ -56,6 +56,7 @@ class Plan:
     steps: int
     repeats: dict[str, int]
     reference_steps: int
+    reference_street_steps: int
     sweep_grid: dict[str, list[float]]
     sweep_fixed: tuple[str, ...]
     point_repeats: int
@@ -70,6 +71,7 @@ FULL = Plan(
     steps=104,
     repeats={"workshop": 5, "community": 5, "street": 3, "metro": 1},
     reference_steps=10,
+    reference_street_steps=3,
     # 5 × 5 × 8 = 200 points; the other three levers stay on (an ablation around "all six").
     sweep_grid={
         "embedding": [0.0, 0.25, 0.5, 0.75, 1.0],
@@ -84,6 +86,7 @@ QUICK = Plan(
     steps=3,
     repeats={"workshop": 1, "community": 1, "street": 1, "metro": 1},
     reference_steps=2,
+    reference_street_steps=1,
     sweep_grid={"embedding": [0.0, 1.0], "converging": [0.0, 1.0], "integration": [1.0]},
     sweep_fixed=("steps=4", "replicates=1"),
     point_repeats=1,
@@ -273,14 +276,24 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
             str(plan.repeats["community"]),
         ]
     )
+    # The same reference at street size: its cost per household-step does not fall with size,
+    # while the model's fixed per-step costs spread over more households.
+    log("per-agent Mesa reference at street size:")
+    reference_street = run_worker(
+        ["reference", "--preset", "street", "--steps", str(plan.reference_street_steps), "--repeats", "1"]
+    )
     log("sweep throughput:")
     sweep, sweep_unbatched = measure_sweep(plan, out_dir, log)
+    load_at_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
     households = [presets[p]["households"] for p in PRESETS]
     step_seconds = [presets[p]["step_seconds"] for p in PRESETS]
     exponent = fit_exponent(households, step_seconds)
     exponent_large = fit_exponent(households[2:], step_seconds[2:])
     speedup = presets["community"]["household_steps_per_second"] / reference["household_steps_per_second"]
+    speedup_street = (
+        presets["street"]["household_steps_per_second"] / reference_street["household_steps_per_second"]
+    )
     efficiency = sweep["efficiency"]
     metro = presets["metro"]
     metro_104 = metro["step_seconds"] * 104  # per-step cost × the default horizon
@@ -300,6 +313,9 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
         "budget": "inf",
         "presets": presets,
         "reference": reference,
+        "reference_street": reference_street,
+        "speedup_street": speedup_street,
+        "load_average_at_end": load_at_end,
         "sweep": sweep,
         "sweep_unbatched": sweep_unbatched,
         "speedup": speedup,
@@ -370,10 +386,20 @@ def report(doc: dict[str, Any]) -> str:
             f"{title:<40}{fmt.format(t[key]['value']):>12}{tfmt.format(t[key]['target']):>12}"
             f"  {_status(t[key])}"
         )
+    street = doc["reference_street"]
     lines.append(
-        f"(scaling exponent street → metro alone: {doc['scaling_exponent_street_metro']:.2f}; "
+        f"(scaling exponent street → metro alone: {doc['scaling_exponent_street_metro']:.2f}; speed-up at "
+        f"street size: {doc['speedup_street']:.1f}× over the reference's "
+        f"{street['household_steps_per_second']:.3g} household-steps/s; "
         f"whole suite took {doc['elapsed_seconds']:.0f} s)"
     )
+    load = doc["machine"]["load_average_at_start"]
+    n_cores = doc["machine"]["joblib_cores"]
+    if load and load[0] > n_cores:  # more runnable processes than cores when the suite started
+        lines.append(
+            f"warning: the machine was busy (load average {load[0]:.1f} on {n_cores} cores at the start): "
+            "wall-clock figures are pessimistic and the sweep ratio unreliable; rerun when idle"
+        )
     return "\n".join(lines)
 
 
