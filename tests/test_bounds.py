@@ -1,15 +1,25 @@
-"""Over random valid configs, every state stays bounded and finite, and counts add up."""
+"""Over random valid configs, every state stays bounded and finite, and counts add up.
+
+Two property-based tests: one over hand-picked community and dynamics ranges, one over the whole
+valid config space (every declared parameter across its declared range, drawn from the schema
+itself) on small communities. Both run with ``check_finite`` on, the debug mode that checks every
+state array for NaN/inf after each step and raises on the first one.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.config import from_dict
+from sim.config import Config, from_dict
 from sim.levers import LEVERS
-from sim.model import CommunityModel
+from sim.model import CommunityModel, NonFiniteStateError
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 
@@ -54,6 +64,12 @@ def test_state_stays_bounded_and_finite(overrides) -> None:
     cfg = from_dict({**overrides, "check_finite": True})
     model = CommunityModel(cfg, rng=overrides["seed"])
     model.run()  # check_finite raises on the first NaN or inf
+    assert_bounded(model)
+
+
+def assert_bounded(model: CommunityModel) -> None:
+    """Every state in its range, counts consistent, every recorded metric finite."""
+    cfg = model.cfg
     hh = model.households
     for name in ("satisfaction", "expectation", "trust", "civic_resources", "performance"):
         values = getattr(hh, name)
@@ -65,12 +81,99 @@ def test_state_stays_bounded_and_finite(overrides) -> None:
     assert (model.compounds.open_conflicts >= 0).all()
     frame = model.recorder.frame()
     assert len(frame) == cfg.steps
-    # counts are consistent: opened minus resolved is what is open
-    opened = frame.conflicts_started.sum() + model.cfg.dynamics.shock.conflicts
+    # counts are consistent: opened (by residents and by an imposed failure) minus resolved is open
+    shock = cfg.dynamics.shock
+    imposed = shock.conflicts * cfg.community.n_compounds if 0 <= shock.week < cfg.steps else 0
+    opened = frame.conflicts_started.sum() + imposed
     assert frame.conflicts_open.iloc[-1] == opened - frame.conflicts_resolved.sum()
     assert ((frame.participation >= 0) & (frame.participation <= 1)).all()
     assert (frame.cost <= max(cfg.budget, 0) + 1e-9).all() or np.isinf(cfg.budget)
     assert np.isfinite(frame.drop(columns=["company_quality"]).to_numpy()).all()
+
+
+# ------------------------------------------------------------------------------ the whole space
+#: sizes kept small (the workshop preset and smaller) so that each example takes milliseconds
+SMALL = {
+    "community.n_compounds": st.integers(1, 3),
+    "community.buildings_per_compound": st.integers(1, 5),
+    "community.households_per_building": st.integers(1, 40),
+    "community.ring_degree": st.integers(0, 20).map(lambda k: 2 * k),  # even, as validated
+    "steps": st.integers(1, 20),
+    "seed": st.integers(0, 2**32),
+}
+#: not model inputs (output switches, labels, replicate count)
+NOT_DRAWN = {"replicates", "check_finite", "report", "experiment", "community.preset"}
+
+
+def _leaf(key: str, f: dataclasses.Field, default: Any) -> st.SearchStrategy | None:
+    """A strategy over the declared range of one parameter, or None to keep its default."""
+    if key in SMALL:
+        return SMALL[key]
+    if key in NOT_DRAWN or isinstance(default, str):
+        return None
+    if isinstance(default, bool):
+        return st.booleans()
+    lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+    if isinstance(default, int):
+        return st.integers(int(lo), int(hi))
+    if isinstance(default, list):
+        item = st.floats(lo, hi, allow_nan=False)
+        return st.lists(item, min_size=len(default), max_size=len(default))
+    if math.isinf(hi):
+        return st.one_of(st.just(math.inf), st.floats(lo, 1e3, allow_nan=False))
+    return st.floats(lo, hi, allow_nan=False)
+
+
+def _tree(obj: Any, prefix: str = "") -> st.SearchStrategy:
+    """Nested dicts of strategies for every parameter of a config dataclass instance."""
+    parts = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        strategy = _tree(value, key + ".") if dataclasses.is_dataclass(value) else _leaf(key, f, value)
+        if strategy is not None:
+            parts[f.name] = strategy
+    return st.fixed_dictionaries(parts)
+
+
+def _consistent(d: dict[str, Any]) -> dict[str, Any]:
+    """Bring a draw inside the cross-field rules of sim.config.validate (each rule's boundary stays)."""
+    c = d["community"]
+    c["family_share"] = min(c["family_share"], 1.0 - c["elderly_share"])
+    conduction = d["levers"]["conduction"]
+    conduction["retention"] = [min(r, conduction["retention_max"]) for r in conduction["retention"]]
+    integration = d["levers"]["integration"]
+    lo, hi = sorted((integration["cross_appointment_base"], integration["cross_appointment_max"]))
+    integration["cross_appointment_base"], integration["cross_appointment_max"] = lo, hi
+    return d
+
+
+whole_space = _tree(Config()).map(_consistent)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(whole_space)
+def test_whole_valid_config_space_stays_bounded_and_finite(overrides) -> None:
+    """Every parameter anywhere in its declared range, on small communities: runs to the end,
+    no NaN or inf enters any state array (checked every step), every state stays in range."""
+    cfg = from_dict({**overrides, "check_finite": True})  # a draw outside the rules fails here
+    model = CommunityModel(cfg, rng=overrides["seed"])
+    model.run()
+    assert_bounded(model)
+
+
+def test_check_finite_catches_a_nan_in_the_state() -> None:
+    """The debug mode the property tests rely on does detect NaN and inf (so they can fail)."""
+    for bad in (np.nan, np.inf):
+        model = CommunityModel(from_dict({"community": {"n_compounds": 1}, "check_finite": True}), rng=1)
+        model.step()
+        model.households.trust[0] = bad
+        with pytest.raises(NonFiniteStateError, match="trust"):
+            model.step()
+    unchecked = CommunityModel(from_dict({"community": {"n_compounds": 1}}), rng=1)
+    unchecked.households.trust[0] = np.nan
+    with np.errstate(invalid="ignore"):
+        unchecked.step()  # without the debug mode nothing is checked (and nothing is slowed down)
 
 
 ALL_ON = {name: {"intensity": 1.0} for name in LEVERS}
