@@ -147,6 +147,7 @@ def main(cfg: DictConfig) -> Any:
 @contextlib.contextmanager
 def _stop_cleanly(out_dir: Path) -> Iterator[None]:
     """Turn a stop or a failed write inside a job into one line on stderr and its exit code."""
+    from sim.model import NonFiniteStateError
     from sim.results import INCOMPLETE, WriteError
     from sim.simulate import Interrupt, RunInterrupted
 
@@ -166,6 +167,9 @@ def _stop_cleanly(out_dir: Path) -> Iterator[None]:
     except WriteError as exc:
         print(f"sim-run: error: {exc}; no result was left half-written", file=sys.stderr)
         sys.exit(EXIT_WRITE_ERROR)
+    except NonFiniteStateError as exc:
+        print(f"sim-run: error: check_finite: {exc}; nothing was written", file=sys.stderr)
+        sys.exit(1)
 
 
 def _complete_with(out_dir: Path, config_yaml: str) -> bool:
@@ -491,23 +495,41 @@ def _check_design(
             "allowed: a design with at least one point"
         )
     hydra_fixed = [f for f in fixed if f.lstrip("+~").startswith(("hydra.", "hydra/"))]
+    # each input at its declared bounds or values first: a bad bound is named as written
+    bounds = [
+        {"overrides": {p["key"]: v}}
+        for p in design["params"]
+        for v in (p["values"] if "values" in p else [p["lo"], p["hi"]])
+    ]
     for ci, cell in enumerate(design["cells"]):
-        base = to_config(
-            _task_part(_compose(config_name, [*hydra_fixed, *design["fixed"], *cell], config_dir))
-        )
+        job = _compose(config_name, [*hydra_fixed, *design["fixed"], *cell], config_dir)
+        base = to_config(_task_part(job))
         mine = [p for p in points if p["cell"] == ci]
         if len(mine) > MAX_CHECKED_POINTS:
-            seen: dict[str, Any] = {}
-            for p in mine:
-                for key, value in p["overrides"].items():
-                    seen.setdefault(f"{key}={value!r}", {key: value})
-            mine = [{"point": None, "overrides": o} for o in seen.values()]
+            mine = [{"point": None, "overrides": o} for o in _extremes(mine)]
+        mine = [*bounds, *mine]
         for p in mine:
             try:
                 point_config(base, p["overrides"])
             except ConfigError as exc:
                 arm = f" (arm {p['arm']})" if p.get("arm") else ""
                 raise ConfigError(f"{exc}{arm}{_in_cell(cell)}") from None
+
+
+def _extremes(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One-key probes for a design too large to check point by point: each numeric key at its
+    smallest and largest value, each other key at its distinct values (up to 100)."""
+    values: dict[str, dict[str, Any]] = {}
+    for p in points:
+        for key, value in p["overrides"].items():
+            values.setdefault(key, {}).setdefault(repr(value), value)
+    probes = []
+    for key, seen in values.items():
+        items = list(seen.values())
+        numbers = [v for v in items if isinstance(v, int | float) and not isinstance(v, bool)]
+        chosen = [min(numbers), max(numbers)] if len(numbers) == len(items) else items[:100]
+        probes.extend({key: v} for v in chosen)
+    return probes
 
 
 def explain_hydra_error(exc: Exception, overrides: list[str], config_dir: str | None = None) -> str:

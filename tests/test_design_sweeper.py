@@ -211,6 +211,20 @@ def test_group_sweep_splits_jobs_by_choice(tmp_path, cli_env):
     assert presets == {0: True, 1: True, 2: False, 3: False}
 
 
+def hydra_app(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The Hydra app without sim-run's up-front check of every point (which refuses bad points
+    before launch): the way to make a point fail inside its job, as it can on other paths."""
+    code = "from sim.run import main; main()"
+    return subprocess.run(
+        [str(BIN / "python"), "-c", code, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+
+
 def test_failing_point_is_reported_and_only_it_is_retried(tmp_path, cli_env):
     """Each share is allowed alone, but 0.6 + 0.45 > 1: that one point fails inside its job."""
     sweep = tmp_path / "s"
@@ -224,7 +238,8 @@ def test_failing_point_is_reported_and_only_it_is_retried(tmp_path, cli_env):
         *TINY,
         f"hydra.sweep.dir={sweep}",
     ]
-    done = sim_run(args, tmp_path, cli_env)
+    assert sim_run(args, tmp_path, cli_env).returncode == 2  # sim-run refuses it up front
+    done = hydra_app(args, tmp_path, cli_env)
     assert done.returncode != 0
     assert "skipped 0, ran 3, failed 1" in done.stdout
     assert "point 3 failed" in done.stderr and "elderly_share" in done.stderr
@@ -236,5 +251,5 @@ def test_failing_point_is_reported_and_only_it_is_retried(tmp_path, cli_env):
     )
     assert collected.returncode == 1 and "elderly_share" in collected.stderr
 
-    again = sim_run(args, tmp_path, cli_env)  # the same directory: only the failed point reruns
+    again = hydra_app(args, tmp_path, cli_env)  # the same directory: only the failed point reruns
     assert "skipped 3, ran 0, failed 1" in again.stdout

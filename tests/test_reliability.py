@@ -70,6 +70,11 @@ BAD_COMMANDS = [
         ["-m", "community.households_per_building=50,2000", "community.n_compounds=2000"],
         "community.n_compounds",
     ),
+    (  # each share allowed alone, one design point breaks "elderly + family ≤ 1"
+        ["-m", "hydra/sweeper=design", "community.elderly_share=0.3,0.6", "community.family_share=0.35,0.45"],
+        "community.elderly_share",
+    ),
+    (["-m", "experiment=sobol", "hydra.sweeper.params.linking.hi=1.5"], "levers.linking.intensity=1.5"),
     (["steps=2,3"], "steps"),  # a sweep without -m
 ]
 
