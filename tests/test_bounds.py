@@ -168,7 +168,7 @@ def test_check_finite_catches_a_nan_in_the_state() -> None:
         model = CommunityModel(from_dict({"community": {"n_compounds": 1}, "check_finite": True}), rng=1)
         model.step()
         model.households.trust[0] = bad
-        with pytest.raises(NonFiniteStateError, match="trust"):
+        with pytest.raises(NonFiniteStateError, match="trust"), np.errstate(invalid="ignore"):
             model.step()
     unchecked = CommunityModel(from_dict({"community": {"n_compounds": 1}}), rng=1)
     unchecked.households.trust[0] = np.nan
