@@ -157,7 +157,7 @@ def _stop_cleanly(out_dir: Path) -> Iterator[None]:
         total = len(exc.done) + len(exc.missing)
         print(
             f"sim-run: stopped by {exc.signal_name}: kept {len(exc.done)} finished replicate(s) of "
-            f"{total} in {out_dir}, marked incomplete ({INCOMPLETE}); rerun to redo it",
+            f"{total} in {exc.where or out_dir}, marked incomplete ({INCOMPLETE}); rerun to redo it",
             file=sys.stderr,
         )
         sys.exit(128 + exc.signum)

@@ -155,6 +155,7 @@ class RunInterrupted(KeyboardInterrupt):
         self.partial = partial
         self.done = list(done)
         self.missing = list(missing)
+        self.where: object = None  # the run directory the finished replicates were written to
 
     @property
     def signal_name(self) -> str:

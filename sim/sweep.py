@@ -121,6 +121,7 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
                 result = simulate(config)
             except RunInterrupted as stop:
                 write_incomplete(out, stop, config_yaml(config))
+                stop.where = out  # sim-run names the point's directory, not the job's
                 raise
             metrics = result.metrics
             metrics.insert(0, "point", pid)

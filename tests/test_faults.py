@@ -138,6 +138,7 @@ def test_sigterm_in_a_design_sweep_is_redone_on_resume(tmp_path, cli_env) -> Non
     assert proc.returncode == 128 + signal.SIGTERM, err
     point = sweep / "0" / "point-000000"
     assert (point / INCOMPLETE).exists() and not (point / MARKER).exists(), err
+    assert f"in {point}, marked incomplete" in err, err
 
     collected = subprocess.run(
         [str(BIN / "sim-collect"), str(sweep)], env=cli_env, capture_output=True, text=True, timeout=120
