@@ -162,7 +162,9 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     weights = _safe_divide(needs_before, demand, s.weights)
     weights *= a_col
     weights += (spread / n)[:, None]
-    weights /= s.column_sums(weights)
+    sums = s.column_sums(weights)
+    # A category nobody needs with A_b = 1 everywhere has all-zero weights: nothing to share out.
+    np.divide(weights, sums, out=weights, where=sums > 0)
     allotted = weights
     allotted *= supply.sum(axis=0)  # (N, K)
 

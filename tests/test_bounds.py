@@ -185,6 +185,12 @@ EXTREMES = {
     "no network": {"community": {"ring_degree": 0, "cross_building_ties": 0.0, "cross_compound_ties": 0.0}},
     "no property management": {"community": {"property_managed_share": 0.0}},
     "everyone a Party member": {"community": {"party_share": 1.0}, "levers": ALL_ON},
+    "perfect information and no needs": {
+        "dynamics": {
+            "base_need_information": 1.0,
+            **{f"need_rates_{p}": [0.0] * 5 for p in ("elderly", "family", "worker")},
+        }
+    },
     "total service failure": {
         "dynamics": {"shock": {"week": 0, "duration": 30, "depth": 1.0, "conflicts": 5}}
     },
