@@ -164,7 +164,10 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     weights += (spread / n)[:, None]
     sums = s.column_sums(weights)
     # A category nobody needs with A_b = 1 everywhere has all-zero weights: nothing to share out.
-    np.divide(weights, sums, out=weights, where=sums > 0)
+    if (sums > 0).all():
+        weights /= sums  # the usual case, without the masked division's cost
+    else:
+        np.divide(weights, sums, out=weights, where=sums > 0)
     allotted = weights
     allotted *= supply.sum(axis=0)  # (N, K)
 
