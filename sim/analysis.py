@@ -208,6 +208,14 @@ def _responses(
     return x, y
 
 
+def _sampled_sweep(sweep_dir: Path, method: str) -> tuple[dict, pd.DataFrame, dict]:
+    """The design, per-point summary and SALib problem of a collected ``method`` sweep."""
+    design = _design(sweep_dir)
+    if design["method"] != method:
+        raise ValueError(f"{sweep_dir} holds a {design['method']} design; allowed: a {method} sweep")
+    return design, _summary(sweep_dir), _problem(design)
+
+
 def sobol_indices(
     sweep_dir: str | os.PathLike[str],
     outputs: list[str] | tuple[str, ...] | None = None,
@@ -222,12 +230,7 @@ def sobol_indices(
     """
     from SALib.analyze import sobol
 
-    sweep_dir = Path(sweep_dir)
-    design = _design(sweep_dir)
-    if design["method"] != "sobol":
-        raise ValueError(f"{sweep_dir} holds a {design['method']} design; allowed: a sobol sweep")
-    summary = _summary(sweep_dir)
-    problem = _problem(design)
+    design, summary, problem = _sampled_sweep(Path(sweep_dir), "sobol")
     rows = []
     for group, points in _groups(design):
         for output in _outputs(summary, outputs):
@@ -272,12 +275,7 @@ def morris_indices(
     """Morris elementary-effect statistics (μ, μ*, σ) of every input, with bootstrap intervals on μ*."""
     from SALib.analyze import morris
 
-    sweep_dir = Path(sweep_dir)
-    design = _design(sweep_dir)
-    if design["method"] != "morris":
-        raise ValueError(f"{sweep_dir} holds a {design['method']} design; allowed: a morris sweep")
-    summary = _summary(sweep_dir)
-    problem = _problem(design)
+    design, summary, problem = _sampled_sweep(Path(sweep_dir), "morris")
     rows = []
     for group, points in _groups(design):
         for output in _outputs(summary, outputs):
