@@ -212,6 +212,7 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     flow.capacity[3] = market_capacity.sum()
     flow.served_by_channel[:] = (offered * fraction).sum(axis=1) / n
     flow.served_by_category[:] = served_k / n
+    np.multiply(offered, fraction / n, out=flow.served_matrix)
 
 
 def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) -> None:

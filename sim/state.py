@@ -106,6 +106,8 @@ class Flows:
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_category: np.ndarray = field(default_factory=lambda: np.zeros(len(NEED_CATEGORIES)))
+    # channel × category: each channel credited pro rata with what it offered in the category
+    served_matrix: np.ndarray = field(default_factory=lambda: np.zeros((4, len(NEED_CATEGORIES))))
     # budget
     cost: float = 0.0
     budget_bound: float = 0.0

@@ -289,6 +289,12 @@ def test_service_sankey_from_model(model):
     fig = plots.service_sankey(model, lang="zh")
     assert "政府" in fig.data[0].node.label
     assert sum(fig.data[0].link.value) == pytest.approx(model.flow.served_by_category.sum())
+    # the model keeps the channel × category split itself: links are exact, not estimated
+    matrix = model.flow.served_matrix
+    np.testing.assert_allclose(matrix.sum(axis=1), model.flow.served_by_channel, rtol=1e-12)
+    np.testing.assert_allclose(matrix.sum(axis=0), model.flow.served_by_category, rtol=1e-12)
+    assert sorted(fig.data[0].link.value) == pytest.approx(sorted(matrix[matrix > 0]))
+    assert plots.text("estimated_split", "zh") not in fig.data[0].link.hovertemplate
 
 
 def test_time_series_drops_bands_when_many_lines(grid):
