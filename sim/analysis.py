@@ -422,6 +422,11 @@ def analyse(
     return tables
 
 
+def _brackets(low: pd.Series, high: pd.Series, spec: str) -> list[str]:
+    """Intervals as text, ``[low, high]`` with the given format spec."""
+    return [f"[{a:{spec}}, {b:{spec}}]" for a, b in zip(low, high, strict=True)]
+
+
 def format_tables(tables: dict[str, pd.DataFrame]) -> str:
     """A readable text rendering of :func:`analyse`'s tables."""
     parts = []
@@ -434,13 +439,9 @@ def format_tables(tables: dict[str, pd.DataFrame]) -> str:
                     {
                         "input": g["input"],
                         "S1": g["S1"].map("{:.3f}".format),
-                        "S1 95%": [
-                            f"[{a:.3f}, {b:.3f}]" for a, b in zip(g["S1_low"], g["S1_high"], strict=True)
-                        ],
+                        "S1 95%": _brackets(g["S1_low"], g["S1_high"], ".3f"),
                         "ST": g["ST"].map("{:.3f}".format),
-                        "ST 95%": [
-                            f"[{a:.3f}, {b:.3f}]" for a, b in zip(g["ST_low"], g["ST_high"], strict=True)
-                        ],
+                        "ST 95%": _brackets(g["ST_low"], g["ST_high"], ".3f"),
                     }
                 )
                 parts.append(f"{title}\n{shown.to_string(index=False)}")
@@ -452,10 +453,7 @@ def format_tables(tables: dict[str, pd.DataFrame]) -> str:
                     {
                         "input": g["input"],
                         "mu*": g["mu_star"].map("{:.4f}".format),
-                        "mu* 95%": [
-                            f"[{a:.4f}, {b:.4f}]"
-                            for a, b in zip(g["mu_star_low"], g["mu_star_high"], strict=True)
-                        ],
+                        "mu* 95%": _brackets(g["mu_star_low"], g["mu_star_high"], ".4f"),
                         "mu": g["mu"].map("{:.4f}".format),
                         "sigma": g["sigma"].map("{:.4f}".format),
                     }
@@ -471,10 +469,7 @@ def format_tables(tables: dict[str, pd.DataFrame]) -> str:
                         "arm": g["arm"],
                         "mean": g["mean"].map("{:.3f}".format),
                         f"− {g['reference'].iloc[0]}": g["diff"].map("{:+.4f}".format),
-                        "95% (paired)": [
-                            f"[{a:+.4f}, {b:+.4f}]"
-                            for a, b in zip(g["diff_ci_low"], g["diff_ci_high"], strict=True)
-                        ],
+                        "95% (paired)": _brackets(g["diff_ci_low"], g["diff_ci_high"], "+.4f"),
                         "pairs": g["n_pairs"],
                     }
                 )
