@@ -6,7 +6,8 @@
    and no budget bound: build time, time per step, household-steps per second, peak memory;
 2. the scaling exponent of time per step against households, fitted across the presets;
 3. the per-agent Mesa reference (:mod:`benchmarks.reference`) at ``community`` size, and the
-   speed-up of the model over it per household-step;
+   speed-up of the model over it per household-step; and the same update compiled
+   (:mod:`benchmarks.compiled_reference`), whose speed-up is the ceiling for the model's;
 4. sweep throughput: a 200-point grid of lever intensities on the ``workshop`` preset through
    ``sim-run -m`` with the joblib launcher on all cores, against the ideal
    (single-point time × points / cores).
@@ -276,6 +277,18 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
             str(plan.repeats["community"]),
         ]
     )
+    log("the reference's update compiled, at community size:")
+    compiled = run_worker(
+        [
+            "compiled-reference",
+            "--preset",
+            "community",
+            "--steps",
+            str(plan.steps * 10),
+            "--repeats",
+            str(plan.repeats["community"]),
+        ]
+    )
     # The same reference at street size: its cost per household-step does not fall with size,
     # while the model's fixed per-step costs spread over more households.
     log("per-agent Mesa reference at street size:")
@@ -291,6 +304,9 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
     exponent = fit_exponent(households, step_seconds)
     exponent_large = fit_exponent(households[2:], step_seconds[2:])
     speedup = presets["community"]["household_steps_per_second"] / reference["household_steps_per_second"]
+    # What the reference's own arithmetic, compiled, gains over it: the model does strictly more
+    # work per household-step, so its speed-up cannot exceed this one.
+    speedup_ceiling = compiled["household_steps_per_second"] / reference["household_steps_per_second"]
     speedup_street = (
         presets["street"]["household_steps_per_second"] / reference_street["household_steps_per_second"]
     )
@@ -314,6 +330,8 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
         "presets": presets,
         "reference": reference,
         "reference_street": reference_street,
+        "compiled_reference": compiled,
+        "speedup_ceiling": speedup_ceiling,
         "speedup_street": speedup_street,
         "load_average_at_end": load_at_end,
         "sweep": sweep,
@@ -386,6 +404,11 @@ def report(doc: dict[str, Any]) -> str:
             f"{title:<40}{fmt.format(t[key]['value']):>12}{tfmt.format(t[key]['target']):>12}"
             f"  {_status(t[key])}"
         )
+    lines.append(
+        f"ceiling: the reference's own update, compiled, runs {doc['speedup_ceiling']:.0f}× faster than "
+        f"the reference ({doc['compiled_reference']['step_seconds'] * 1e6:.0f} µs per community step); "
+        f"the model, doing strictly more, reaches {doc['speedup'] / doc['speedup_ceiling']:.0%} of that"
+    )
     street = doc["reference_street"]
     lines.append(
         f"(scaling exponent street → metro alone: {doc['scaling_exponent_street_metro']:.2f}; speed-up at "
@@ -428,6 +451,12 @@ def markdown(doc: dict[str, Any]) -> str:
         f"| {ref['build_seconds']:.3f} | {ref['step_seconds'] * 1e3:.2f} "
         f"| {ref['household_steps_per_second']:,.0f} | {ref['peak_rss_mb']:.0f} | – |"
     )
+    comp = doc["compiled_reference"]
+    out.append(
+        f"| the reference's update compiled ({comp['preset']}, {comp['steps']} steps) "
+        f"| {comp['households']:,} | – | {comp['step_seconds'] * 1e3:.3f} "
+        f"| {comp['household_steps_per_second']:,.0f} | – | – |"
+    )
     out += ["", "| figure | measured | target | met |", "|---|---:|---:|---|"]
     n_points = doc["sweep"]["points"]
     t = doc["targets"]
@@ -446,6 +475,10 @@ def markdown(doc: dict[str, Any]) -> str:
     for title, key, fmt, tfmt in rows:
         met = {True: "yes", False: "**no**", None: "not judged"}[t[key]["met"]]
         out.append(f"| {title} | {fmt.format(t[key]['value'])} | {tfmt.format(t[key]['target'])} | {met} |")
+    out.append(
+        f"| ceiling: the reference's own update compiled, over the reference "
+        f"| {doc['speedup_ceiling']:.0f}× | – | – |"
+    )
     out += [
         "",
         "| sweep | jobs | wall (s) | points/s | ideal points/s | efficiency | overhead per point (s) |",

@@ -20,6 +20,8 @@ against it is a lower bound.
 
 from __future__ import annotations
 
+import dataclasses
+
 import mesa
 import networkx as nx
 import numpy as np
@@ -29,6 +31,84 @@ from sim.community import Community, build_community
 from sim.config import NEED_CATEGORIES, Config
 
 K = len(NEED_CATEGORIES)
+
+
+@dataclasses.dataclass(frozen=True)
+class CoreParameters:
+    """The constants of the residents' core update (MODEL.md §3), read from a config."""
+
+    s0: float
+    a_q: float
+    a_d: float
+    lam: float
+    e_floor: float
+    eta_up: float
+    eta_down: float
+    alpha_up: float
+    alpha_down: float
+    mu: float
+    rho: float
+    beta_t: float
+    weights: tuple[float, ...]
+    supply: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class CoreInputs:
+    """Everything the core update starts from: the community, its constants, per-household arrays.
+
+    Shared by the per-agent reference and its compiled twin (:mod:`benchmarks.compiled_reference`)
+    so that both do the same work on the same community.
+    """
+
+    community: Community
+    parameters: CoreParameters
+    rates: np.ndarray  # (N, K) need arrival rates ν_pk of each household's profile
+    threshold: np.ndarray  # θ_i = θ̃_i − β_R r_i
+    ask: np.ndarray  # a member's chance of asking each neighbour in a week (0 for non-members)
+    satisfaction: np.ndarray
+    expectation: np.ndarray
+    trust: np.ndarray
+    participating: np.ndarray  # the instigators: who takes part before anyone is asked
+
+    @classmethod
+    def build(cls, cfg: Config, rng: np.random.Generator) -> CoreInputs:
+        """Build the community of ``cfg`` from ``rng`` and read the core update's inputs."""
+        dyn = cfg.dynamics
+        community = build_community(cfg.community, dyn.threshold_mean, dyn.threshold_sd, rng)
+        per_household = dyn.government_capacity + dyn.social_capacity + dyn.market_capacity
+        parameters = CoreParameters(
+            s0=dyn.satisfaction_base,
+            a_q=dyn.satisfaction_performance,
+            a_d=dyn.satisfaction_disconfirmation,
+            lam=dyn.satisfaction_rate,
+            e_floor=dyn.expectation_floor,
+            eta_up=dyn.expectation_up,
+            eta_down=dyn.expectation_up * dyn.expectation_down_ratio,
+            alpha_up=dyn.trust_up,
+            alpha_down=dyn.trust_up * dyn.trust_down_ratio,
+            mu=dyn.trust_neighbour,
+            rho=dyn.recruitment_effect,
+            beta_t=dyn.trust_effect,
+            weights=tuple(float(w) for w in dyn.need_weights),
+            supply=(per_household / K,) * K,
+        )
+        profile_rates = np.array([dyn.need_rates_elderly, dyn.need_rates_family, dyn.need_rates_worker])
+        threshold = community.threshold_base - dyn.resource_effect * community.civic_resources
+        degree = np.maximum(np.diff(community.network.indptr), 1)
+        contacts = cfg.levers.embedding.contacts
+        ask = np.where(community.is_member, np.minimum(1.0, community.activity * contacts / degree), 0.0)
+        return cls(
+            community=community,
+            parameters=parameters,
+            rates=profile_rates[community.profile],
+            threshold=threshold,
+            ask=ask,
+            satisfaction=community.satisfaction.copy(),
+            expectation=community.expectation.copy(),
+            trust=community.trust.copy(),
+            participating=dyn.trust_effect * (community.trust - 0.5) >= threshold,
+        )
 
 
 class Resident(FixedAgent):
@@ -116,48 +196,27 @@ class ReferenceModel(mesa.Model):
         if isinstance(rng, np.random.SeedSequence):
             rng = np.random.default_rng(rng)
         super().__init__(rng=rng)
-        dyn = cfg.dynamics
-        community: Community = build_community(cfg.community, dyn.threshold_mean, dyn.threshold_sd, self.rng)
-        self.community = community
-        self.s0, self.a_q, self.a_d = (
-            dyn.satisfaction_base,
-            dyn.satisfaction_performance,
-            dyn.satisfaction_disconfirmation,
-        )
-        self.lam = dyn.satisfaction_rate
-        self.e_floor = dyn.expectation_floor
-        self.eta_up = dyn.expectation_up
-        self.eta_down = dyn.expectation_up * dyn.expectation_down_ratio
-        self.alpha_up = dyn.trust_up
-        self.alpha_down = dyn.trust_up * dyn.trust_down_ratio
-        self.mu = dyn.trust_neighbour
-        self.rho = dyn.recruitment_effect
-        self.beta_t = dyn.trust_effect
-        self.weights = list(dyn.need_weights)
-        per_household = dyn.government_capacity + dyn.social_capacity + dyn.market_capacity
-        self.supply = [per_household / K] * K
+        core = CoreInputs.build(cfg, self.rng)
+        self.community = core.community
+        for name, value in dataclasses.asdict(core.parameters).items():
+            setattr(self, name, list(value) if isinstance(value, tuple) else value)
 
-        graph = nx.from_scipy_sparse_array(community.network)
+        graph = nx.from_scipy_sparse_array(core.community.network)
         self.grid = Network(graph, random=self.random, layout=None)
-        rates = [dyn.need_rates_elderly, dyn.need_rates_family, dyn.need_rates_worker]
-        threshold = community.threshold_base - dyn.resource_effect * community.civic_resources
-        contacts = cfg.levers.embedding.contacts
-        for row in range(community.n_households):
+        for row in range(core.community.n_households):
             state = {
-                "satisfaction": float(community.satisfaction[row]),
-                "expectation": float(community.expectation[row]),
-                "trust": float(community.trust[row]),
-                "threshold": float(threshold[row]),
-                "participating": bool(dyn.trust_effect * (community.trust[row] - 0.5) >= threshold[row]),
+                "satisfaction": float(core.satisfaction[row]),
+                "expectation": float(core.expectation[row]),
+                "trust": float(core.trust[row]),
+                "threshold": float(core.threshold[row]),
+                "participating": bool(core.participating[row]),
             }
             cell = self.grid[row]
-            profile_rates = list(rates[community.profile[row]])
-            if community.is_member[row]:
-                degree = max(len(cell.connections), 1)
-                ask = min(1.0, float(community.activity[row]) * contacts / degree)
-                PartyMember(self, cell, profile_rates, ask, **state)
+            rates = [float(r) for r in core.rates[row]]
+            if core.community.is_member[row]:
+                PartyMember(self, cell, rates, float(core.ask[row]), **state)
             else:
-                Resident(self, cell, profile_rates, **state)
+                Resident(self, cell, rates, **state)
 
         self.datacollector = mesa.DataCollector(
             model_reporters={

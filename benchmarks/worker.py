@@ -2,6 +2,7 @@
 
     python -m benchmarks.worker model --preset metro --steps 104 --repeats 1
     python -m benchmarks.worker reference --preset community --steps 20
+    python -m benchmarks.worker compiled-reference --preset community --steps 1000
     python -m benchmarks.worker points --repeats 2 --points '[["community=workshop"]]'
 
 Prints one JSON object on its last line of stdout. The orchestrator (:mod:`benchmarks.bench`)
@@ -145,6 +146,35 @@ def measure_reference(preset: str, steps: int, repeats: int, seed: int) -> dict[
     }
 
 
+def measure_compiled_reference(preset: str, steps: int, repeats: int, seed: int) -> dict[str, Any]:
+    """Time the reference's update compiled (:mod:`benchmarks.compiled_reference`); best of repeats.
+
+    The first step, which compiles the update or loads it from numba's cache, is left out.
+    """
+    from benchmarks.compiled_reference import CompiledReference
+
+    cfg = preset_config(preset)
+    runs = []
+    for _ in range(repeats):
+        model = CompiledReference(cfg, rng=seed)
+        model.step()  # untimed: compilation, or loading the compiled update from the cache
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            model.step()
+        runs.append(time.perf_counter() - t0)
+        households = model.community.n_households
+    best = min(runs)
+    return {
+        "preset": preset,
+        "households": households,
+        "steps": steps,
+        "repeats": repeats,
+        "run_seconds": best,
+        "step_seconds": best / steps,
+        "household_steps_per_second": households * steps / best,
+    }
+
+
 def measure_points(points: list[list[str]], repeats: int) -> dict[str, Any]:
     """Time sweep jobs in-process: the same ``run_job`` a launcher calls, writing included.
 
@@ -180,7 +210,7 @@ def measure_points(points: list[list[str]], repeats: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> None:
     """Command line of one measurement; prints its JSON result."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
-    parser.add_argument("kind", choices=("model", "reference", "points"))
+    parser.add_argument("kind", choices=("model", "reference", "compiled-reference", "points"))
     parser.add_argument("--preset", default="community")
     parser.add_argument("--steps", type=int, default=104)
     parser.add_argument("--repeats", type=int, default=1)
@@ -192,6 +222,8 @@ def main(argv: list[str] | None = None) -> None:
         result = measure_model(args.preset, args.steps, args.repeats, args.seed)
     elif args.kind == "reference":
         result = measure_reference(args.preset, args.steps, args.repeats, args.seed)
+    elif args.kind == "compiled-reference":
+        result = measure_compiled_reference(args.preset, args.steps, args.repeats, args.seed)
     else:
         result = measure_points(json.loads(args.points), args.repeats)
     print(json.dumps(result))
