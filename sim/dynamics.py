@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim import kernels
+
 if TYPE_CHECKING:
     from sim.model import CommunityModel
 
@@ -34,13 +36,10 @@ def arrive_needs(model: CommunityModel) -> None:
     The decay δ stands for needs that households settle themselves or give up on; it keeps
     backlogs finite when supply falls short.
     """
-    hh = model.households
-    hh.needs *= 1.0 - model.cfg.dynamics.need_decay
     arrivals = _scratch(model).arrivals
     model.rng.standard_exponential(out=arrivals)  # the same draws as exponential(1.0, size)
-    arrivals *= model.household_need_rates  # ν_pk, (N, K), fixed per household
-    hh.needs += arrivals
-    _clip01(hh.needs)
+    keep = 1.0 - model.cfg.dynamics.need_decay
+    kernels.arrive_needs(model.households.needs, arrivals, model.household_need_rates, keep)
 
 
 def form_need_information(model: CommunityModel, added: np.ndarray | float) -> None:
@@ -53,36 +52,32 @@ def form_need_information(model: CommunityModel, added: np.ndarray | float) -> N
 class _Scratch:
     """Static indices and reusable buffers of one model, made on first use.
 
-    The community never changes during a run, so the gathers and bin indices the weekly
-    supply needs are computed once; the (N, K) buffers are reused so that a step does not
-    allocate full-size arrays. Sums that must match ``X.sum(axis=0)`` bit for bit use one
-    ``bincount`` over the flattened array (the same sequential order, without the slow
-    strided reduction).
+    The community never changes during a run, so its indices are gathered once, and the
+    buffers are reused so that a step does not allocate full-size arrays.
     """
 
     def __init__(self, model: CommunityModel) -> None:
         c = model.community
         n, k = model.households.needs.shape
         self.n, self.k = n, k
-        self.category_bins = np.tile(np.arange(k, dtype=np.intp), n)
-        self.compound_category_bins = (c.compound.astype(np.intp)[:, None] * k + np.arange(k)).ravel()
+        self.building = c.building.astype(np.intp)
+        self.compound = c.compound.astype(np.intp)
         self.compound_size = np.bincount(c.compound, minlength=c.n_compounds).astype(float)
-        self.household_compound_size = self.compound_size[c.compound]
-        self.household_company = c.compound_company[c.compound]
-        self.managed_rows = np.flatnonzero(self.household_company >= 0)
-        self.managed_company = self.household_company[self.managed_rows]
-        self.needs_before = np.empty((n, k))
-        self.weights = np.empty((n, k))
-        self.market_weights = np.empty((n, k))
-        self.gathered = np.empty((n, k))
-        self.info = np.empty(n)
-        self.spread = np.empty(n)
+        self.household_company = c.compound_company[c.compound].astype(np.intp)
+        # the row-normalised network and who has no neighbours, as the kernels read them
+        weights = model._network_weights
+        self.network = (weights.data, weights.indptr, weights.indices, model._isolated)
+        self.demand = np.empty(k)
+        self.compound_demand = np.empty((c.n_compounds, k))
         self.market_capacity = np.zeros(n)
-        self.e_old = np.empty(n)
-        self.t_old = np.empty(n)
-        self.surprise = np.empty(n)
-        self.target = np.empty(n)
-        self.tmp = np.empty(n)
+        self.compound_market_capacity = np.empty(c.n_compounds)
+        self.weight_sums = np.empty(k)
+        self.served_by_category = np.empty(k)
+        self.old_trust = np.empty(n)
+        self.neighbours = np.empty(n)
+        self.was_participating = np.empty(n)
+        self.building_count = np.empty(c.n_buildings)
+        self.no_conflict_shock = np.zeros(c.n_compounds)
         self.arrivals = np.empty((n, k))
         self.building_size = np.maximum(c.building_size, 1).astype(float)
         self.compound_size_nonzero = np.maximum(self.compound_size, 1.0)
@@ -91,10 +86,6 @@ class _Scratch:
         self.compounds_served = np.maximum(
             np.bincount(self.company_of_managed, minlength=c.n_companies), 1
         ).astype(float)
-
-    def column_sums(self, x: np.ndarray) -> np.ndarray:
-        """``x.sum(axis=0)`` of an (N, K) array, bit for bit."""
-        return np.bincount(self.category_bins, weights=x.ravel(), minlength=self.k)
 
 
 def _scratch(model: CommunityModel) -> _Scratch:
@@ -122,16 +113,26 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     """
     dyn = model.cfg.dynamics
     hh = model.households
-    c = model.community
     flow = model.flow
     s = _scratch(model)
     n = s.n
-    needs_before = s.needs_before
-    np.copyto(needs_before, hh.needs)
     effort = (1.0 - overlap) * capacity_factor
     flow.overlap = overlap
 
-    demand = s.column_sums(needs_before)  # (K,)
+    # market capacity per household: its compound's company, if any (quality × responsiveness)
+    company_capacity = dyn.market_capacity * (model.companies.quality * model.companies.responsiveness)
+    company_capacity *= effort
+    kernels.need_totals(
+        hh.needs,
+        s.compound,
+        s.household_company,
+        company_capacity,
+        s.demand,
+        s.compound_demand,
+        s.market_capacity,
+        s.compound_market_capacity,
+    )
+    demand = s.demand  # (K,)
     participants = float(np.count_nonzero(hh.participating))
     capacity = (
         np.array(
@@ -155,61 +156,36 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     share = _safe_divide(preference, totals, np.empty_like(preference))
     supply = capacity[:3, None] * share * COMPETENCE[:3]  # (3, K)
 
-    # weights: A_b · need share + (1 − A_b) / N, normalised per category
-    a = np.take(model.buildings.need_information, c.building, out=s.info)
-    a_col = a[:, None]
-    spread = np.subtract(1.0, a, out=s.spread)  # 1 − A_b
-    weights = _safe_divide(needs_before, demand, s.weights)
-    weights *= a_col
-    weights += (spread / n)[:, None]
-    sums = s.column_sums(weights)
-    # A category nobody needs with A_b = 1 everywhere has all-zero weights: nothing to share out.
-    if (sums > 0).all():
-        weights /= sums  # the usual case, without the masked division's cost
-    else:
-        np.divide(weights, sums, out=weights, where=sums > 0)
-    allotted = weights
-    allotted *= supply.sum(axis=0)  # (N, K)
-
-    # market: each property company serves the households of its compounds
-    market_capacity = s.market_capacity
-    if c.n_companies:
-        quality = model.companies.quality * model.companies.responsiveness
-        market_capacity[s.managed_rows] = dyn.market_capacity * quality[s.managed_company] * effort
-    m_demand_by_compound = np.bincount(
-        s.compound_category_bins, weights=needs_before.ravel(), minlength=c.n_compounds * s.k
-    ).reshape(c.n_compounds, s.k)
-    m_capacity_by_compound = np.bincount(c.compound, weights=market_capacity, minlength=c.n_compounds)
-    m_pref = COMPETENCE[3] * m_demand_by_compound
+    # market: each compound's company spends by competence × the compound's demand
+    m_pref = COMPETENCE[3] * s.compound_demand
     m_tot = m_pref.sum(axis=1, keepdims=True)
     m_share = _safe_divide(m_pref, m_tot, np.empty_like(m_pref))
-    m_supply = m_capacity_by_compound[:, None] * m_share * COMPETENCE[3]  # (C, K)
-    gathered = np.take(m_demand_by_compound, c.compound, axis=0, out=s.gathered)
-    m_weights = _safe_divide(needs_before, gathered, s.market_weights)
-    m_weights *= a_col
-    spread /= s.household_compound_size
-    m_weights += spread[:, None]
-    m_weights *= np.take(m_supply, c.compound, axis=0, out=s.gathered)
-    allotted += m_weights
+    m_supply = s.compound_market_capacity[:, None] * m_share * COMPETENCE[3]  # (C, K)
 
-    served = np.minimum(needs_before, allotted, out=hh.served)
-    hh.needs -= served
-    w = model.need_weights
-    total = needs_before @ w
-    unmet = hh.needs @ w
-    if (total > 1e-12).all():
-        np.divide(unmet, total, out=hh.performance)
-        np.subtract(1.0, hh.performance, out=hh.performance)
-    else:
-        hh.performance[:] = np.where(total > 1e-12, 1.0 - unmet / np.maximum(total, 1e-12), 1.0)
+    kernels.allocate(
+        hh.needs,
+        model.buildings.need_information,
+        s.building,
+        s.compound,
+        s.compound_size,
+        demand,
+        supply.sum(axis=0),
+        s.compound_demand,
+        m_supply,
+        model.need_weights,
+        hh.served,
+        hh.performance,
+        s.weight_sums,
+        s.served_by_category,
+    )
 
     # bookkeeping: what each channel delivered, pro rata within each category
     offered = np.concatenate([supply, m_supply.sum(axis=0, keepdims=True)])  # (4, K)
     offered_total = offered.sum(axis=0)
-    served_k = s.column_sums(served)
+    served_k = s.served_by_category
     fraction = _safe_divide(served_k, offered_total, np.empty_like(served_k))
     flow.capacity[:3] = capacity[:3]
-    flow.capacity[3] = market_capacity.sum()
+    flow.capacity[3] = s.market_capacity.sum()
     flow.served_by_channel[:] = (offered * fraction).sum(axis=1) / n
     flow.served_by_category[:] = served_k / n
     np.multiply(offered, fraction / n, out=flow.served_matrix)
@@ -266,71 +242,64 @@ def _clip01(x: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
 
 
 def update_attitudes(model: CommunityModel) -> None:
-    """Satisfaction (expectancy–disconfirmation), expectations (asymmetric) and trust."""
+    """Satisfaction (expectancy–disconfirmation), expectations (asymmetric) and trust.
+
+    S ← S + λ_S (clip(s₀ + a_Q Q + a_D (Q − E)) − S);
+    E ← clip(max(E_norm, E + η± (Q − E))), η⁻ where Q < E;
+    T ← clip(T + α⁺(S − T)⁺ − α⁻(T − S)⁺ + μ(T̄ − T) − shock), T̄ the neighbours' mean trust
+    last week and the shock c_T · min(open conflicts of the compound, 3).
+    """
     dyn = model.cfg.dynamics
     hh = model.households
     s_ = _scratch(model)
-    q = hh.performance
-    e_old = s_.e_old
-    np.copyto(e_old, hh.expectation)
-    surprise = np.subtract(q, e_old, out=s_.surprise)  # Q − E
-    # S ← S + λ_S (clip(s₀ + a_Q Q + a_D (Q − E)) − S)
-    target = np.multiply(q, dyn.satisfaction_performance, out=s_.target)
-    target += dyn.satisfaction_base
-    tmp = np.multiply(surprise, dyn.satisfaction_disconfirmation, out=s_.tmp)
-    target += tmp
-    _clip01(target)
-    target -= hh.satisfaction
-    target *= dyn.satisfaction_rate
-    hh.satisfaction += target
-
-    # E ← clip(max(E_norm, E + η± (Q − E))), η⁻ where Q < E
-    rate = np.where(q >= e_old, dyn.expectation_up, dyn.expectation_up * dyn.expectation_down_ratio)
-    rate *= surprise
-    rate += e_old
-    np.maximum(rate, dyn.expectation_floor, out=rate)
-    hh.expectation[:] = _clip01(rate)
-
-    # T ← clip(T + α⁺(S − T)⁺ − α⁻(T − S)⁺ + μ(T̄ − T) − shock)
-    t_old = s_.t_old
-    np.copyto(t_old, hh.trust)
-    s = hh.satisfaction
-    up = dyn.trust_up
-    down = dyn.trust_up * dyn.trust_down_ratio
-    neighbours = model.neighbour_mean(t_old)
-    new = hh.trust  # already equal to t_old
-    gain = np.subtract(s, t_old, out=s_.tmp)
-    np.maximum(gain, 0.0, out=gain)
-    gain *= up
-    new += gain
-    loss = np.subtract(t_old, s, out=s_.tmp)
-    np.maximum(loss, 0.0, out=loss)
-    loss *= down
-    new -= loss
-    neighbours -= t_old
-    neighbours *= dyn.trust_neighbour
-    new += neighbours
     open_conflicts = model.compounds.open_conflicts
-    if open_conflicts.any():  # subtracting a zero shock would change nothing
-        open_c = open_conflicts[model.community.compound]
-        new -= dyn.conflict_trust_shock * np.minimum(open_c, 3)
-    _clip01(new)
+    if open_conflicts.any():
+        shock = dyn.conflict_trust_shock * np.minimum(open_conflicts, 3)
+    else:
+        shock = s_.no_conflict_shock
+    constants = np.array(
+        [
+            dyn.satisfaction_base,
+            dyn.satisfaction_performance,
+            dyn.satisfaction_disconfirmation,
+            dyn.satisfaction_rate,
+            dyn.expectation_up,
+            dyn.expectation_up * dyn.expectation_down_ratio,
+            dyn.expectation_floor,
+            dyn.trust_up,
+            dyn.trust_up * dyn.trust_down_ratio,
+            dyn.trust_neighbour,
+        ]
+    )
+    kernels.update_attitudes(
+        hh.performance,
+        hh.satisfaction,
+        hh.expectation,
+        hh.trust,
+        s_.old_trust,
+        s_.network,
+        s_.neighbours,
+        shock,
+        s_.compound,
+        constants,
+    )
 
 
 def participate(model: CommunityModel, rho: float) -> None:
     """P_i = [f_i + ρ·ask_i + β_T (T_i − ½) ≥ θ_i], f_i = share of neighbours who took part."""
-    dyn = model.cfg.dynamics
     hh = model.households
     s_ = _scratch(model)
-    push = model.neighbour_mean(hh.participating.astype(np.float64))
-    push += np.multiply(hh.asked, rho, out=s_.tmp)
-    trust_push = np.subtract(hh.trust, 0.5, out=s_.target)
-    trust_push *= dyn.trust_effect
-    push += trust_push
-    np.greater_equal(push, hh.threshold, out=hh.participating)
-    c = model.community
-    np.divide(
-        np.bincount(c.building, weights=hh.participating, minlength=c.n_buildings),
-        s_.building_size,
-        out=model.buildings.participation,
+    kernels.participate(
+        hh.participating,
+        hh.asked,
+        hh.trust,
+        hh.threshold,
+        s_.network,
+        rho,
+        model.cfg.dynamics.trust_effect,
+        s_.was_participating,
+        s_.neighbours,
+        s_.building,
+        s_.building_count,
     )
+    np.divide(s_.building_count, s_.building_size, out=model.buildings.participation)

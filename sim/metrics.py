@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sim import kernels
 from sim.config import CHANNELS, NEED_CATEGORIES
 from sim.levers import LEVERS
 
@@ -131,13 +132,8 @@ def label(name: str, lang: str = "en") -> str:
 
 def gini(values: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 when all are equal or all zero)."""
-    x = np.sort(values)
-    n = x.size
-    total = x.sum()
-    if n == 0 or total <= 0:
-        return 0.0
-    ranks = np.arange(1, n + 1)
-    return float((2.0 * (ranks * x).sum() / (n * total)) - (n + 1.0) / n)
+    x = np.ascontiguousarray(values, dtype=np.float64)
+    return float(kernels.gini(x, np.empty_like(x)))
 
 
 class Recorder:
@@ -156,26 +152,14 @@ class Recorder:
         self._n = n
         self._building_size = np.maximum(c.building_size, 1).astype(np.float64)
         self._compound_size = np.maximum(np.bincount(c.compound, minlength=c.n_compounds), 1)
-        self._ranks = np.arange(1, n + 1, dtype=np.float64)
-        self._sorted = np.empty(n)
+        self._building = c.building.astype(np.intp)
+        self._compound = c.compound.astype(np.intp)
+        self._ordered = np.empty(n)
         self._unmet = np.empty(n)
-        self._info = np.empty(n)
+        self._means = np.empty(11)
+        self._building_sums = np.empty((3, c.n_buildings))
+        self._compound_satisfaction = np.empty(c.n_compounds)
         self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
-
-    def _mean(self, x: np.ndarray) -> float:
-        # x.mean() bit for bit (the same pairwise sum, divided by N), without its Python overhead
-        return float(np.add.reduce(x)) / self._n if self._n else np.nan
-
-    def _gini(self, x: np.ndarray) -> float:
-        # gini(x) bit for bit, sorting into a reused buffer
-        n = self._n
-        s = self._sorted
-        np.copyto(s, x)
-        s.sort()
-        total = np.add.reduce(s)
-        if n == 0 or total <= 0:
-            return 0.0
-        return float((2.0 * np.add.reduce(self._ranks * s) / (n * total)) - (n + 1.0) / n)
 
     def record(self, model: CommunityModel) -> None:
         if self.rows >= self.values.shape[0]:
@@ -184,29 +168,39 @@ class Recorder:
         hh = model.households
         flow = model.flow
         c = model.community
-        n = self._n
-        mean = self._mean
-        # Σ_k n_ik column by column: the same additions, in the same order, as needs.sum(axis=1)
-        unmet = self._unmet
-        np.copyto(unmet, hh.needs[:, 0])
-        for k in range(1, hh.needs.shape[1]):
-            unmet += hh.needs[:, k]
-        info = np.take(model.buildings.need_information, c.building, out=self._info)
-        sat_compound = np.bincount(c.compound, weights=hh.satisfaction, minlength=c.n_compounds)
-        participating = hh.participating
-        rich = _share(participating, model.resource_rich)
-        poor = _share(participating, model.resource_poor)
+        means = self._means
+        kernels.household_metrics(
+            hh.needs,
+            hh.satisfaction,
+            hh.trust,
+            hh.expectation,
+            hh.performance,
+            hh.civic_resources,
+            model.buildings.need_information,
+            hh.participating,
+            model.resource_rich,
+            model.resource_poor,
+            self._building,
+            self._compound,
+            self._unmet,
+            means,
+            self._building_sums,
+            self._compound_satisfaction,
+            self._ordered,
+        )
+        satisfaction, trust, expectation, performance, unmet, information, resources = means[:7]
+        participation, rich, poor, satisfaction_gini = means[7:].tolist()
         values = [
-            ("participation", np.count_nonzero(participating) / n if n else np.nan),
-            ("satisfaction", mean(hh.satisfaction)),
-            ("satisfaction_gini", self._gini(hh.satisfaction)),
-            ("satisfaction_worst_compound", (sat_compound / self._compound_size).min()),
-            ("trust", mean(hh.trust)),
-            ("expectation", mean(hh.expectation)),
-            ("performance", mean(hh.performance)),
-            ("unmet_need", mean(unmet)),
-            ("need_information", mean(info)),
-            ("civic_resources", mean(hh.civic_resources)),
+            ("participation", participation),
+            ("satisfaction", satisfaction),
+            ("satisfaction_gini", satisfaction_gini),
+            ("satisfaction_worst_compound", (self._compound_satisfaction / self._compound_size).min()),
+            ("trust", trust),
+            ("expectation", expectation),
+            ("performance", performance),
+            ("unmet_need", unmet),
+            ("need_information", information),
+            ("civic_resources", resources),
             ("participation_rich", rich),
             ("participation_poor", poor),
             ("participation_gap", rich - poor),
@@ -242,13 +236,13 @@ class Recorder:
         self.values[t, self._columns] = [value for _, value in values]
 
         if self.record_buildings:
-            b = c.building
             sizes = self._building_size
             out = self.buildings
-            np.divide(np.bincount(b, hh.satisfaction, c.n_buildings), sizes, out=out["satisfaction"][t])
+            sums = self._building_sums
+            np.divide(sums[0], sizes, out=out["satisfaction"][t])
             out["participation"][t] = model.buildings.participation
-            np.divide(np.bincount(b, hh.trust, c.n_buildings), sizes, out=out["trust"][t])
-            np.divide(np.bincount(b, unmet, c.n_buildings), sizes, out=out["unmet_need"][t])
+            np.divide(sums[1], sizes, out=out["trust"][t])
+            np.divide(sums[2], sizes, out=out["unmet_need"][t])
             out["need_information"][t] = model.buildings.need_information
             self.conflicts[t] = model.compounds.open_conflicts
         self.rows += 1
@@ -286,8 +280,3 @@ class Recorder:
             data[name] = self.buildings[name][: self.rows].ravel()
         data["conflicts_open"] = self.conflicts[: self.rows][:, c.building_compound].ravel()
         return pd.DataFrame(data)
-
-
-def _share(flags: np.ndarray, group: np.ndarray) -> float:
-    count = np.count_nonzero(group)
-    return np.count_nonzero(flags & group) / count if count else 0.0

@@ -63,48 +63,69 @@ GROUPS = ("vertical", "horizontal", "outward")
 
 def play(model: CommunityModel, k: float) -> None:
     """Organisations choose whether to contribute; joint capacity J forms."""
-    from sim.community import ORG_GROUP, OrgKind
-
     dyn = model.cfg.dynamics
     cfg = model.cfg.levers.converging
     orgs = model.orgs
-    kind = model.community.org_kind
-    players = kind != OrgKind.PARTY_COMMITTEE
-    resources = model.community.org_resources * np.where(
-        kind == OrgKind.STREET_DEPARTMENT, 1.0 + cfg.vertical_sinking * k, 1.0
-    )
-    draw = model.rng.random(kind.size)
-    orgs.cooperated[:] = players & (draw < orgs.propensity)
+    players = _players(model)
+    resources = model.community.org_resources * np.where(players.street, 1.0 + cfg.vertical_sinking * k, 1.0)
+    draw = model.rng.random(orgs.propensity.size)
+    orgs.cooperated[:] = players.mask & (draw < orgs.propensity)
     contributed = np.where(orgs.cooperated, resources, 0.0)
     coordination = dyn.coordination_cost * (1.0 - cfg.coordination_cut * k)
     joint = dyn.synergy * contributed.sum() * (1.0 - coordination)
-    n_players = max(int(players.sum()), 1)
     emb = model.cfg.levers.embedding
     recognition = (emb.recognition + cfg.pooled_recognition * k) * orgs.has_branch
-    orgs.payoff[:] = np.where(players, joint / n_players - contributed + recognition * contributed, 0.0)
+    orgs.payoff[:] = np.where(
+        players.mask, joint / players.count - contributed + recognition * contributed, 0.0
+    )
 
     flow = model.flow
     flow.joint_capacity = joint
     per_thousand = model.community.n_households / 1000.0
     flow.joint_service = dyn.joint_capacity_scale * joint / per_thousand
-    flow.contribution_rate = float(orgs.cooperated[players].mean()) if players.any() else 0.0
-    # group of each organisation, by kind (a lookup over the nine kinds, not the organisations)
-    group_of_kind = np.array([GROUPS.index(ORG_GROUP[k]) for k in OrgKind])
-    group = group_of_kind[kind]
-    for g, name in enumerate(GROUPS):
-        members = players & (group == g)
-        setattr(
-            flow,
-            f"contribution_{name}",
-            float(orgs.cooperated[members].mean()) if members.any() else 0.0,
+    flow.contribution_rate = _share(orgs.cooperated, players.mask)
+    for name, members in zip(GROUPS, players.groups, strict=True):
+        setattr(flow, f"contribution_{name}", _share(orgs.cooperated, members))
+
+
+@dataclass(frozen=True)
+class _Players:
+    """Who plays the contribution game, fixed for a community (every organisation but the committee)."""
+
+    mask: np.ndarray
+    count: int  # at least 1, a divisor
+    street: np.ndarray  # street departments, whose resources vertical sinking raises
+    groups: tuple[np.ndarray, ...]  # players of each of GROUPS
+
+
+def _players(model: CommunityModel) -> _Players:
+    cached = model.__dict__.get("_converging_players")
+    if cached is None:
+        from sim.community import ORG_GROUP, OrgKind
+
+        kind = model.community.org_kind
+        mask = kind != OrgKind.PARTY_COMMITTEE
+        # group of each organisation, by kind (a lookup over the nine kinds, not the organisations)
+        group = np.array([GROUPS.index(ORG_GROUP[k]) for k in OrgKind])[kind]
+        cached = model.__dict__["_converging_players"] = _Players(
+            mask=mask,
+            count=max(int(mask.sum()), 1),
+            street=kind == OrgKind.STREET_DEPARTMENT,
+            groups=tuple(mask & (group == g) for g in range(len(GROUPS))),
         )
+    return cached
+
+
+def _share(flags: np.ndarray, members: np.ndarray) -> float:
+    """Share of ``members`` whose flag is set (0 when there are none)."""
+    return float(flags[members].mean()) if members.any() else 0.0
 
 
 def learn(model: CommunityModel) -> None:
     """Bush–Mosteller update of every player's contribution propensity from its payoff."""
     dyn = model.cfg.dynamics
     orgs = model.orgs
-    players = model.community.org_kind != 0
+    players = _players(model).mask
     excess = orgs.payoff - dyn.aspiration
     scale = np.abs(excess[players]).max() if players.any() else 0.0
     if scale <= 0:

@@ -108,13 +108,37 @@ def coverage_levels(cfg: EmbeddingConfig, k: float) -> tuple[float, float, float
 
 
 def update_coverage(model: CommunityModel, k: float) -> None:
-    """Set which buildings and organisations are covered at effective intensity ``k``."""
+    """Set which buildings and organisations are covered at effective intensity ``k``.
+
+    Coverage depends on nothing but ``k`` and the fixed community, and ``k`` rarely changes
+    from week to week, so the last result is kept and copied in again while ``k`` stays.
+    """
+    cached = model.__dict__.get("_coverage")
+    if cached is None or cached.intensity != k:
+        cached = model.__dict__["_coverage"] = _coverage(model, k)
+    model.buildings.covered[:] = cached.covered
+    model.orgs.has_branch[:] = cached.has_branch
+    model.orgs.tie[:] = cached.tie
+    flow = model.flow
+    flow.coverage_point, flow.coverage_line, flow.coverage_surface, flow.coverage_body = cached.levels
+
+
+@dataclass(frozen=True)
+class _Coverage:
+    intensity: float
+    covered: np.ndarray  # per building
+    has_branch: np.ndarray  # per organisation
+    tie: np.ndarray  # per organisation
+    levels: tuple[float, float, float, float]  # point, line, surface, body shares reached
+
+
+def _coverage(model: CommunityModel, k: float) -> _Coverage:
     from sim.community import OrgKind
 
     cfg = model.cfg.levers.embedding
     point, line, surface, body = coverage_levels(cfg, k)
     c = model.community
-    model.buildings.covered[:] = c.building_rank < point
+    covered = c.building_rank < point
 
     kind = c.org_kind
     level = np.full(kind.size, point)  # owners' committees follow the buildings
@@ -127,17 +151,16 @@ def update_coverage(model: CommunityModel, k: float) -> None:
         | (kind == OrgKind.RESIDENTS_COMMITTEE)
         | (kind == OrgKind.STREET_DEPARTMENT)
     )
-    model.orgs.has_branch[:] = always | (c.org_rank < level)
+    has_branch = always | (c.org_rank < level)
     # The committee's tie to an organisation: the body level through a branch, weaker without.
-    model.orgs.tie[:] = body * np.where(model.orgs.has_branch, 1.0, cfg.weak_tie)
+    tie = body * np.where(has_branch, 1.0, cfg.weak_tie)
 
-    flow = model.flow
-    flow.coverage_point = float(model.buildings.covered.mean()) if c.n_buildings else 0.0
+    coverage_point = float(covered.mean()) if c.n_buildings else 0.0
     lines = np.isin(kind, [OrgKind[name] for name in LINE_KINDS])
-    flow.coverage_line = float(model.orgs.has_branch[lines].mean()) if lines.any() else line
+    coverage_line = float(has_branch[lines].mean()) if lines.any() else line
     surf = kind == OrgKind.NEW_BUSINESS
-    flow.coverage_surface = float(model.orgs.has_branch[surf].mean()) if surf.any() else surface
-    flow.coverage_body = body
+    coverage_surface = float(has_branch[surf].mean()) if surf.any() else surface
+    return _Coverage(k, covered, has_branch, tie, (coverage_point, coverage_line, coverage_surface, body))
 
 
 def reach(model: CommunityModel) -> np.ndarray:
