@@ -247,11 +247,12 @@ def participate(
 
 
 @_compile
-def gini(values: np.ndarray, ordered: np.ndarray) -> float:
-    """Gini coefficient of non-negative ``values`` (0 when all are zero), sorting into ``ordered``."""
-    n = values.size
-    ordered[:] = values
-    ordered.sort()
+def gini_of_sorted(ordered: np.ndarray) -> float:
+    """Gini coefficient of non-negative values sorted ascending (0 when all are zero).
+
+    The sort is left to numpy, whose vectorised sort is several times faster than numba's.
+    """
+    n = ordered.size
     total = 0.0
     ranked = 0.0
     for i in range(n):
@@ -286,9 +287,10 @@ def household_metrics(
 
     ``means`` gets the mean satisfaction, trust, expectation, performance, unmet need, need
     information and civic resources, then the participation of all, of the rich and of the
-    poor, and the Gini coefficient of satisfaction. ``building_sums`` (3, B) gets the sums of
-    satisfaction, trust and unmet need per building; ``compound_satisfaction`` the sum of
-    satisfaction per compound; ``unmet`` each household's Σ_k n_ik.
+    poor, and the Gini coefficient of satisfaction (``ordered``: satisfaction, sorted).
+    ``building_sums`` (3, B) gets the sums of satisfaction, trust and unmet need per building;
+    ``compound_satisfaction`` the sum of satisfaction per compound; ``unmet`` each household's
+    Σ_k n_ik.
     """
     n, k_count = needs.shape
     means[:] = 0.0
@@ -330,4 +332,4 @@ def household_metrics(
         means[j] /= n
     means[8] = rich_taking_part / rich_count if rich_count > 0 else 0.0
     means[9] = poor_taking_part / poor_count if poor_count > 0 else 0.0
-    means[10] = gini(satisfaction, ordered)
+    means[10] = gini_of_sorted(ordered)

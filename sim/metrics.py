@@ -132,8 +132,7 @@ def label(name: str, lang: str = "en") -> str:
 
 def gini(values: np.ndarray) -> float:
     """Gini coefficient of non-negative values (0 when all are equal or all zero)."""
-    x = np.ascontiguousarray(values, dtype=np.float64)
-    return float(kernels.gini(x, np.empty_like(x)))
+    return float(kernels.gini_of_sorted(np.sort(np.asarray(values, dtype=np.float64))))
 
 
 class Recorder:
@@ -169,6 +168,8 @@ class Recorder:
         flow = model.flow
         c = model.community
         means = self._means
+        np.copyto(self._ordered, hh.satisfaction)
+        self._ordered.sort()
         kernels.household_metrics(
             hh.needs,
             hh.satisfaction,
