@@ -88,6 +88,11 @@ class _Scratch:
         ).astype(float)
 
 
+def network_arrays(model: CommunityModel) -> tuple:
+    """The row-normalised network as the kernels read it: (data, indptr, indices, isolated)."""
+    return _scratch(model).network
+
+
 def _scratch(model: CommunityModel) -> _Scratch:
     scratch = model.__dict__.get("_supply_scratch")
     if scratch is None:

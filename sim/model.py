@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
-from sim import dynamics
+from sim import dynamics, kernels
 from sim.agents import Organisation, PartyMember, PropertyCompany, Resident
 from sim.community import Community, build_community
 from sim.config import NEED_CATEGORIES, Config, validate
@@ -186,10 +186,8 @@ class CommunityModel(mesa.Model):
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each household's network neighbours (own value if isolated)."""
-        mean = self._network_weights @ values
-        isolated = self._isolated
-        if isolated.any():
-            mean[isolated] = values[isolated]
+        mean = np.empty(self.community.n_households)
+        kernels.neighbour_means(np.asarray(values, dtype=np.float64), dynamics.network_arrays(self), mean)
         return mean
 
     # ------------------------------------------------------------------------- schedule
