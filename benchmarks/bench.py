@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.levers import LEVERS
+from sim.core.levers import LEVERS
 
 ROOT = Path(__file__).resolve().parent.parent
 PRESETS = ("workshop", "community", "street", "metro")

@@ -7,7 +7,7 @@ with the random draws made in bulk by numpy: every household's five Exp(1) need 
 uniform per member–neighbour pair for the asks.
 
 Its speed-up over the per-agent reference is a *ceiling*: it does a strict subset of what
-:class:`sim.model.CommunityModel` does per step (no levers, channels, companies, conflicts or
+:class:`sim.core.model.CommunityModel` does per step (no levers, channels, companies, conflicts or
 organisations, three metrics instead of fifty), with nothing but the arithmetic left. A model
 that does all of that cannot beat it, so ``make bench`` prints it beside the speed-up target.
 """
@@ -20,7 +20,7 @@ import numba
 import numpy as np
 
 from benchmarks.reference import CoreInputs
-from sim.config import Config
+from sim.core.config import Config
 
 
 @numba.njit(cache=True, nogil=True)

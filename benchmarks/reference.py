@@ -2,7 +2,7 @@
 
 One ``Resident.step()`` per agent, in Python, over Mesa agents placed on a Mesa ``Network``
 built from the *same* community (households, ties, traits and initial state drawn by
-:func:`sim.community.build_community` from the same seed). Each week every household:
+:func:`sim.core.community.build_community` from the same seed). Each week every household:
 
 - gets new needs and an even share of service, which gives its perceived performance Q
   (MODEL.md §2 steps 4 and 7, simplified: no targeting, no channels, no property companies);
@@ -13,7 +13,7 @@ built from the *same* community (households, ties, traits and initial state draw
 
 Updates are synchronous (``do("step")`` reads last week's values, ``do("advance")`` commits),
 and a ``DataCollector`` records three means per week, as Mesa's tutorials do. This is a
-strict subset of what :class:`sim.model.CommunityModel` does per step (no levers, no
+strict subset of what :class:`sim.core.model.CommunityModel` does per step (no levers, no
 organisations, no conflicts, three metrics instead of fifty), so the speed-up measured
 against it is a lower bound.
 """
@@ -27,8 +27,8 @@ import networkx as nx
 import numpy as np
 from mesa.discrete_space import FixedAgent, Network
 
-from sim.community import Community, build_community
-from sim.config import NEED_CATEGORIES, Config
+from sim.core.community import Community, build_community
+from sim.core.config import NEED_CATEGORIES, Config
 
 K = len(NEED_CATEGORIES)
 

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.levers import LEVERS
+from sim.core.levers import LEVERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -45,14 +45,11 @@ def current_rss_mb() -> float:
 
 
 def compose(overrides: list[str]):
-    """The validated :class:`sim.config.Config` that ``sim-run overrides`` would run."""
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
+    """The validated :class:`sim.core.config.Config` that ``sim-run overrides`` would run."""
+    from sim.experiment.compose import compose as compose_overrides
+    from sim.experiment.compose import to_config
 
-    from sim.run import CONFIG_DIR, to_config
-
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        cfg = hydra_compose(config_name="config", overrides=overrides)
+    cfg = compose_overrides(overrides)
     return cfg, to_config(cfg)
 
 
@@ -60,9 +57,10 @@ def preset_config(preset: str, **overrides: Any):
     """The validated config of a size preset with all six levers on (no Hydra needed)."""
     from omegaconf import OmegaConf
 
-    from sim.config import from_dict
+    from sim.core.config import from_dict
+    from sim.experiment.compose import CONFIG_DIR
 
-    community = OmegaConf.to_container(OmegaConf.load(ROOT / "configs" / "community" / f"{preset}.yaml"))
+    community = OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "community" / f"{preset}.yaml"))
     levers = {name: {"intensity": 1.0} for name in LEVERS}
     return from_dict({"community": community, "levers": levers, **overrides})
 
@@ -80,7 +78,7 @@ def timings(runs: list[float], households: int, steps: int) -> dict[str, float]:
 
 def measure_model(preset: str, steps: int, repeats: int, seed: int) -> dict[str, Any]:
     """Build and run ``preset`` with all six levers on, ``repeats`` times; best and median times."""
-    from sim.model import CommunityModel
+    from sim.core.model import CommunityModel
 
     cfg = preset_config(preset, steps=steps)
     rss_before = current_rss_mb()
@@ -189,7 +187,7 @@ def measure_points(points: list[list[str]], repeats: int) -> dict[str, Any]:
     """
     from omegaconf import OmegaConf
 
-    from sim.run import run_job
+    from sim.cli.run import run_job
 
     per_point = []
     with tempfile.TemporaryDirectory(prefix="bench-point-") as tmp:

@@ -9,8 +9,8 @@ Every notebook reads its size from the environment so that the test suite can ru
     SIM_LANG        language of the figures, ``en`` or ``zh`` (default ``en``)
     SIM_SWEEPS      where ``sim-run -m experiment=NAME`` sweeps are (default ``results/sweeps``)
 
-Runs are made with the library API (Hydra's compose API on ``configs/`` and
-:func:`sim.simulate.simulate`) and written with :func:`sim.results.write_run`; a notebook that
+Runs are made with the library API (Hydra's compose API on ``sim/configs/`` and
+:func:`sim.experiment.simulate.simulate`) and written with :func:`sim.results.write_run`; a notebook that
 finds a complete run made from the same configuration loads it instead of running again.
 """
 
@@ -26,12 +26,12 @@ from typing import Any
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.config import Config, validate
+from sim.core.config import Config, validate
+from sim.experiment.compose import CONFIG_DIR, compose_config, group_options
+from sim.experiment.simulate import simulate
 from sim.results import CONFIG_FILE, check_run, load, write_run
-from sim.run import CONFIG_DIR, to_config
-from sim.simulate import simulate
 
-ROOT = CONFIG_DIR.parent
+ROOT = CONFIG_DIR.parent.parent
 
 
 @dataclass(frozen=True)
@@ -61,13 +61,9 @@ def settings(name: str) -> Settings:
 
 
 def config(s: Settings, *overrides: str) -> Config:
-    """A validated Config composed from ``configs/`` like ``sim-run`` would, plus overrides."""
-    from hydra import compose, initialize_config_dir
-
+    """A validated Config composed from ``sim/configs/`` like ``sim-run`` would, plus overrides."""
     base = [f"community={s.preset}", f"steps={s.steps}", f"replicates={s.replicates}"]
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        composed = compose(config_name="config", overrides=[*base, *overrides])
-    return to_config(composed)
+    return compose_config([*base, *overrides])
 
 
 def with_values(cfg: Config, values: dict[str, Any]) -> Config:
@@ -86,13 +82,13 @@ def with_values(cfg: Config, values: dict[str, Any]) -> Config:
 
 
 def scenario_names() -> list[str]:
-    """Every workshop scenario in ``configs/scenario/``, the baseline first."""
-    names = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))
+    """Every workshop scenario in ``sim/configs/scenario/``, the baseline first."""
+    names = group_options("scenario")
     return sorted(names, key=lambda n: n != "baseline")
 
 
 def experiment(name: str) -> dict[str, Any]:
-    """The plain contents of ``configs/experiment/<name>.yaml`` (to reuse its arms and ranges)."""
+    """The plain contents of ``sim/configs/experiment/<name>.yaml`` (to reuse its arms and ranges)."""
     return OmegaConf.to_container(OmegaConf.load(CONFIG_DIR / "experiment" / f"{name}.yaml"))
 
 
@@ -111,7 +107,7 @@ _SWEEP_KEYS = ("defaults", "hydra", "experiment", "replicates", "steps")
 
 
 def experiment_config(s: Settings, name: str, *overrides: str) -> Config:
-    """The base configuration of ``configs/experiment/<name>.yaml`` at the notebook's size.
+    """The base configuration of ``sim/configs/experiment/<name>.yaml`` at the notebook's size.
 
     Its model settings (levers switched on, series recorded, baseline twin) are applied; its
     sweep (``hydra.sweeper``) and its size (replicates) are left to the notebook.

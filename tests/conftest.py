@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from hypothesis import settings
 
-from sim.config import Config, from_dict
-from sim.model import CommunityModel
+from sim.core.config import Config, from_dict
+from sim.core.model import CommunityModel
 
 # CI explores the same examples every run (a landing must not depend on luck); local runs keep
 # exploring new ones, and a failure they find is pinned as an explicit regression test.
@@ -40,7 +40,9 @@ def config(preset: str = "workshop", **overrides: Any) -> Config:
     """A validated config of a size preset with nested overrides, as a notebook would build it."""
     from omegaconf import OmegaConf
 
-    preset_values = OmegaConf.to_container(OmegaConf.load(ROOT / "configs" / "community" / f"{preset}.yaml"))
+    preset_values = OmegaConf.to_container(
+        OmegaConf.load(ROOT / "sim" / "configs" / "community" / f"{preset}.yaml")
+    )
     return from_dict(merge({"community": preset_values}, overrides))
 
 

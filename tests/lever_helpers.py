@@ -1,6 +1,6 @@
 """Shared helpers for the lever, pattern and scenario tests.
 
-Runs are made with :class:`sim.model.CommunityModel` directly (no paired baseline, no
+Runs are made with :class:`sim.core.model.CommunityModel` directly (no paired baseline, no
 parameter columns), on small presets, and cached by their full flattened configuration so
 that the pattern tests can share the baseline of a preset. Replicate r always uses the same
 seed (common random numbers), so a difference between two configurations is a paired,
@@ -11,24 +11,23 @@ from __future__ import annotations
 
 import copy
 import functools
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.config import Config, from_dict, validate
-from sim.levers import LEVERS
-from sim.model import CommunityModel
-from sim.simulate import flatten, replicate_seeds
+from sim.core.config import Config, from_dict, validate
+from sim.core.levers import LEVERS
+from sim.core.model import CommunityModel
+from sim.experiment.compose import CONFIG_DIR as CONFIGS
+from sim.experiment.simulate import flatten, replicate_seeds
 
-CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 SEED = 20261128
 
 
 def preset(name: str) -> dict[str, Any]:
-    """The community values of a size preset in ``configs/community/NAME.yaml``."""
+    """The community values of a size preset in ``sim/configs/community/NAME.yaml``."""
     return dict(OmegaConf.to_container(OmegaConf.load(CONFIGS / "community" / f"{name}.yaml")))
 
 

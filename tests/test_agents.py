@@ -6,9 +6,9 @@ import mesa
 import numpy as np
 import pytest
 
-from sim.agents import Organisation, PartyMember, PropertyCompany, Resident
-from sim.community import OrgKind
-from sim.model import CommunityModel
+from sim.core.agents import Organisation, PartyMember, PropertyCompany, Resident
+from sim.core.community import OrgKind
+from sim.core.model import CommunityModel
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from conftest import BIN
 
 from hydra_plugins.design_sweeper import designs
 from sim import analysis
-from sim.levers import LEVERS
+from sim.core.levers import LEVERS
 
 
 def write_design_sweep(root: Path, method: str, spec: dict, n: int, response, seed: int = 1) -> None:

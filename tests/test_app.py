@@ -17,11 +17,11 @@ import pandas as pd
 import pytest
 import solara
 
-from sim import app
-from sim.config import ConfigError
-from sim.levers import LEVERS
-from sim.metrics import METRICS
-from sim.simulate import simulate
+from sim.core.config import ConfigError
+from sim.core.levers import LEVERS
+from sim.core.metrics import METRICS
+from sim.experiment.simulate import simulate
+from sim.present import app
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -76,7 +76,7 @@ def test_make_model_is_the_model_sim_run_runs(tmp_path: Path) -> None:
 def test_make_model_matches_simulate_replicate_zero(scenario: str) -> None:
     """Against the library path too, for several scenarios (the ones without files are skipped)."""
     if scenario not in app.scenario_names():
-        pytest.skip(f"configs/scenario/{scenario}.yaml is not there")
+        pytest.skip(f"sim/configs/scenario/{scenario}.yaml is not there")
     weeks = 8
     model = app.make_model(scenario, [f"steps={weeks}"], seed=99, preset="workshop")
     reference = simulate(app.compose_config(scenario, [f"steps={weeks}", "replicates=1"], 99, "workshop"))
@@ -158,7 +158,7 @@ def test_cli_refuses_a_port_out_of_range_and_defaults_to_localhost(capsys) -> No
 
 # ------------------------------------------------------------------------------ what is shown
 def test_every_scenario_file_is_offered_with_both_languages() -> None:
-    files = sorted(p.stem for p in (ROOT / "configs" / "scenario").glob("*.yaml"))
+    files = sorted(p.stem for p in (ROOT / "sim" / "configs" / "scenario").glob("*.yaml"))
     catalogue = app.scenario_catalogue("workshop")
     assert sorted(catalogue) == files
     assert app.scenario_names()[0] == "baseline"

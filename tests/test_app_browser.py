@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import app
+from sim.present import app
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

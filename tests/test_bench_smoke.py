@@ -88,8 +88,8 @@ def test_mesa_agents_are_made_on_first_access(workshop) -> None:
     """Building a model skips agent creation; the first look at Mesa's agent sets makes them all."""
     import mesa
 
-    from sim.agents import Organisation, PartyMember, PropertyCompany, Resident
-    from sim.model import CommunityModel
+    from sim.core.agents import Organisation, PartyMember, PropertyCompany, Resident
+    from sim.core.model import CommunityModel
 
     model = CommunityModel(workshop, rng=3)
     assert len(model._all_agents) == 0  # nothing made at build time

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.config import Config, from_dict
-from sim.levers import LEVERS
-from sim.model import CommunityModel, NonFiniteStateError
+from sim.core.config import Config, from_dict
+from sim.core.levers import LEVERS
+from sim.core.model import CommunityModel, NonFiniteStateError
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
 
@@ -137,7 +137,7 @@ def _tree(obj: Any, prefix: str = "") -> st.SearchStrategy:
 
 
 def _consistent(d: dict[str, Any]) -> dict[str, Any]:
-    """Bring a draw inside the cross-field rules of sim.config.validate (each rule's boundary stays)."""
+    """Bring a draw inside the cross-field rules of sim.core.config.validate (each rule's boundary stays)."""
     c = d["community"]
     c["family_share"] = min(c["family_share"], 1.0 - c["elderly_share"])
     conduction = d["levers"]["conduction"]

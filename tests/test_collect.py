@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import BIN
 
+from sim.experiment.simulate import interval
 from sim.results import collected_constants
-from sim.simulate import interval
 
 STEPS, REPS = 5, 2
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from conftest import config
 
-from sim.community import OrgKind, build_community, clustering_coefficient
+from sim.core.community import OrgKind, build_community, clustering_coefficient
 
 
 def build(preset: str, seed: int = 0, **community):

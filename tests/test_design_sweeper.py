@@ -25,11 +25,11 @@ def sim_run(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Compl
 
 
 def experiment_problem(name: str) -> tuple[dict, list[str]]:
-    """The SALib problem and config keys written in configs/experiment/NAME.yaml."""
+    """The SALib problem and config keys written in sim/configs/experiment/NAME.yaml."""
     from omegaconf import OmegaConf
 
     root = Path(__file__).resolve().parent.parent
-    params = OmegaConf.to_container(OmegaConf.load(root / "configs" / "experiment" / f"{name}.yaml"))
+    params = OmegaConf.to_container(OmegaConf.load(root / "sim" / "configs" / "experiment" / f"{name}.yaml"))
     params = params["hydra"]["sweeper"]["params"]
     problem = {
         "num_vars": len(params),
@@ -214,7 +214,7 @@ def test_group_sweep_splits_jobs_by_choice(tmp_path, cli_env):
 def hydra_app(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     """The Hydra app without sim-run's up-front check of every point (which refuses bad points
     before launch): the way to make a point fail inside its job, as it can on other paths."""
-    code = "from sim.run import main; main()"
+    code = "from sim.cli.run import main; main()"
     return subprocess.run(
         [str(BIN / "python"), "-c", code, *args],
         cwd=cwd,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from conftest import BIN, ROOT, config
 
-from sim.simulate import replicate_seeds, simulate
+from sim.experiment.simulate import replicate_seeds, simulate
 
 
 def test_simulate_is_bit_identical_for_the_same_seed() -> None:

@@ -18,9 +18,9 @@ import pandas as pd
 import pytest
 from conftest import BIN
 
+from sim.experiment.compose import compose_config
+from sim.experiment.simulate import simulate
 from sim.results import INCOMPLETE, MARKER, check_run, incomplete_info, load
-from sim.run import CONFIG_DIR, to_config
-from sim.simulate import simulate
 
 # A run long enough to be interrupted part-way, short enough to redo: ~0.06 s a replicate.
 SLOW = ["community=workshop", "steps=60", "replicates=40"]
@@ -54,10 +54,7 @@ def wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None:
 
 def composed(overrides: list[str]):
     """The validated Config that ``sim-run overrides`` runs."""
-    from hydra import compose, initialize_config_dir
-
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return to_config(compose(config_name="config", overrides=overrides))
+    return compose_config(overrides)
 
 
 # ------------------------------------------------------------------------------ SIGTERM / SIGINT

@@ -14,11 +14,11 @@ import copy
 import numpy as np
 import pytest
 
-from sim import dynamics, kernels
-from sim.config import from_dict
-from sim.levers import LEVERS
-from sim.metrics import gini
-from sim.model import CommunityModel
+from sim.core import dynamics, kernels
+from sim.core.config import from_dict
+from sim.core.levers import LEVERS
+from sim.core.metrics import gini
+from sim.core.model import CommunityModel
 
 
 @pytest.fixture(scope="module")

@@ -17,10 +17,10 @@ from __future__ import annotations
 import numpy as np
 from lever_helpers import effect, frames, make_config, outcome, with_levers
 
-from sim.levers import conduction
+from sim.core.levers import conduction
 
 REPLICATES = 6
-# Half of every channel's default capacity (see sim.config.DynamicsConfig and conduction).
+# Half of every channel's default capacity (see sim.core.config.DynamicsConfig and conduction).
 STRETCHED = {
     "government_capacity": 0.05,
     "social_capacity": 0.015,

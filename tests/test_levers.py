@@ -14,11 +14,11 @@ import pandas as pd
 import pytest
 from lever_helpers import all_levers, effect, frames, make_config, outcome, with_levers
 
-from sim.config import ConfigError, from_dict
-from sim.levers import LEVERS, conduction, embedding
-from sim.model import CommunityModel
-from sim.params import describe
-from sim.simulate import replicate_seeds, simulate
+from sim.core.config import ConfigError, from_dict
+from sim.core.levers import LEVERS, conduction, embedding
+from sim.core.model import CommunityModel
+from sim.core.params import describe
+from sim.experiment.simulate import replicate_seeds, simulate
 
 REPLICATES = 4
 
@@ -68,7 +68,7 @@ def test_intensity_zero_is_the_baseline_bit_for_bit(lever: str) -> None:
 
 
 def test_every_lever_parameter_is_documented_with_a_range() -> None:
-    from sim.config import LeversConfig
+    from sim.core.config import LeversConfig
 
     for lever in LEVERS:
         config_type = type(getattr(LeversConfig(), lever))
@@ -259,7 +259,7 @@ def test_retention_is_what_standardisation_promises() -> None:
 def test_the_lever_submodels_document_every_parameter_with_its_default() -> None:
     from pathlib import Path
 
-    from sim.config import LeversConfig
+    from sim.core.config import LeversConfig
 
     doc = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
 

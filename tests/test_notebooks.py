@@ -86,8 +86,8 @@ def _common():
 
 def test_ablation_notebook_uses_a_collected_sweep_when_there_is_one(small, monkeypatch):
     """A lever_ablation sweep collected by sim-collect is read instead of running the arms."""
+    from sim.experiment.simulate import simulate
     from sim.results import collect, write_run
-    from sim.simulate import simulate
 
     common = _common()
     s = common.settings("unused")

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from conftest import config, final_values, trajectories
 
-from sim.simulate import simulate
+from sim.experiment.simulate import simulate
 
 SEEDS = [0, 1, 2]
 

@@ -1,4 +1,4 @@
-"""Every figure of sim.plots on real small runs: traces, values and labels in both languages."""
+"""Every figure of sim.present.plots on real small runs: traces, values and labels in both languages."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from sim import plots
-from sim.config import CHANNELS, NEED_CATEGORIES, from_dict
-from sim.metrics import label
-from sim.model import CommunityModel
-from sim.simulate import simulate
+from sim.core.config import CHANNELS, NEED_CATEGORIES, from_dict
+from sim.core.metrics import label
+from sim.core.model import CommunityModel
+from sim.experiment.simulate import simulate
+from sim.present import plots
 
 WORKSHOP = {
     "preset": "workshop",

@@ -22,7 +22,9 @@ import pytest
 from conftest import BIN, ROOT
 from omegaconf import OmegaConf
 
-from sim.config import ConfigError, from_dict
+from sim.cli.run import check_no_code, precheck
+from sim.core.config import ConfigError, from_dict
+from sim.experiment.simulate import RunInterrupted, RunResult
 from sim.results import (
     INCOMPLETE,
     MARKER,
@@ -35,8 +37,6 @@ from sim.results import (
     write_parquet,
     write_run,
 )
-from sim.run import check_no_code, precheck
-from sim.simulate import RunInterrupted, RunResult
 
 
 def sim_run(args: list[str], cwd: Path, env: dict[str, str], **kw) -> subprocess.CompletedProcess:
@@ -81,7 +81,7 @@ BAD_COMMANDS = [
 
 def sim_run_in_process(args: list[str], capsys, monkeypatch) -> tuple[int, list[str]]:
     """``sim-run ARGS`` through its console entry point in this process: exit code, stderr lines."""
-    from sim.run import cli
+    from sim.cli.run import cli
 
     capsys.readouterr()
     monkeypatch.setattr("sys.argv", ["sim-run", *args])
@@ -162,13 +162,10 @@ def test_check_no_code_refuses_every_way_of_naming_code(setting, where) -> None:
 
 
 def test_the_configs_shipped_name_no_code_and_the_model_schema_refuses_target() -> None:
-    from hydra import compose, initialize_config_dir
+    from sim.experiment.compose import compose, group_options
 
-    from sim.run import CONFIG_DIR
-
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        for experiment in sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml")):
-            check_no_code(compose("config", [f"experiment={experiment}"], return_hydra_config=True))
+    for experiment in group_options("experiment"):
+        check_no_code(compose([f"experiment={experiment}"], with_hydra=True))
     with pytest.raises(ConfigError, match="_target_"):
         from_dict({"scenario": {"_target_": "os.system", "name": "x"}})
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.config import from_dict
-from sim.report import main as report_main
+from sim.core.config import from_dict
+from sim.experiment.simulate import simulate
+from sim.present.report import main as report_main
 from sim.results import collect, write_run
-from sim.simulate import simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -123,7 +123,7 @@ def test_sweep_report_shows_grid_and_frontier(results):
 
 
 def test_arms_of_a_design_sweep_are_compared_to_the_baseline_arm(results):
-    from sim.report import read_source, summary_table
+    from sim.present.report import read_source, summary_table
 
     src = read_source(results["arms"] / "collected.parquet")
     assert (src.kind, src.arms, src.unit) == ("scenarios", "arm", "point")

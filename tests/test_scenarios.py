@@ -1,4 +1,4 @@
-"""The named workshop scenarios (configs/scenario/): each composes through Hydra as
+"""The named workshop scenarios (sim/configs/scenario/): each composes through Hydra as
 ``sim-run scenario=NAME`` would, runs its full horizon on the ``workshop`` preset, and differs
 from the baseline in the direction its description claims.
 """
@@ -11,11 +11,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 from lever_helpers import CONFIGS, effect, frames, outcome
 
-from sim.config import Config
-from sim.run import to_config
+from sim.core.config import Config
+from sim.experiment.compose import compose_config
 
 REPLICATES = 3
 SCENARIOS = sorted(p.stem for p in (CONFIGS / "scenario").glob("*.yaml"))
@@ -73,9 +72,7 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
 
 def composed(name: str, *overrides: str) -> Config:
     """The validated config ``sim-run scenario=NAME community=workshop …`` would run."""
-    with initialize_config_dir(config_dir=str(CONFIGS), version_base="1.3"):
-        cfg = compose(config_name="config", overrides=[f"scenario={name}", "community=workshop", *overrides])
-    return to_config(cfg)
+    return compose_config([f"scenario={name}", "community=workshop", *overrides])
 
 
 def holds(diff: np.ndarray, margin: float, what: str) -> None:
@@ -158,7 +155,7 @@ def test_sim_run_runs_a_scenario_end_to_end(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "sim.run",
+            "sim.cli.run",
             "scenario=burden_rebound",
             "community=workshop",
             "steps=30",

@@ -15,8 +15,8 @@ import pytest
 from conftest import BIN
 
 from hydra_plugins.design_sweeper.design_sweeper import MARKER, find_point_dirs
+from sim.experiment.simulate import replicate_seeds
 from sim.results import check_run
-from sim.simulate import replicate_seeds
 
 SMALL = ["community=workshop", "steps=20", "replicates=2"]
 ABLATION = ["-m", "experiment=lever_ablation", *SMALL]

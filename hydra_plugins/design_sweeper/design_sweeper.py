@@ -82,7 +82,7 @@ class DesignSweeperConf:
     check: str = "sim.results:check_run"
     # "module:function" taking (task config, [{key: value}, ...]) that raises if a point is not
     # allowed; called with every arm and each parameter's bounds before anything is launched
-    validate: Optional[str] = "sim.sweep:check_points"  # noqa: UP045
+    validate: Optional[str] = "sim.experiment.sweep:check_points"  # noqa: UP045
     # show a progress bar of finished points
     progress: bool = True
     # jobs handed to the launcher per call (None: all at once)

@@ -1,0 +1,323 @@
+"""The synthetic community: compounds → buildings → households, the social network,
+property companies and organisations of every kind.
+
+Everything here is built with vectorised numpy from one random generator, so a community is
+O(households + ties) to make and the same seed always gives the same community.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+import scipy.sparse as sp
+
+from sim.core.config import PROFILES, CommunityConfig
+
+
+class OrgKind(IntEnum):
+    """Kinds of organisation in the community (MODEL.md §1)."""
+
+    PARTY_COMMITTEE = 0  # 社区党委, with its branches
+    RESIDENTS_COMMITTEE = 1  # 居委会
+    OWNERS_COMMITTEE = 2  # 业委会, one per compound where formed
+    PROPERTY_COMPANY = 3  # 物业公司, also a PropertyCompany agent
+    SOCIAL_ORG = 4  # 社会组织
+    ENTERPRISE = 5  # 非公企业
+    NEW_BUSINESS = 6  # 新业态: commercial areas, internet platforms
+    STATIONED_UNIT = 7  # 驻区单位: public institutions stationed in the area
+    STREET_DEPARTMENT = 8  # 街道部门 sinking down
+
+    @property
+    def label_zh(self) -> str:
+        return _ORG_LABELS_ZH[self]
+
+
+_ORG_LABELS_ZH = {
+    OrgKind.PARTY_COMMITTEE: "社区党委",
+    OrgKind.RESIDENTS_COMMITTEE: "居委会",
+    OrgKind.OWNERS_COMMITTEE: "业委会",
+    OrgKind.PROPERTY_COMPANY: "物业公司",
+    OrgKind.SOCIAL_ORG: "社会组织",
+    OrgKind.ENTERPRISE: "非公企业",
+    OrgKind.NEW_BUSINESS: "新业态",
+    OrgKind.STATIONED_UNIT: "驻区单位",
+    OrgKind.STREET_DEPARTMENT: "街道部门",
+}
+
+# The converging lever's three directions (汇入: 纵向, 横向, 外向).
+ORG_GROUP = {
+    OrgKind.PARTY_COMMITTEE: "vertical",
+    OrgKind.STREET_DEPARTMENT: "vertical",
+    OrgKind.RESIDENTS_COMMITTEE: "horizontal",
+    OrgKind.OWNERS_COMMITTEE: "horizontal",
+    OrgKind.PROPERTY_COMPANY: "horizontal",
+    OrgKind.STATIONED_UNIT: "horizontal",
+    OrgKind.SOCIAL_ORG: "outward",
+    OrgKind.ENTERPRISE: "outward",
+    OrgKind.NEW_BUSINESS: "outward",
+}
+
+# Weekly resources an organisation of each kind can put into joint work (budget units).
+ORG_RESOURCES = {
+    OrgKind.PARTY_COMMITTEE: 0.0,  # it convenes; it does not play the contribution game
+    OrgKind.RESIDENTS_COMMITTEE: 1.0,
+    OrgKind.OWNERS_COMMITTEE: 0.3,
+    OrgKind.PROPERTY_COMPANY: 1.0,
+    OrgKind.SOCIAL_ORG: 0.8,
+    OrgKind.ENTERPRISE: 1.2,
+    OrgKind.NEW_BUSINESS: 0.6,
+    OrgKind.STATIONED_UNIT: 1.5,
+    OrgKind.STREET_DEPARTMENT: 2.0,
+}
+
+
+@dataclass
+class Community:
+    """The static make-up of one community plus the initial values of its state."""
+
+    # households, one row each
+    building: np.ndarray  # int32, building index
+    compound: np.ndarray  # int32, compound index
+    profile: np.ndarray  # int8, index into config.PROFILES
+    is_member: np.ndarray  # bool, Party-member household (党员户)
+    is_leader: np.ndarray  # bool, member acting as building leader (楼栋长)
+    activity: np.ndarray  # float64, member's propensity to recruit and report (0 for non-members)
+    civic_resources: np.ndarray  # float64 in [0, 1]
+    threshold_base: np.ndarray  # float64, θ̃ ~ N(μ_θ, σ_θ) before resources
+    threshold_draw: np.ndarray  # float64, the standard-normal draw behind θ̃ (for re-scaling σ)
+    trust: np.ndarray
+    satisfaction: np.ndarray
+    expectation: np.ndarray
+    network: sp.csr_matrix  # symmetric 0/1 adjacency, float64
+    # buildings
+    building_compound: np.ndarray  # int32
+    building_size: np.ndarray  # int32 households
+    building_rank: np.ndarray  # float64 in [0, 1): order in which levers reach buildings
+    # compounds
+    compound_company: np.ndarray  # int32 company index, -1 where unmanaged
+    compound_owners_committee: np.ndarray  # bool
+    # property companies
+    company_quality: np.ndarray  # float64
+    company_org: np.ndarray  # int32 row in the organisation table
+    # organisations
+    org_kind: np.ndarray  # int8 OrgKind
+    org_resources: np.ndarray  # float64 weekly resources
+    org_compound: np.ndarray  # int32 compound (-1 if community-wide)
+    org_rank: np.ndarray  # float64 in [0, 1): order in which embedding reaches organisations
+
+    @property
+    def n_households(self) -> int:
+        return int(self.building.size)
+
+    @property
+    def n_buildings(self) -> int:
+        return int(self.building_compound.size)
+
+    @property
+    def n_compounds(self) -> int:
+        return int(self.compound_company.size)
+
+    @property
+    def n_companies(self) -> int:
+        return int(self.company_quality.size)
+
+    @property
+    def n_orgs(self) -> int:
+        return int(self.org_kind.size)
+
+
+def build_community(
+    cfg: CommunityConfig, threshold_mean: float, threshold_sd: float, rng: np.random.Generator
+) -> Community:
+    """Draw a community of the given make-up.
+
+    Thresholds are drawn here (they are a fixed trait of each household) from
+    N(threshold_mean, threshold_sd) via a stored standard-normal draw, so that a sweep over σ_θ
+    with the same seed rescales the same households' thresholds (common random numbers).
+    """
+    n_buildings = cfg.n_compounds * cfg.buildings_per_compound
+    building_compound = np.repeat(np.arange(cfg.n_compounds, dtype=np.int32), cfg.buildings_per_compound)
+    mean = cfg.households_per_building
+    lo = max(1, round(mean * (1 - cfg.building_size_spread)))
+    hi = max(lo, round(mean * (1 + cfg.building_size_spread)))
+    building_size = rng.integers(lo, hi + 1, size=n_buildings).astype(np.int32)
+    building = np.repeat(np.arange(n_buildings, dtype=np.int32), building_size)
+    compound = building_compound[building]
+    n = building.size
+
+    profile = _draw_profiles(cfg, n, rng)
+    is_member = rng.random(n) < cfg.party_share
+    is_leader = is_member & (rng.random(n) < cfg.building_leader_share)
+    activity_draw = rng.random(n)  # rescaled into activities by the model (member_activity)
+    r_mean = cfg.civic_resources_mean
+    concentration = 5.0
+    civic = rng.beta(r_mean * concentration, (1 - r_mean) * concentration, size=n)
+    threshold_draw = rng.standard_normal(n)
+    threshold_base = threshold_mean + threshold_sd * threshold_draw
+
+    def around(mean_value: float, spread: float = 0.1) -> np.ndarray:
+        return np.clip(mean_value + spread * rng.standard_normal(n), 0.0, 1.0)
+
+    trust = around(cfg.initial_trust)
+    satisfaction = around(cfg.initial_satisfaction)
+    expectation = around(cfg.initial_expectation)
+
+    network = build_network(building, compound, building_size, cfg, rng)
+
+    # Property companies: a share of compounds is managed; each company serves a block of them.
+    managed = rng.random(cfg.n_compounds) < cfg.property_managed_share
+    managed_idx = np.flatnonzero(managed)
+    company_of_managed = (np.arange(managed_idx.size) // cfg.compounds_per_company).astype(np.int32)
+    compound_company = np.full(cfg.n_compounds, -1, dtype=np.int32)
+    compound_company[managed_idx] = company_of_managed
+    n_companies = int(company_of_managed.max()) + 1 if managed_idx.size else 0
+    company_quality = np.clip(cfg.company_quality + 0.1 * rng.standard_normal(n_companies), 0.05, 1.0)
+    owners_committee = rng.random(cfg.n_compounds) < cfg.owners_committee_share
+
+    org_kind, org_compound = _organisations(cfg, n, owners_committee, n_companies, compound_company)
+    org_resources = np.array([ORG_RESOURCES[OrgKind(k)] for k in org_kind], dtype=np.float64)
+    org_resources *= rng.uniform(0.5, 1.5, size=org_kind.size)
+    org_resources[org_kind == OrgKind.PARTY_COMMITTEE] = 0.0
+    company_org = np.flatnonzero(org_kind == OrgKind.PROPERTY_COMPANY).astype(np.int32)
+
+    return Community(
+        building=building,
+        compound=compound,
+        profile=profile,
+        is_member=is_member,
+        is_leader=is_leader,
+        activity=np.where(is_member, activity_draw, 0.0),
+        civic_resources=civic,
+        threshold_base=threshold_base,
+        threshold_draw=threshold_draw,
+        trust=trust,
+        satisfaction=satisfaction,
+        expectation=expectation,
+        network=network,
+        building_compound=building_compound,
+        building_size=building_size,
+        building_rank=rng.random(n_buildings),
+        compound_company=compound_company,
+        compound_owners_committee=owners_committee,
+        company_quality=company_quality,
+        company_org=company_org,
+        org_kind=org_kind,
+        org_resources=org_resources,
+        org_compound=org_compound,
+        org_rank=rng.random(org_kind.size),
+    )
+
+
+def _draw_profiles(cfg: CommunityConfig, n: int, rng: np.random.Generator) -> np.ndarray:
+    shares = np.array([cfg.elderly_share, cfg.family_share, 1.0 - cfg.elderly_share - cfg.family_share])
+    shares = np.clip(shares, 0.0, None)
+    cumulative = np.cumsum(shares / shares.sum())
+    profile = np.searchsorted(cumulative, rng.random(n), side="right")
+    return np.minimum(profile, len(PROFILES) - 1).astype(np.int8)
+
+
+def build_network(
+    building: np.ndarray,
+    compound: np.ndarray,
+    building_size: np.ndarray,
+    cfg: CommunityConfig,
+    rng: np.random.Generator,
+) -> sp.csr_matrix:
+    """A clustered small-world network (Watts & Strogatz 1998), built without Python loops.
+
+    Inside each building, households sit on a ring and know their ``ring_degree`` nearest
+    neighbours (dense, clustered ties). Each household also starts Poisson-many ties to
+    random households of other buildings of its compound, and fewer to other compounds
+    (the short cuts). Ties are symmetric; duplicates and self-ties are dropped.
+    """
+    n = building.size
+    starts = np.concatenate(([0], np.cumsum(building_size)[:-1]))
+    position = np.arange(n) - starts[building]
+    size = building_size[building]
+    rows, cols = [], []
+    for offset in range(1, cfg.ring_degree // 2 + 1):
+        # Only link when the building is big enough for this offset to be a distinct neighbour.
+        ok = size > offset
+        src = np.flatnonzero(ok)
+        dst = starts[building[src]] + (position[src] + offset) % size[src]
+        rows.append(src)
+        cols.append(dst)
+
+    # Same compound, other buildings (or anywhere in the compound: a few land in the own building).
+    compound_sizes = np.bincount(compound, minlength=int(compound.max()) + 1)
+    compound_starts = np.concatenate(([0], np.cumsum(compound_sizes)[:-1]))
+    k_near = rng.poisson(cfg.cross_building_ties, size=n)
+    src = np.repeat(np.arange(n), k_near)
+    c = compound[src]
+    dst = compound_starts[c] + (rng.random(src.size) * compound_sizes[c]).astype(np.int64)
+    rows.append(src)
+    cols.append(dst)
+
+    k_far = rng.poisson(cfg.cross_compound_ties, size=n)
+    src = np.repeat(np.arange(n), k_far)
+    dst = rng.integers(0, n, size=src.size)
+    rows.append(src)
+    cols.append(dst)
+
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    keep = r != c
+    r, c = r[keep], c[keep]
+    data = np.ones(2 * r.size)
+    adj = sp.coo_matrix((data, (np.concatenate((r, c)), np.concatenate((c, r)))), shape=(n, n))
+    adj = adj.tocsr()
+    adj.sum_duplicates()
+    adj.data[:] = 1.0  # duplicates summed to 2; a tie is a tie
+    return adj
+
+
+def _organisations(
+    cfg: CommunityConfig,
+    n_households: int,
+    owners_committee: np.ndarray,
+    n_companies: int,
+    compound_company: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Kinds and compounds of every organisation, in a fixed order of kinds."""
+    per_thousand = n_households / 1000.0
+
+    def count(rate: float) -> int:
+        # at least one of every kind whose rate is positive, so that every kind is present
+        return max(1, round(rate * per_thousand)) if rate > 0 else 0
+
+    kinds: list[np.ndarray] = []
+    compounds: list[np.ndarray] = []
+
+    def add(kind: OrgKind, number: int, where: np.ndarray | None = None) -> None:
+        kinds.append(np.full(number, kind, dtype=np.int8))
+        compounds.append(np.full(number, -1, dtype=np.int32) if where is None else where.astype(np.int32))
+
+    add(OrgKind.PARTY_COMMITTEE, 1)
+    add(OrgKind.RESIDENTS_COMMITTEE, 1)
+    oc = np.flatnonzero(owners_committee)
+    add(OrgKind.OWNERS_COMMITTEE, oc.size, oc)
+    first_compound = np.full(n_companies, -1, dtype=np.int32)
+    managed = np.flatnonzero(compound_company >= 0)
+    # the first compound each company serves (for maps); companies are in compound order
+    _, first = np.unique(compound_company[managed], return_index=True)
+    first_compound[: first.size] = managed[first]
+    add(OrgKind.PROPERTY_COMPANY, n_companies, first_compound)
+    add(OrgKind.SOCIAL_ORG, count(cfg.social_orgs_per_1000))
+    add(OrgKind.ENTERPRISE, count(cfg.enterprises_per_1000))
+    add(OrgKind.NEW_BUSINESS, count(cfg.new_business_per_1000))
+    add(OrgKind.STATIONED_UNIT, count(cfg.stationed_units_per_1000))
+    add(OrgKind.STREET_DEPARTMENT, cfg.street_departments)
+    return np.concatenate(kinds), np.concatenate(compounds)
+
+
+def clustering_coefficient(adj: sp.csr_matrix) -> float:
+    """Mean local clustering coefficient of a 0/1 symmetric adjacency matrix."""
+    a = adj.astype(np.float64)
+    triangles = np.asarray((a @ a).multiply(a).sum(axis=1)).ravel() / 2.0
+    degree = np.asarray(a.sum(axis=1)).ravel()
+    pairs = degree * (degree - 1) / 2.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        local = np.where(pairs > 0, triangles / pairs, 0.0)
+    return float(local.mean())

@@ -1,0 +1,310 @@
+"""The residents' submodels and service supply (MODEL.md §2–3), on whole arrays.
+
+Every function reads last week's state and writes this week's, vectorised over households:
+there is no Python loop over households anywhere in a step.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core import kernels
+
+if TYPE_CHECKING:
+    from sim.core.model import CommunityModel
+
+# What each channel is good at (rows: government, social, volunteer, market; columns: care,
+# family, property, safety, dispute). A channel spends its capacity on categories in
+# proportion to competence × demand, and delivers competence × effort.
+COMPETENCE = np.array(
+    [
+        [1.0, 0.8, 0.4, 1.0, 0.8],  # government: community workers, delivered funds
+        [1.0, 1.0, 0.2, 0.4, 0.6],  # social: social organisations, stationed units
+        [0.8, 0.6, 0.3, 0.8, 0.6],  # volunteer: residents' mutual aid
+        [0.1, 0.1, 1.0, 0.6, 0.2],  # market: property companies and firms
+    ]
+)
+PROPERTY = 2
+DISPUTE = 4
+
+
+def arrive_needs(model: CommunityModel) -> None:
+    """n_ik ← clip((1 − δ) n_ik + ν_pk ε_ik), ε ~ Exp(1); faster property needs where unmanaged.
+
+    The decay δ stands for needs that households settle themselves or give up on; it keeps
+    backlogs finite when supply falls short.
+    """
+    arrivals = _scratch(model).arrivals
+    model.rng.standard_exponential(out=arrivals)  # the same draws as exponential(1.0, size)
+    keep = 1.0 - model.cfg.dynamics.need_decay
+    kernels.arrive_needs(model.households.needs, arrivals, model.household_need_rates, keep)
+
+
+def form_need_information(model: CommunityModel, added: np.ndarray | float) -> None:
+    """A_b = clip(A₀ + what reporting, consultation and coordination add)."""
+    a = model.buildings.need_information
+    a[:] = model.cfg.dynamics.base_need_information + added
+    np.clip(a, 0.0, 1.0, out=a)
+
+
+class _Scratch:
+    """Static indices and reusable buffers of one model, made on first use.
+
+    The community never changes during a run, so its indices are gathered once, and the
+    buffers are reused so that a step does not allocate full-size arrays.
+    """
+
+    def __init__(self, model: CommunityModel) -> None:
+        c = model.community
+        n, k = model.households.needs.shape
+        self.n, self.k = n, k
+        self.building = c.building.astype(np.intp)
+        self.compound = c.compound.astype(np.intp)
+        self.compound_size = np.bincount(c.compound, minlength=c.n_compounds).astype(float)
+        self.household_company = c.compound_company[c.compound].astype(np.intp)
+        # the row-normalised network and who has no neighbours, as the kernels read them
+        weights = model._network_weights
+        self.network = (weights.data, weights.indptr, weights.indices, model._isolated)
+        self.demand = np.empty(k)
+        self.compound_demand = np.empty((c.n_compounds, k))
+        self.market_capacity = np.zeros(n)
+        self.compound_market_capacity = np.empty(c.n_compounds)
+        self.weight_sums = np.empty(k)
+        self.served_by_category = np.empty(k)
+        self.old_trust = np.empty(n)
+        self.neighbours = np.empty(n)
+        self.was_participating = np.empty(n)
+        self.building_count = np.empty(c.n_buildings)
+        self.no_conflict_shock = np.zeros(c.n_compounds)
+        self.arrivals = np.empty((n, k))
+        self.building_size = np.maximum(c.building_size, 1).astype(float)
+        self.compound_size_nonzero = np.maximum(self.compound_size, 1.0)
+        self.managed_compounds = c.compound_company >= 0
+        self.company_of_managed = c.compound_company[self.managed_compounds]
+        self.compounds_served = np.maximum(
+            np.bincount(self.company_of_managed, minlength=c.n_companies), 1
+        ).astype(float)
+
+
+def network_arrays(model: CommunityModel) -> tuple:
+    """The row-normalised network as the kernels read it: (data, indptr, indices, isolated)."""
+    return _scratch(model).network
+
+
+def _scratch(model: CommunityModel) -> _Scratch:
+    scratch = model.__dict__.get("_supply_scratch")
+    if scratch is None:
+        scratch = model.__dict__["_supply_scratch"] = _Scratch(model)
+    return scratch
+
+
+def _safe_divide(num: np.ndarray, den: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """num / den where den > 0, else 0 (the masked path only when some den is not positive)."""
+    positive = den > 0
+    if positive.all():
+        return np.divide(num, den, out=out)
+    out.fill(0.0)
+    return np.divide(num, den, out=out, where=positive)
+
+
+def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: float) -> None:
+    """Channels supply services by category; services reach households; needs fall; Q forms.
+
+    A household's share of category-k supply mixes need-proportional targeting (weight A_b)
+    with an even spread (1 − A_b). Nobody is served more than they need; supply that finds
+    no need is lost (the price of poor information).
+    """
+    dyn = model.cfg.dynamics
+    hh = model.households
+    flow = model.flow
+    s = _scratch(model)
+    n = s.n
+    effort = (1.0 - overlap) * capacity_factor
+    flow.overlap = overlap
+
+    # market capacity per household: its compound's company, if any (quality × responsiveness)
+    company_capacity = dyn.market_capacity * (model.companies.quality * model.companies.responsiveness)
+    company_capacity *= effort
+    kernels.need_totals(
+        hh.needs,
+        s.compound,
+        s.household_company,
+        company_capacity,
+        s.demand,
+        s.compound_demand,
+        s.market_capacity,
+        s.compound_market_capacity,
+    )
+    demand = s.demand  # (K,)
+    participants = float(np.count_nonzero(hh.participating))
+    capacity = (
+        np.array(
+            [
+                (
+                    dyn.government_capacity * flow.effective_capacity
+                    + flow.funds_service
+                    + flow.linked_capacity
+                )
+                * n,
+                (dyn.social_capacity + flow.joint_service) * n,
+                dyn.volunteer_capacity * participants,
+                0.0,  # market, per compound below
+            ]
+        )
+        * effort
+    )
+    # community-wide channels: spend by competence × demand, deliver competence × effort
+    preference = COMPETENCE[:3] * demand
+    totals = preference.sum(axis=1, keepdims=True)
+    share = _safe_divide(preference, totals, np.empty_like(preference))
+    supply = capacity[:3, None] * share * COMPETENCE[:3]  # (3, K)
+
+    # market: each compound's company spends by competence × the compound's demand
+    m_pref = COMPETENCE[3] * s.compound_demand
+    m_tot = m_pref.sum(axis=1, keepdims=True)
+    m_share = _safe_divide(m_pref, m_tot, np.empty_like(m_pref))
+    m_supply = s.compound_market_capacity[:, None] * m_share * COMPETENCE[3]  # (C, K)
+
+    kernels.allocate(
+        hh.needs,
+        model.buildings.need_information,
+        s.building,
+        s.compound,
+        s.compound_size,
+        demand,
+        supply.sum(axis=0),
+        s.compound_demand,
+        m_supply,
+        model.need_weights,
+        hh.served,
+        hh.performance,
+        s.weight_sums,
+        s.served_by_category,
+    )
+
+    # bookkeeping: what each channel delivered, pro rata within each category
+    offered = np.concatenate([supply, m_supply.sum(axis=0, keepdims=True)])  # (4, K)
+    offered_total = offered.sum(axis=0)
+    served_k = s.served_by_category
+    fraction = _safe_divide(served_k, offered_total, np.empty_like(served_k))
+    flow.capacity[:3] = capacity[:3]
+    flow.capacity[3] = s.market_capacity.sum()
+    flow.served_by_channel[:] = (offered * fraction).sum(axis=1) / n
+    flow.served_by_category[:] = served_k / n
+    np.multiply(offered, fraction / n, out=flow.served_matrix)
+
+
+def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) -> None:
+    """Fees follow satisfaction, quality follows fees; owner–company conflicts start and end."""
+    dyn = model.cfg.dynamics
+    c = model.community
+    hh = model.households
+    co = model.companies
+    cmp = model.compounds
+    s_ = _scratch(model)
+    size = s_.compound_size_nonzero
+    sat_c = np.bincount(c.compound, weights=hh.satisfaction, minlength=c.n_compounds) / size
+    exp_c = np.bincount(c.compound, weights=hh.expectation, minlength=c.n_compounds) / size
+    managed = s_.managed_compounds
+    if c.n_companies:
+        company = s_.company_of_managed
+        served_sat = np.bincount(company, weights=sat_c[managed], minlength=c.n_companies)
+        fee = dyn.fee_base + dyn.fee_sensitivity * (served_sat / s_.compounds_served - 0.5)
+        co.fee_collection[:] = _clip01(fee)
+        co.quality += dyn.quality_adjustment * (co.fee_collection - dyn.fee_break_even)
+        co.quality += dyn.quality_reversion * (c.company_quality - co.quality)
+        _clip01(co.quality, 0.05, 1.0)
+
+    gap = np.zeros(c.n_compounds)
+    if c.n_companies:
+        gap[managed] = exp_c[managed] - co.quality[company]
+    logit = (
+        dyn.conflict_intercept
+        + dyn.conflict_gap * gap
+        - model.cfg.levers.integration.conflict_reduction * chi
+    )
+    p_start = np.where(managed, 1.0 / (1.0 + np.exp(-logit)), 0.0)
+    started = model.rng.random(c.n_compounds) < p_start
+    resolved = model.rng.binomial(cmp.open_conflicts, mediation)
+    cmp.open_conflicts += started.astype(cmp.open_conflicts.dtype) - resolved
+    model.flow.conflicts_started = float(np.count_nonzero(started))
+    model.flow.conflicts_resolved = float(resolved.sum())
+
+    # open conflicts breed disputes in their compound (adding zero elsewhere changes nothing)
+    open_compounds = cmp.open_conflicts > 0
+    if open_compounds.any():
+        in_conflict = open_compounds[c.compound]
+        dispute = hh.needs[:, DISPUTE]
+        hh.needs[:, DISPUTE] = np.minimum(1.0, dispute + dyn.conflict_dispute_need * in_conflict)
+
+
+def _clip01(x: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+    """In-place clip without ``np.clip``'s per-call overhead (same values, NaN included)."""
+    np.maximum(x, lo, out=x)
+    return np.minimum(x, hi, out=x)
+
+
+def update_attitudes(model: CommunityModel) -> None:
+    """Satisfaction (expectancy–disconfirmation), expectations (asymmetric) and trust.
+
+    S ← S + λ_S (clip(s₀ + a_Q Q + a_D (Q − E)) − S);
+    E ← clip(max(E_norm, E + η± (Q − E))), η⁻ where Q < E;
+    T ← clip(T + α⁺(S − T)⁺ − α⁻(T − S)⁺ + μ(T̄ − T) − shock), T̄ the neighbours' mean trust
+    last week and the shock c_T · min(open conflicts of the compound, 3).
+    """
+    dyn = model.cfg.dynamics
+    hh = model.households
+    s_ = _scratch(model)
+    open_conflicts = model.compounds.open_conflicts
+    if open_conflicts.any():
+        shock = dyn.conflict_trust_shock * np.minimum(open_conflicts, 3)
+    else:
+        shock = s_.no_conflict_shock
+    constants = np.array(
+        [
+            dyn.satisfaction_base,
+            dyn.satisfaction_performance,
+            dyn.satisfaction_disconfirmation,
+            dyn.satisfaction_rate,
+            dyn.expectation_up,
+            dyn.expectation_up * dyn.expectation_down_ratio,
+            dyn.expectation_floor,
+            dyn.trust_up,
+            dyn.trust_up * dyn.trust_down_ratio,
+            dyn.trust_neighbour,
+        ]
+    )
+    kernels.update_attitudes(
+        hh.performance,
+        hh.satisfaction,
+        hh.expectation,
+        hh.trust,
+        s_.old_trust,
+        s_.network,
+        s_.neighbours,
+        shock,
+        s_.compound,
+        constants,
+    )
+
+
+def participate(model: CommunityModel, rho: float) -> None:
+    """P_i = [f_i + ρ·ask_i + β_T (T_i − ½) ≥ θ_i], f_i = share of neighbours who took part."""
+    hh = model.households
+    s_ = _scratch(model)
+    kernels.participate(
+        hh.participating,
+        hh.asked,
+        hh.trust,
+        hh.threshold,
+        s_.network,
+        rho,
+        model.cfg.dynamics.trust_effect,
+        s_.was_participating,
+        s_.neighbours,
+        s_.building,
+        s_.building_count,
+    )
+    np.divide(s_.building_count, s_.building_size, out=model.buildings.participation)

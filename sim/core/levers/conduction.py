@@ -1,0 +1,122 @@
+"""导入 Conduction: money and tasks travel city → district → street → community.
+
+Hand-offs. Three hand-offs ℓ = 1, 2, 3 (city → district, district → street, street →
+community) each keep a share τ_ℓ of the resources passed down and add a share φ_ℓ of extra
+tasks (执行衰减 and 层层加码: 李辉 2022; O'Brien & Li 1999). The share of city funds that
+arrives is Π_ℓ τ_ℓ, so the funds that reach services are
+
+    F = (F_city + k · F_special) · Π_ℓ τ_ℓ                       [need units / household / week]
+
+and the task load relative to what the work team can carry is B/B_max = B₀ Π_ℓ (1 + φ_ℓ).
+The community's effective work capacity, as a share of a full-strength workforce W, is
+
+    W_eff = (1 + k · W_sw) · (1 − B/B_max)⁺,
+
+W_sw being the professional social-worker posts (社工岗) the lever adds. W_eff multiplies the
+government channel's capacity and caps what linking (链入) can deliver.
+
+Sub-mechanisms at effective intensity k:
+
+- Branch standardisation (支部标准化建设) closes a share ``standardisation`` · k of every
+  hand-off's gap to τ_max: τ_ℓ = τ_ℓ⁰ + k s (τ_max − τ_ℓ⁰).
+- Special funds (专项经费) add F_special at the top; they travel down the same hand-offs.
+- Burden reduction (减负) removes a share ``burden_cut`` · k of φ_ℓ every week it acts; φ is
+  a state that always drifts back toward its original level at rate ω (``rebound``):
+  φ_ℓ ← φ_ℓ − k c φ_ℓ + ω (φ_ℓ⁰ − φ_ℓ). A one-off campaign (``duration_weeks``) therefore
+  lowers φ, which then drifts back, and W_eff with it (pattern 9).
+- Social-worker posts (社工岗) add W_sw · k to the workforce.
+
+Because τ multiplies, the money lost in transit is largest when τ is low; then raising τ
+(standardisation) delivers more than spending the same budget on special funds at the top
+(pattern 3). Growing tasks (higher φ) crowd out services through W_eff.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.params import ConfigError, LeverConfig, param
+
+if TYPE_CHECKING:
+    from sim.core.model import CommunityModel
+
+
+@dataclass
+class ConductionConfig(LeverConfig):
+    """导入: hand-offs of funds and tasks down the hierarchy, and the community's capacity."""
+
+    cost_per_unit: float = param(2.5, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    retention: list[float] = param(
+        [0.75, 0.8, 0.85],
+        0.0,
+        1.0,
+        "τ_ℓ⁰, share of resources kept at each hand-off (city→district, district→street, street→community)",
+        per="hand-off",
+    )
+    task_growth: list[float] = param(
+        [0.1, 0.1, 0.1], 0.0, 1.0, "φ_ℓ⁰, share of extra tasks added at each hand-off", per="hand-off"
+    )
+    retention_max: float = param(0.95, 0.0, 1.0, "τ_max, retention of a fully standardised hand-off")
+    standardisation: float = param(
+        0.6, 0.0, 1.0, "share of each hand-off's gap to τ_max that standardisation closes at intensity 1"
+    )
+    special_funds: float = param(
+        0.01,
+        0.0,
+        1.0,
+        "F_special, need units per household per week of special funds sent from the top at intensity 1",
+    )
+    burden_cut: float = param(0.1, 0.0, 1.0, "share of φ removed per week at intensity 1 (减负)")
+    rebound: float = param(0.05, 0.0, 1.0, "ω, weekly share of φ's gap to φ⁰ that drifts back")
+    city_funds: float = param(
+        0.06, 0.0, 1.0, "F_city, need units per household per week of funds the city sends down"
+    )
+    base_burden: float = param(
+        0.45, 0.0, 1.0, "B₀/B_max, tasks from above before any growth, as a share of what W can carry"
+    )
+    social_worker_posts: float = param(
+        0.4, 0.0, 5.0, "W_sw, social-worker posts at intensity 1, as a share of the community workforce W"
+    )
+
+    def check(self, prefix: str) -> None:
+        for i, tau in enumerate(self.retention):
+            if tau > self.retention_max:
+                raise ConfigError(
+                    f"{prefix}.retention[{i}]={tau:g} exceeds {prefix}.retention_max="
+                    f"{self.retention_max:g}; allowed: retention ≤ retention_max"
+                )
+
+
+def retention(cfg: ConductionConfig, k: float) -> np.ndarray:
+    """τ_ℓ at effective intensity ``k``: standardisation closes part of the gap to τ_max."""
+    base = np.asarray(cfg.retention, dtype=np.float64)
+    return base + k * cfg.standardisation * (cfg.retention_max - base)
+
+
+def apply(model: CommunityModel, k: float) -> None:
+    """Hand funds and tasks down; set funds delivered and effective capacity W_eff."""
+    cfg = model.cfg.levers.conduction
+    inst = model.institutions
+    base_phi = np.asarray(cfg.task_growth, dtype=np.float64)
+    inst.retention[:] = retention(cfg, k)
+    # φ is a state: cut while the lever acts, always drifting back toward its origin.
+    inst.task_growth[:] = np.clip(
+        inst.task_growth
+        - k * cfg.burden_cut * inst.task_growth
+        + cfg.rebound * (base_phi - inst.task_growth),
+        0.0,
+        1.0,
+    )
+    delivered = float(np.prod(inst.retention))
+    burden = cfg.base_burden * float(np.prod(1.0 + inst.task_growth))
+    effective = (1.0 + k * cfg.social_worker_posts) * max(0.0, 1.0 - burden)
+
+    flow = model.flow
+    flow.funds_delivered_share = delivered
+    flow.funds_service = (cfg.city_funds + k * cfg.special_funds) * delivered
+    flow.burden = burden
+    flow.task_growth = float(inst.task_growth.mean())
+    flow.effective_capacity = effective

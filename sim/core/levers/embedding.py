@@ -1,0 +1,226 @@
+"""嵌入 Embedding: Party organisation set up "like cells" at four levels (点、线、面、体).
+
+Coverage (what the lever builds)
+    - point (点): share of buildings with a Party branch or building leader (楼栋长);
+    - line (线): share of social organisations, non-public firms, property companies and
+      stationed units with a branch;
+    - surface (面): share of commercial areas and new business forms (新业态) covered;
+    - body (体): strength of the links among branches, which is also the strength of the
+      Party committee's tie to a covered organisation (used by linking's brokerage).
+
+    Each level grows from its status-quo share toward full coverage, level = base + k(1 − base)
+    at effective intensity k, in a fixed random order of buildings and organisations, so a
+    higher intensity always covers a superset of what a lower one covers.
+
+What coverage does
+    1. Recruitment. In a covered building each Party member recruits with her own activity
+       e_m (Beta-distributed with mean ``member_activity``, kept free: Read 2012 found members
+       no more active than others). A household of building b is asked with probability
+       Pr(ask) = 1 − (1 − c/|H_b|)^(Σ_m e_m), MODEL.md's 1 − (1 − c/|H_b|)^(M_b·C_b·e) with the
+       members' activities summed. The lever can steer its recruitment drive toward
+       "prospects" (``targeting``): households not yet taking part who would say yes, weighted
+       by their civic resources. That raises participation but widens the gap between
+       resource-rich and resource-poor households (pattern 6; Brady, Schlozman & Verba 1999).
+    2. Need reporting. What members learn is reported upward: a building gains need
+       information ``reporting`` × Pr(ask), so A_b rises only where members are active.
+    3. Recognition. Covered organisations earn ``recognition`` per unit they contribute in the
+       joint game of converging (汇入).
+
+Coverage without member activity (e ≈ 0) moves nothing: no asks, no reports, only the small
+recognition effect. That is the "coverage on paper" finding (pattern 7).
+
+The ``*_base`` shares, ``contacts``, ``member_activity``, ``reporting`` and ``recognition``
+describe the status quo too (the branches that already exist work the same way), so they
+change the baseline; ``targeting`` (with ``prospect_judgement``) is a policy of the lever's
+drive and acts in proportion to the intensity, so at intensity 0 it changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.core.levers import immersion
+from sim.core.params import LeverConfig, param
+
+if TYPE_CHECKING:
+    from sim.core.model import CommunityModel
+
+
+@dataclass
+class EmbeddingConfig(LeverConfig):
+    """嵌入: organisational coverage and the recruiting, reporting members it brings."""
+
+    cost_per_unit: float = param(3.0, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    point_base: float = param(0.3, 0.0, 1.0, "share of buildings covered before the lever (point, 点)")
+    line_base: float = param(
+        0.2, 0.0, 1.0, "share of firms, social organisations, companies, units with a branch (line, 线)"
+    )
+    surface_base: float = param(
+        0.1, 0.0, 1.0, "share of new business forms covered before the lever (surface, 面)"
+    )
+    body_base: float = param(
+        0.3, 0.0, 1.0, "strength in [0, 1] of the links among branches before the lever (body, 体)"
+    )
+    weak_tie: float = param(
+        0.3, 0.0, 1.0, "committee's tie to an organisation without a branch, relative to one with a branch"
+    )
+    contacts: float = param(3.0, 0.0, 50.0, "c, households an active member contacts per week")
+    member_activity: float = param(
+        0.3, 0.0, 1.0, "e, mean activity in [0, 1] of Party members (Beta-distributed across members)"
+    )
+    reporting: float = param(
+        0.3, 0.0, 1.0, "need information A added where every household is in a member's weekly reach"
+    )
+    recognition: float = param(
+        0.2,
+        0.0,
+        5.0,
+        "payoff per unit of resources contributed that a covered organisation earns by recognition",
+    )
+    targeting: float = param(
+        0.0,
+        0.0,
+        1.0,
+        "share in [0, 1] of the drive's asks steered to resource-rich likely participants (0: even)",
+    )
+    prospect_judgement: float = param(
+        0.05,
+        0.001,
+        1.0,
+        "s, spread (threshold units) of members' judgement of who would say yes when targeting",
+    )
+
+
+LINE_KINDS = ("SOCIAL_ORG", "ENTERPRISE", "PROPERTY_COMPANY", "STATIONED_UNIT")
+
+
+def coverage_levels(cfg: EmbeddingConfig, k: float) -> tuple[float, float, float, float]:
+    """Point, line, surface and body coverage at effective intensity ``k``."""
+    return (
+        _grow(cfg.point_base, k),
+        _grow(cfg.line_base, k),
+        _grow(cfg.surface_base, k),
+        _grow(cfg.body_base, k),
+    )
+
+
+def update_coverage(model: CommunityModel, k: float) -> None:
+    """Set which buildings and organisations are covered at effective intensity ``k``.
+
+    Coverage depends on nothing but ``k`` and the fixed community, and ``k`` rarely changes
+    from week to week, so the last result is kept and copied in again while ``k`` stays.
+    """
+    cached = model.__dict__.get("_coverage")
+    if cached is None or cached.intensity != k:
+        cached = model.__dict__["_coverage"] = _coverage(model, k)
+    model.buildings.covered[:] = cached.covered
+    model.orgs.has_branch[:] = cached.has_branch
+    model.orgs.tie[:] = cached.tie
+    flow = model.flow
+    flow.coverage_point, flow.coverage_line, flow.coverage_surface, flow.coverage_body = cached.levels
+
+
+@dataclass(frozen=True)
+class _Coverage:
+    intensity: float
+    covered: np.ndarray  # per building
+    has_branch: np.ndarray  # per organisation
+    tie: np.ndarray  # per organisation
+    levels: tuple[float, float, float, float]  # point, line, surface, body shares reached
+
+
+def _coverage(model: CommunityModel, k: float) -> _Coverage:
+    from sim.core.community import OrgKind
+
+    cfg = model.cfg.levers.embedding
+    point, line, surface, body = coverage_levels(cfg, k)
+    c = model.community
+    covered = c.building_rank < point
+
+    kind = c.org_kind
+    level = np.full(kind.size, point)  # owners' committees follow the buildings
+    for name in LINE_KINDS:
+        level[kind == OrgKind[name]] = line
+    level[kind == OrgKind.NEW_BUSINESS] = surface
+    # The committee itself, the residents' committee and street departments always have one.
+    always = (
+        (kind == OrgKind.PARTY_COMMITTEE)
+        | (kind == OrgKind.RESIDENTS_COMMITTEE)
+        | (kind == OrgKind.STREET_DEPARTMENT)
+    )
+    has_branch = always | (c.org_rank < level)
+    # The committee's tie to an organisation: the body level through a branch, weaker without.
+    tie = body * np.where(has_branch, 1.0, cfg.weak_tie)
+
+    coverage_point = float(covered.mean()) if c.n_buildings else 0.0
+    lines = np.isin(kind, [OrgKind[name] for name in LINE_KINDS])
+    coverage_line = float(has_branch[lines].mean()) if lines.any() else line
+    surf = kind == OrgKind.NEW_BUSINESS
+    coverage_surface = float(has_branch[surf].mean()) if surf.any() else surface
+    return _Coverage(k, covered, has_branch, tie, (coverage_point, coverage_line, coverage_surface, body))
+
+
+def reach(model: CommunityModel) -> np.ndarray:
+    """Per building: Pr(a household is contacted by an active member this week)."""
+    cfg = model.cfg.levers.embedding
+    c = model.community
+    recruiters = np.bincount(c.building, weights=model.households.activity, minlength=c.n_buildings)
+    recruiters *= model.buildings.covered
+    share = np.minimum(1.0, cfg.contacts / np.maximum(c.building_size, 1))
+    return 1.0 - (1.0 - share) ** recruiters
+
+
+def reporting(model: CommunityModel) -> np.ndarray:
+    """Need information each building gains from members' reports (uses this week's reach)."""
+    return model.cfg.levers.embedding.reporting * model.buildings.reach
+
+
+def recruit(model: CommunityModel) -> None:
+    """Members in covered buildings ask neighbours to take part; sets ``households.asked``.
+
+    Untargeted, every household of building b is asked with Pr(ask_b). With targeting t at
+    intensity k the chance is scaled by (1 − kt) + kt · w_i / w̄_b, which keeps the building's
+    expected asks (up to the cap at 1) and moves them to "prospects" (Brady, Schlozman & Verba
+    1999): households not yet taking part who would say yes if asked, weighted by the civic
+    resources that make them effective. w_i = (1 − P_i) · σ((f_i + ρ + β_T(T_i − ½) − θ_i)/s) · r_i,
+    from last week's state, s being ``prospect_judgement``.
+    """
+    cfg = model.cfg.levers.embedding
+    hh = model.households
+    c = model.community
+    b = c.building
+    p = model.buildings.reach[b]
+    t = cfg.targeting * model.flow.intensities.get("embedding", 0.0)
+    if t > 0:
+        weight = (1.0 - t) + t * _relative_to_building(model, _prospect_score(model))
+        p = np.minimum(1.0, p * weight)
+    hh.asked[:] = model.rng.random(p.size) < p
+    model.flow.asks = float(hh.asked.mean())
+
+
+def _prospect_score(model: CommunityModel) -> np.ndarray:
+    """How good a prospect each household is for a member who knows the building."""
+    cfg = model.cfg.levers.embedding
+    dyn = model.cfg.dynamics
+    hh = model.households
+    rho = immersion.recruitment_effect(model, model.flow.intensities.get("immersion", 0.0))
+    neighbours = model.neighbour_mean(hh.participating.astype(np.float64))
+    margin = neighbours + rho + dyn.trust_effect * (hh.trust - 0.5) - hh.threshold
+    would_say_yes = 0.5 * (1.0 + np.tanh(0.5 * margin / cfg.prospect_judgement))  # logistic σ
+    return (~hh.participating) * would_say_yes * hh.civic_resources
+
+
+def _relative_to_building(model: CommunityModel, score: np.ndarray) -> np.ndarray:
+    """Each household's score over its building's mean score (1 where the mean is 0)."""
+    c = model.community
+    mean = np.bincount(c.building, weights=score, minlength=c.n_buildings)
+    mean /= np.maximum(c.building_size, 1)
+    mean_hh = mean[c.building]
+    return np.divide(score, mean_hh, out=np.ones_like(score), where=mean_hh > 1e-12)
+
+
+def _grow(base: float, k: float) -> float:
+    return base + k * (1.0 - base)

@@ -1,0 +1,283 @@
+"""What a step reports (MODEL.md §5), recorded into preallocated arrays.
+
+``METRICS`` names every community-level series with its English and Chinese label; the
+:class:`Recorder` fills one row per week and one column per metric, plus per-building
+series for maps. Tables are made only at the end (:meth:`Recorder.frame`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.core import kernels
+from sim.core.config import CHANNELS, NEED_CATEGORIES
+from sim.core.levers import LEVERS
+
+if TYPE_CHECKING:
+    from sim.core.model import CommunityModel
+
+
+@dataclass(frozen=True)
+class Metric:
+    en: str
+    zh: str
+    description: str = ""
+
+
+_CHANNEL_ZH = {
+    "government": "政府服务",
+    "social": "社会服务",
+    "volunteer": "志愿服务",
+    "market": "市场服务",
+}
+_CATEGORY_ZH = {
+    "care": "照护",
+    "family": "家庭",
+    "property": "物业",
+    "safety": "安全",
+    "dispute": "纠纷",
+}
+_LEVER_ZH = {
+    "embedding": "嵌入",
+    "converging": "汇入",
+    "linking": "链入",
+    "immersion": "浸入",
+    "conduction": "导入",
+    "integration": "融入",
+}
+
+METRICS: dict[str, Metric] = {
+    "participation": Metric("Participation rate", "参与率", "share of households taking part"),
+    "satisfaction": Metric("Satisfaction", "满意度", "mean satisfaction S"),
+    "satisfaction_gini": Metric("Satisfaction Gini", "满意度基尼系数", "inequality of S across households"),
+    "satisfaction_worst_compound": Metric(
+        "Satisfaction, worst-off compound",
+        "最低小区满意度",
+        "mean S of the least satisfied compound",
+    ),
+    "trust": Metric("Trust", "信任度", "mean trust T in the community Party organisation"),
+    "expectation": Metric("Expectation", "期望", "mean expectation E"),
+    "performance": Metric("Perceived performance", "感知绩效", "mean Q, share of weighted need met"),
+    "unmet_need": Metric("Unmet need", "未满足需求", "mean Σ_k n_ik after service"),
+    "need_information": Metric("Need information", "需求信息", "mean A_b over households"),
+    "civic_resources": Metric("Civic resources", "公民资源", "mean r"),
+    "participation_rich": Metric("Participation, resource-rich", "高资源户参与率", "top third of initial r"),
+    "participation_poor": Metric(
+        "Participation, resource-poor", "低资源户参与率", "bottom third of initial r"
+    ),
+    "participation_gap": Metric("Participation gap", "参与差距", "rich minus poor participation"),
+    "asks": Metric("Asked by members", "党员动员率", "share of households asked this week"),
+    **{
+        f"served_{ch}": Metric(f"Served by {ch} channel", _CHANNEL_ZH[ch], "need units per household")
+        for ch in CHANNELS
+    },
+    **{
+        f"served_{cat}": Metric(f"Served, {cat}", f"{_CATEGORY_ZH[cat]}服务", "need units per household")
+        for cat in NEED_CATEGORIES
+    },
+    "contribution_rate": Metric("Organisations contributing", "组织贡献率", "share of players contributing"),
+    "contribution_vertical": Metric("Contributing, vertical", "纵向贡献率"),
+    "contribution_horizontal": Metric("Contributing, horizontal", "横向贡献率"),
+    "contribution_outward": Metric("Contributing, outward", "外向贡献率"),
+    "joint_capacity": Metric(
+        "Joint capacity J", "联合能力 J", "pooled resources after synergy and coordination"
+    ),
+    "linked_resources": Metric("Linked resources L", "链接资源 L", "resources brokered by the committee"),
+    "linked_capacity": Metric("Linked service capacity", "链接服务能力", "need units per household"),
+    "funds_delivered_share": Metric("Share of funds delivered", "资金到位率", "Π τ_ℓ"),
+    "effective_capacity": Metric(
+        "Effective capacity W_eff", "有效工作能力", "community workforce net of burden"
+    ),
+    "burden": Metric("Task burden B/B_max", "任务负担", "tasks from above"),
+    "task_growth": Metric("Task growth φ", "层层加码", "mean φ_ℓ over hand-offs"),
+    "conflicts_started": Metric("Conflicts started", "新发矛盾"),
+    "conflicts_resolved": Metric("Conflicts resolved", "化解矛盾"),
+    "conflicts_open": Metric("Conflicts open", "未决矛盾"),
+    "coverage_point": Metric("Coverage, buildings (point)", "点覆盖", "share of buildings covered"),
+    "coverage_line": Metric("Coverage, organisations (line)", "线覆盖"),
+    "coverage_surface": Metric("Coverage, new business (surface)", "面覆盖"),
+    "coverage_body": Metric("Coverage, links among branches (body)", "体覆盖"),
+    "cross_appointment": Metric("Cross-appointment χ", "交叉任职 χ"),
+    "company_quality": Metric("Property service quality", "物业服务质量"),
+    "cost": Metric("Lever cost", "举措成本", "budget units per 1,000 households per week"),
+    "budget_bound": Metric("Budget-bound", "预算约束", "1 when the levers were scaled down"),
+    **{
+        f"intensity_{lever}": Metric(f"Intensity, {lever}", f"{_LEVER_ZH[lever]}强度", "after budget")
+        for lever in LEVERS
+    },
+}
+
+BUILDING_METRICS: tuple[str, ...] = (
+    "satisfaction",
+    "participation",
+    "trust",
+    "unmet_need",
+    "need_information",
+)
+
+_INDEX = {name: i for i, name in enumerate(METRICS)}
+
+
+def label(name: str, lang: str = "en") -> str:
+    """Display label of a metric in English (``en``) or Chinese (``zh``)."""
+    metric = METRICS.get(name)
+    if metric is None:
+        return name
+    return metric.zh if lang == "zh" else metric.en
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 when all are equal or all zero)."""
+    return float(kernels.gini_of_sorted(np.sort(np.asarray(values, dtype=np.float64))))
+
+
+class Recorder:
+    """Preallocated arrays for every metric at every week (row t = after week t + 1)."""
+
+    def __init__(self, model: CommunityModel, steps: int, record_buildings: bool = True) -> None:
+        c = model.community
+        self.values = np.full((steps, len(METRICS)), np.nan)
+        self.record_buildings = record_buildings
+        shape = (steps, c.n_buildings) if record_buildings else (0, 0)
+        self.buildings = {name: np.full(shape, np.nan) for name in BUILDING_METRICS}
+        self.conflicts = np.zeros((steps, c.n_compounds) if record_buildings else (0, 0), dtype=np.int64)
+        self.rows = 0
+        # Static facts of the community and buffers reused every week (no full-size allocations).
+        n = c.n_households
+        self._n = n
+        self._building_size = np.maximum(c.building_size, 1).astype(np.float64)
+        self._compound_size = np.maximum(np.bincount(c.compound, minlength=c.n_compounds), 1)
+        self._building = c.building.astype(np.intp)
+        self._compound = c.compound.astype(np.intp)
+        self._ordered = np.empty(n)
+        self._unmet = np.empty(n)
+        self._means = np.empty(11)
+        self._building_sums = np.empty((3, c.n_buildings))
+        self._compound_satisfaction = np.empty(c.n_compounds)
+        self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
+
+    def record(self, model: CommunityModel) -> None:
+        if self.rows >= self.values.shape[0]:
+            self._grow()
+        t = self.rows
+        hh = model.households
+        flow = model.flow
+        c = model.community
+        means = self._means
+        np.copyto(self._ordered, hh.satisfaction)
+        self._ordered.sort()
+        kernels.household_metrics(
+            hh.needs,
+            hh.satisfaction,
+            hh.trust,
+            hh.expectation,
+            hh.performance,
+            hh.civic_resources,
+            model.buildings.need_information,
+            hh.participating,
+            model.resource_rich,
+            model.resource_poor,
+            self._building,
+            self._compound,
+            self._unmet,
+            means,
+            self._building_sums,
+            self._compound_satisfaction,
+            self._ordered,
+        )
+        satisfaction, trust, expectation, performance, unmet, information, resources = means[:7]
+        participation, rich, poor, satisfaction_gini = means[7:].tolist()
+        values = [
+            ("participation", participation),
+            ("satisfaction", satisfaction),
+            ("satisfaction_gini", satisfaction_gini),
+            ("satisfaction_worst_compound", (self._compound_satisfaction / self._compound_size).min()),
+            ("trust", trust),
+            ("expectation", expectation),
+            ("performance", performance),
+            ("unmet_need", unmet),
+            ("need_information", information),
+            ("civic_resources", resources),
+            ("participation_rich", rich),
+            ("participation_poor", poor),
+            ("participation_gap", rich - poor),
+            ("asks", flow.asks),
+            ("contribution_rate", flow.contribution_rate),
+            ("contribution_vertical", flow.contribution_vertical),
+            ("contribution_horizontal", flow.contribution_horizontal),
+            ("contribution_outward", flow.contribution_outward),
+            ("joint_capacity", flow.joint_capacity),
+            ("linked_resources", flow.linked_resources),
+            ("linked_capacity", flow.linked_capacity),
+            ("funds_delivered_share", flow.funds_delivered_share),
+            ("effective_capacity", flow.effective_capacity),
+            ("burden", flow.burden),
+            ("task_growth", flow.task_growth),
+            ("conflicts_started", flow.conflicts_started),
+            ("conflicts_resolved", flow.conflicts_resolved),
+            ("conflicts_open", float(model.compounds.open_conflicts.sum())),
+            ("coverage_point", flow.coverage_point),
+            ("coverage_line", flow.coverage_line),
+            ("coverage_surface", flow.coverage_surface),
+            ("coverage_body", flow.coverage_body),
+            ("cross_appointment", flow.cross_appointment),
+            ("company_quality", model.companies.quality.mean() if c.n_companies else np.nan),
+            ("cost", flow.cost),
+            ("budget_bound", flow.budget_bound),
+        ]
+        values += [(f"served_{ch}", flow.served_by_channel[i]) for i, ch in enumerate(CHANNELS)]
+        values += [(f"served_{cat}", flow.served_by_category[i]) for i, cat in enumerate(NEED_CATEGORIES)]
+        values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]
+        if self._columns is None:
+            self._columns = np.array([_INDEX[name] for name, _ in values], dtype=np.intp)
+        self.values[t, self._columns] = [value for _, value in values]
+
+        if self.record_buildings:
+            sizes = self._building_size
+            out = self.buildings
+            sums = self._building_sums
+            np.divide(sums[0], sizes, out=out["satisfaction"][t])
+            out["participation"][t] = model.buildings.participation
+            np.divide(sums[1], sizes, out=out["trust"][t])
+            np.divide(sums[2], sizes, out=out["unmet_need"][t])
+            out["need_information"][t] = model.buildings.need_information
+            self.conflicts[t] = model.compounds.open_conflicts
+        self.rows += 1
+
+    def _grow(self) -> None:
+        """Room for more weeks when a model runs past its configured horizon (dashboard)."""
+        extra = max(self.values.shape[0], 1)
+        self.values = np.vstack([self.values, np.full((extra, self.values.shape[1]), np.nan)])
+        if self.record_buildings:
+            for name, arr in self.buildings.items():
+                self.buildings[name] = np.vstack([arr, np.full((extra, arr.shape[1]), np.nan)])
+            self.conflicts = np.vstack([self.conflicts, np.zeros((extra, self.conflicts.shape[1]), np.int64)])
+
+    def frame(self) -> pd.DataFrame:
+        """One row per recorded week: ``step`` (1-based) and one column per metric."""
+        df = pd.DataFrame(self.values[: self.rows], columns=list(METRICS))
+        df.insert(0, "step", np.arange(1, self.rows + 1, dtype=np.int32))
+        return df
+
+    def building_frame(self, model: CommunityModel) -> pd.DataFrame:
+        """One row per recorded week × building, with its compound and open conflicts there."""
+        if not self.record_buildings:
+            return pd.DataFrame()
+        c = model.community
+        steps = np.repeat(np.arange(1, self.rows + 1, dtype=np.int32), c.n_buildings)
+        building = np.tile(np.arange(c.n_buildings, dtype=np.int32), self.rows)
+        data = {
+            "step": steps,
+            "building": building,
+            "compound": c.building_compound[building],
+            "households": c.building_size[building],
+            "covered": np.tile(model.buildings.covered, self.rows),
+        }
+        for name in BUILDING_METRICS:
+            data[name] = self.buildings[name][: self.rows].ravel()
+        data["conflicts_open"] = self.conflicts[: self.rows][:, c.building_compound].ravel()
+        return pd.DataFrame(data)

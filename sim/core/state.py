@@ -1,0 +1,114 @@
+"""The model's mutable state, one struct of arrays per kind of entity.
+
+Mesa agents (:mod:`sim.core.agents`) are thin views onto a row of these arrays; the step works on
+whole arrays at once. ``Flows`` holds what one week produced (capacities, coverage, costs),
+which the metrics read and the next stages of the same step use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.core.config import NEED_CATEGORIES
+
+
+@dataclass
+class HouseholdState:
+    needs: np.ndarray  # (N, K) unmet need by category, in [0, 1]
+    expectation: np.ndarray  # E
+    satisfaction: np.ndarray  # S
+    trust: np.ndarray  # T, in the community Party organisation
+    civic_resources: np.ndarray  # r
+    threshold: np.ndarray  # θ = θ̃ − β_R r
+    activity: np.ndarray  # e, Party members' recruiting activity (0 for others)
+    participating: np.ndarray  # bool, took part this week
+    asked: np.ndarray  # bool, asked by a Party member this week
+    performance: np.ndarray  # Q, perceived performance this week
+    served: np.ndarray  # (N, K) served this week
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+@dataclass
+class BuildingState:
+    covered: np.ndarray  # bool, a branch or building leader (embedding, point)
+    reach: np.ndarray  # chance a household is contacted by an active member this week
+    need_information: np.ndarray  # A_b in [0, 1]
+    participation: np.ndarray  # share of households that took part last week
+
+
+@dataclass
+class CompoundState:
+    open_conflicts: np.ndarray  # int, owner–company conflicts not yet resolved
+
+
+@dataclass
+class CompanyState:
+    quality: np.ndarray  # Q_c, service quality in [0, 1]
+    fee_collection: np.ndarray  # share of fees collected
+    responsiveness: np.ndarray  # share of its compounds' property need it answers
+    cross_appointed: np.ndarray  # χ, share of leaders cross-appointed (integration)
+
+
+@dataclass
+class OrgState:
+    propensity: np.ndarray  # x_j, chance to contribute
+    cooperated: np.ndarray  # bool, contributed this week
+    payoff: np.ndarray  # this week's payoff in the joint game
+    has_branch: np.ndarray  # bool, covered by a Party branch (embedding, line/surface)
+    tie: np.ndarray  # strength of the Party committee's tie (brokerage)
+
+
+@dataclass
+class Institutions:
+    """State of the hierarchy above the community (conduction)."""
+
+    retention: np.ndarray  # τ_ℓ this week
+    task_growth: np.ndarray  # φ_ℓ, a state that the burden cut lowers and that drifts back
+
+
+@dataclass
+class Flows:
+    """What one week produced; reset at the start of every step."""
+
+    # conduction
+    funds_delivered_share: float = 0.0
+    funds_service: float = 0.0
+    burden: float = 0.0
+    task_growth: float = 0.0
+    effective_capacity: float = 0.0
+    # converging
+    joint_capacity: float = 0.0
+    joint_service: float = 0.0
+    contribution_rate: float = 0.0
+    contribution_vertical: float = 0.0
+    contribution_horizontal: float = 0.0
+    contribution_outward: float = 0.0
+    # linking
+    linked_resources: float = 0.0
+    linked_capacity: float = 0.0
+    # embedding
+    coverage_point: float = 0.0
+    coverage_line: float = 0.0
+    coverage_surface: float = 0.0
+    coverage_body: float = 0.0
+    asks: float = 0.0
+    # integration and property
+    cross_appointment: float = 0.0
+    overlap: float = 0.0
+    conflicts_started: float = 0.0
+    conflicts_resolved: float = 0.0
+    # supply
+    capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))
+    served_by_category: np.ndarray = field(default_factory=lambda: np.zeros(len(NEED_CATEGORIES)))
+    # channel × category: each channel credited pro rata with what it offered in the category
+    served_matrix: np.ndarray = field(default_factory=lambda: np.zeros((4, len(NEED_CATEGORIES))))
+    # budget
+    cost: float = 0.0
+    budget_bound: float = 0.0
+    intensities: dict[str, float] = field(default_factory=dict)

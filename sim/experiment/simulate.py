@@ -1,0 +1,277 @@
+"""Running one parameter point: replicates with common random numbers, tidy tables, a summary.
+
+This is the library API behind ``sim-run``; notebooks can call :func:`simulate` directly::
+
+    from sim.core.config import from_dict
+    from sim.experiment.simulate import simulate
+    result = simulate(from_dict({"community": {"preset": "workshop"}, "replicates": 3}))
+    result.metrics.groupby("step").satisfaction.mean()
+
+Stopping: Ctrl-C (or, under ``sim-run``, SIGINT/SIGTERM via :func:`stop_on_signals`) during
+:func:`simulate` raises :class:`RunInterrupted`, a ``KeyboardInterrupt`` that carries the
+replicates that had finished, so that a caller can keep them (``sim-run`` writes them as a
+run marked incomplete).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import math
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.core.config import Config, validate
+from sim.core.levers import LEVERS
+from sim.core.model import CommunityModel
+
+GAIN_METRICS = ("satisfaction", "participation", "trust")
+
+
+def replicate_seeds(seed: int, replicates: int) -> list[np.random.SeedSequence]:
+    """Seeds of replicates 0..R-1: the same at every parameter point (common random numbers)."""
+    return np.random.SeedSequence(seed).spawn(replicates)
+
+
+def baseline_of(cfg: Config) -> Config:
+    """The same community and dynamics with every lever switched off."""
+    base = dataclasses.replace(cfg, levers=dataclasses.replace(cfg.levers))
+    for name in LEVERS:
+        setattr(base.levers, name, dataclasses.replace(getattr(cfg.levers, name), intensity=0.0))
+    return base
+
+
+def has_levers(cfg: Config) -> bool:
+    return any(getattr(cfg.levers, name).intensity > 0 for name in LEVERS)
+
+
+def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted keys → scalar values of a config tree (lists become key[i])."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            out.update(flatten(value, key + "."))
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                out[f"{key}[{i}]"] = item
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass
+class RunResult:
+    """Tables of one parameter point: per replicate × step, and per building for maps."""
+
+    metrics: pd.DataFrame
+    buildings: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+
+def run_replicate(
+    cfg: Config, replicate: int, seed: np.random.SeedSequence
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run one replicate to its horizon; return its metrics and building tables."""
+    model = CommunityModel(cfg, rng=seed)
+    model.run()
+    metrics = model.recorder.frame()
+    metrics.insert(0, "replicate", np.int32(replicate))
+    buildings = model.recorder.building_frame(model)
+    if not buildings.empty:
+        buildings.insert(0, "replicate", np.int32(replicate))
+    return metrics, buildings
+
+
+def simulate(cfg: Config, replicates: range | None = None) -> RunResult:
+    """Run every replicate of ``cfg`` (or those in ``replicates``) and summarise them.
+
+    Raises :class:`RunInterrupted` (with the finished replicates) when interrupted.
+    """
+    validate(cfg)
+    started = time.perf_counter()
+    seeds = replicate_seeds(cfg.seed, cfg.replicates)
+    which = list(range(cfg.replicates) if replicates is None else replicates)
+    compare = cfg.baseline_comparison and has_levers(cfg)
+    base_cfg = dataclasses.replace(baseline_of(cfg), record_buildings=False) if compare else None
+    metric_frames: list[pd.DataFrame] = []
+    building_frames: list[pd.DataFrame] = []
+    for r in which:
+        try:
+            metrics, buildings = run_replicate(cfg, r, seeds[r])
+            if base_cfg is not None:
+                base, _ = run_replicate(base_cfg, r, seeds[r])
+                add_gains(metrics, base)
+            else:
+                # no lever on: the run is its own baseline (gain 0); comparison switched off: unknown
+                add_gains(metrics, None, unknown=has_levers(cfg))
+        except KeyboardInterrupt as exc:
+            done = which[: len(metric_frames)]
+            partial = _assemble(cfg, metric_frames, building_frames, started) if done else None
+            raise RunInterrupted(
+                getattr(exc, "signum", signal.SIGINT), partial, done, which[len(done) :]
+            ) from None
+        metric_frames.append(metrics)
+        building_frames.append(buildings)
+    return _assemble(cfg, metric_frames, building_frames, started)
+
+
+def _assemble(
+    cfg: Config, metric_frames: list[pd.DataFrame], building_frames: list[pd.DataFrame], started: float
+) -> RunResult:
+    """The tables and summary of the replicates that ran."""
+    metrics = pd.concat(metric_frames, ignore_index=True)
+    buildings = pd.concat(building_frames, ignore_index=True) if building_frames else pd.DataFrame()
+    params = pd.DataFrame({key: [value] * len(metrics) for key, value in flatten(cfg).items()})
+    metrics = pd.concat([metrics, params], axis=1)
+    summary = summarise(metrics, cfg, elapsed=time.perf_counter() - started)
+    return RunResult(metrics=metrics, buildings=buildings, summary=summary)
+
+
+# ------------------------------------------------------------------------------ stopping cleanly
+class Interrupt(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while :func:`stop_on_signals` was in effect."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """:func:`simulate` was stopped; ``partial`` holds the replicates that finished (or None)."""
+
+    def __init__(self, signum: int, partial: RunResult | None, done: list[int], missing: list[int]) -> None:
+        super().__init__(f"{signal.Signals(signum).name}: {len(done)} of {len(done) + len(missing)} done")
+        self.signum = int(signum)
+        self.partial = partial
+        self.done = list(done)
+        self.missing = list(missing)
+        self.where: object = None  # the run directory the finished replicates were written to
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+
+class _Stopper:
+    """Turns the first SIGINT/SIGTERM into :class:`Interrupt`, unless writing is in progress."""
+
+    def __init__(self) -> None:
+        self.defer = 0
+        self.pending: int | None = None
+        self.stopping = False
+
+    def handle(self, signum: int, _frame: object) -> None:
+        if self.stopping:
+            return  # already stopping: let the clean-up (keeping finished replicates) finish
+        if self.defer:
+            self.pending = signum  # a result is being written: finish it, then stop
+            return
+        self.stopping = True
+        raise Interrupt(signum)
+
+
+_STOPPER = _Stopper()
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """While active, SIGINT and SIGTERM raise :class:`Interrupt` (a KeyboardInterrupt) once.
+
+    Only the first signal interrupts: later ones are ignored so that the clean-up can keep what
+    finished. Does nothing outside the main thread (signal handlers live there).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, _STOPPER.handle) for s in STOP_SIGNALS}
+    _STOPPER.defer, _STOPPER.pending, _STOPPER.stopping = 0, None, False
+    try:
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+@contextlib.contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold a SIGINT/SIGTERM back until the block (writing a result) is done, then raise it."""
+    _STOPPER.defer += 1
+    try:
+        yield
+    finally:
+        _STOPPER.defer -= 1
+    if not _STOPPER.defer and _STOPPER.pending is not None and not _STOPPER.stopping:
+        signum, _STOPPER.pending = _STOPPER.pending, None
+        _STOPPER.stopping = True
+        raise Interrupt(signum)
+
+
+def add_gains(metrics: pd.DataFrame, baseline: pd.DataFrame | None, unknown: bool = False) -> None:
+    """Gains over the paired baseline replicate and satisfaction gained per unit cost.
+
+    Without a baseline the gains are 0 (the run is the baseline) or, with ``unknown``, NaN.
+    """
+    for name in GAIN_METRICS:
+        if baseline is not None:
+            metrics[f"{name}_gain"] = metrics[name].to_numpy() - baseline[name].to_numpy()
+        else:
+            metrics[f"{name}_gain"] = np.nan if unknown else 0.0
+    cost = metrics["cost"].to_numpy()
+    gain = metrics["satisfaction_gain"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        metrics["cost_effectiveness"] = np.where(cost > 0, gain / cost, np.nan)
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
+    """Mean, standard deviation and the t-based confidence interval of the mean."""
+    x = np.asarray(values, dtype=np.float64)
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n == 0:
+        return (math.nan,) * 4
+    mean = float(x.mean())
+    if n == 1:
+        return mean, 0.0, mean, mean
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
+    return mean, sd, mean - half, mean + half
+
+
+def metric_columns(df: pd.DataFrame) -> list[str]:
+    """The metric columns of a run table (not ids or parameters)."""
+    from sim.core.metrics import METRICS
+
+    extra = [f"{m}_gain" for m in GAIN_METRICS] + ["cost_effectiveness"]
+    return [c for c in [*METRICS, *extra] if c in df.columns]
+
+
+def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> dict[str, Any]:
+    """Final-step mean, sd and 95% interval of every metric across replicates, plus run facts."""
+    final = metrics[metrics["step"] == metrics["step"].max()]
+    table = {}
+    for name in metric_columns(metrics):
+        mean, sd, lo, hi = interval(final[name].to_numpy())
+        table[name] = {"mean": mean, "sd": sd, "ci95_low": lo, "ci95_high": hi}
+    budget_bound_steps = metrics.groupby("replicate")["budget_bound"].sum().mean()
+    return {
+        "scenario": cfg.scenario.name,
+        "preset": cfg.community.preset,
+        "seed": cfg.seed,
+        "steps": cfg.steps,
+        "replicates": int(metrics["replicate"].nunique()),
+        "budget_bound_steps": float(budget_bound_steps),
+        "total_cost": float(metrics.groupby("replicate")["cost"].sum().mean()),
+        "elapsed_seconds": elapsed,
+        "final": table,
+    }

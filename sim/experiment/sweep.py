@@ -1,0 +1,187 @@
+"""Sweeps on the job side: running a batch of design points, resuming, finding an earlier sweep.
+
+A job launched by the design sweeper (``hydra/sweeper=design``) carries the ids of its points
+in ``hydra.sweeper.points``; :func:`run_points` applies each point's overrides from the
+sweep's ``design.json`` to the job's composed config and writes one run directory per point,
+``<job dir>/point-NNNNNN``, skipping points that are already complete. A point that fails
+leaves ``_FAILED.json`` with the error instead of a completion marker, and the job goes on
+with its other points. A point stopped by SIGINT/SIGTERM keeps its finished replicates in a
+run marked incomplete, and the job stops; a result that cannot be written (disk full) stops
+the job too, since every later point would fail the same way. Either way the point is rerun
+when the sweep is resumed.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import logging
+import shutil
+import traceback
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from hydra_plugins.design_sweeper.design_sweeper import FAILED_FILE, load_design, point_dirname
+from sim.core.config import Config, ConfigError, validate
+
+log = logging.getLogger(__name__)
+
+#: hydra.sweeper.* settings that may change between a sweep and its resumption
+RESUMABLE_CHANGES = ("hydra.sweeper.batch_size", "hydra.sweeper.progress", "hydra.sweeper.max_batch_size")
+
+
+def point_config(base: Config, overrides: dict[str, Any]) -> Config:
+    """A validated copy of ``base`` with dotted-key ``overrides`` set.
+
+    Works on the dataclasses directly: re-composing an OmegaConf tree per point would cost
+    about as much as the per-job overhead that batching points saves.
+    """
+    cfg = copy.deepcopy(base)
+    for key, value in overrides.items():
+        *path, leaf = key.split(".")
+        obj: Any = cfg
+        for part in path:
+            obj = getattr(obj, part, None)
+        names = {f.name for f in dataclasses.fields(obj)} if dataclasses.is_dataclass(obj) else set()
+        if leaf not in names:
+            raise ConfigError(f"{key}={value!r}: no such key in the configuration")
+        if dataclasses.is_dataclass(getattr(obj, leaf)):
+            raise ConfigError(f"{key}={value!r}: {key} is a group of settings; allowed: one of its keys")
+        setattr(obj, leaf, _coerce(key, getattr(obj, leaf), value))
+    return validate(cfg)
+
+
+def _coerce(key: str, current: Any, value: Any) -> Any:
+    """``value`` as the type of the field it replaces (what the schema would do on merge)."""
+    if isinstance(current, bool):
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{key}={value!r} is not a boolean; allowed: true or false")
+    if isinstance(current, int):
+        if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer():
+            return int(value)
+        raise ConfigError(f"{key}={value!r} is not an integer; allowed: a whole number")
+    if isinstance(current, float):
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        raise ConfigError(f"{key}={value!r} is not a number; allowed: a number")
+    if isinstance(current, str):
+        return str(value)
+    if isinstance(current, list):
+        if isinstance(value, list | tuple):
+            return list(value)
+        raise ConfigError(f"{key}={value!r} is not a list; allowed: a list like [0.1, 0.2]")
+    return value
+
+
+def config_yaml(config: Config) -> str:
+    """The YAML record of a point's full configuration (config.yaml of its run directory)."""
+    import yaml
+
+    return yaml.safe_dump(dataclasses.asdict(config), sort_keys=False, allow_unicode=True)
+
+
+def check_points(cfg: DictConfig, probes: list[dict[str, Any]]) -> None:
+    """The design sweeper's validation hook: raise ConfigError if any set of overrides makes a bad config."""
+    from sim.cli.run import to_config
+
+    base = to_config(cfg)
+    for overrides in probes:
+        point_config(base, overrides)
+
+
+def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int]) -> dict[str, Any]:
+    """Run the design points ``points`` of the sweep in ``sweep_dir``, one run directory each.
+
+    Returns the ids that ran, were skipped (already complete) and failed (with the error).
+    """
+    from sim.cli.run import to_config
+    from sim.experiment.simulate import RunInterrupted, signals_deferred, simulate
+    from sim.results import WriteError, check_run, write_incomplete, write_json, write_run
+
+    base = to_config(cfg)
+    design = load_design(sweep_dir)
+    by_id = {p["point"]: p for p in design["points"]}
+    ran: list[int] = []
+    skipped: list[int] = []
+    failed: dict[int, str] = {}
+    for pid in points:
+        entry = by_id[pid]
+        out = job_dir / point_dirname(pid)
+        if check_run(out) is None:
+            skipped.append(pid)
+            continue
+        if out.exists():
+            shutil.rmtree(out)  # an interrupted attempt: start the point again from nothing
+        try:
+            config = point_config(base, entry["overrides"])
+            try:
+                result = simulate(config)
+            except RunInterrupted as stop:
+                write_incomplete(out, stop, config_yaml(config))
+                stop.where = out  # sim-run names the point's directory, not the job's
+                raise
+            metrics = result.metrics
+            metrics.insert(0, "point", pid)
+            if "arm" in entry:
+                metrics.insert(1, "arm", entry["arm"])
+            summary = {
+                **result.summary,
+                "point": pid,
+                "arm": entry.get("arm"),
+                "overrides": entry["overrides"],
+            }
+            with signals_deferred():
+                write_run(out, metrics, result.buildings, summary, config_yaml(config))
+            ran.append(pid)
+        except WriteError:
+            raise
+        except Exception as exc:  # one bad point must not take its batch down with it
+            message = f"{type(exc).__name__}: {exc}"
+            log.error("point %d failed: %s", pid, message)
+            write_json(
+                out / FAILED_FILE, {"point": pid, "error": message, "traceback": traceback.format_exc()}
+            )
+            failed[pid] = message
+    print(f"job {job_dir.name}: ran {len(ran)}, skipped {len(skipped)}, failed {len(failed)} point(s)")
+    return {"ran": ran, "skipped": skipped, "failed": failed}
+
+
+def _sweep_overrides(args: list[str]) -> tuple[list[str], list[str]]:
+    """Task overrides and the design-defining hydra.sweeper overrides of a command line."""
+    task, sweeper = [], []
+    for a in args:
+        if a.startswith("-"):
+            continue
+        key = a.lstrip("+~").partition("=")[0]
+        if key.startswith(("hydra.", "hydra/")):
+            if key.startswith("hydra.sweeper.") and not key.startswith(RESUMABLE_CHANGES):
+                sweeper.append(a)
+        else:
+            task.append(a)
+    return sorted(task), sorted(sweeper)
+
+
+def find_resume_dir(args: list[str], parent: Path) -> Path | None:
+    """The newest sweep under ``parent`` that was started by the same command (``args``), if any.
+
+    Launcher choice and batch size may differ: resuming a laptop sweep on a cluster is allowed.
+    """
+    want = _sweep_overrides(args)
+    if not parent.is_dir():
+        return None
+    for candidate in sorted((p for p in parent.iterdir() if p.is_dir()), reverse=True):
+        record = candidate / "multirun.yaml"
+        if not record.exists():
+            continue
+        try:
+            old = OmegaConf.load(record)
+            task = list(old.hydra.overrides.task)
+            hydra_ov = list(old.hydra.overrides.hydra)
+        except Exception:  # an unreadable record belongs to no sweep we can resume
+            continue
+        if _sweep_overrides([*task, *hydra_ov]) == want:
+            return candidate
+    return None

@@ -1,0 +1,533 @@
+"""``sim-report PATH``: one self-contained HTML report of a run, a scenario set or a sweep.
+
+The report says what was run (presets, seeds, replicates, weeks, scenarios and the parameters
+that vary), shows the key figures of :mod:`sim.present.plots` and ends with a summary table of the
+final week (replicate mean and 95% interval). plotly.js is inlined once, and nothing is
+loaded from the network, so the file works offline and can be sent by email.
+
+    sim-report results/runs/2026-11-28/10-00-00-000000     # one run
+    sim-report results/scenarios/                          # a directory of runs
+    sim-report results/sweeps/x/collected.parquet --lang zh --png
+
+``--png`` also writes every figure as a PNG through Plotly's image export (kaleido), which
+drives a Chromium installed on the system; without one it says what to install.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import os
+import re
+import shutil
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from sim.present import plots
+from sim.results import BUILDINGS_FILE, COLLECTED_FILE, METRICS_FILE, load, write_text
+from sim.vocab import LANGS, check_lang, translate
+
+__all__ = ["REPORT_FILE", "Source", "build_report", "find_chromium", "main", "read_source", "write_report"]
+
+REPORT_FILE = "report.html"
+PNG_DIR = "report_png"
+EXIT_BAD_INPUT = 2
+EXIT_NO_BROWSER = 3
+
+KEY_METRICS = ("satisfaction", "participation", "trust", "unmet_need")
+SUMMARY_METRICS = (
+    "satisfaction",
+    "participation",
+    "trust",
+    "unmet_need",
+    "need_information",
+    "conflicts_open",
+    "satisfaction_gain",
+    "cost",
+)
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+MAX_TABLE_ROWS = 200
+
+_T: dict[str, tuple[str, str]] = {
+    "title": ("Simulation report: {name}", "仿真报告：{name}"),
+    "kind_run": ("one run", "单次运行"),
+    "kind_scenarios": ("a set of scenarios", "情景集"),
+    "kind_sweep": ("a parameter sweep", "参数扫描"),
+    "what": ("What was run", "运行内容"),
+    "figures": ("Key figures", "主要图表"),
+    "summary": ("Summary at the final week", "末周汇总"),
+    "summary_note": (
+        "Mean across replicates with its 95% interval [low, high].",
+        "各次重复实验的均值及其95%区间 [下限, 上限]。",
+    ),
+    "source": ("Source", "数据来源"),
+    "kind": ("Kind", "类型"),
+    "runs": ("Runs", "运行数"),
+    "replicates": ("Replicates per run", "每次运行的重复实验数"),
+    "weeks": ("Weeks", "周数"),
+    "preset": ("Community preset", "社区规模预设"),
+    "households": ("Households", "户数"),
+    "seed": ("Root seed", "随机种子"),
+    "scenarios": ("Scenarios", "情景"),
+    "varying": ("Parameters that vary", "变化的参数"),
+    "none": ("none", "无"),
+    "generated": (
+        "Generated {when} by sim-report from {path}.",
+        "由 sim-report 于 {when} 根据 {path} 生成。",
+    ),
+    "truncated": ("First {n} of {total} rows.", "仅显示前 {n} 行（共 {total} 行）。"),
+    "cap_time": (
+        "Lines are the mean over replicates; the shaded band is its 95% interval.",
+        "曲线为各次重复实验的均值，阴影为95%区间。",
+    ),
+    "cap_compare": (
+        "Difference of each scenario to {baseline} at the final week, paired by replicate "
+        "(common random numbers); an interval that crosses zero means no clear difference.",
+        "各情景在末周与{baseline}的差值，按重复实验配对（共同随机数）；区间跨过零表示差异不明显。",
+    ),
+    "cap_map": (
+        "Compounds are blocks, buildings are tiles; hover a tile for its details.",
+        "每个方块为一个小区，每个格子为一栋楼；鼠标悬停可查看详情。",
+    ),
+    "cap_sankey": (
+        "Need served by each channel and by each need category, averaged over weeks and replicates; "
+        "each channel's delivery is split over categories in proportion to what they received.",
+        "各渠道及各需求类别的服务量（各周与各次重复实验的平均）；各渠道的服务按各类别所得比例分配。",
+    ),
+    "cap_heatmap": (
+        "Replicate mean at the final week for every grid cell.",
+        "每个网格单元末周的重复实验均值。",
+    ),
+    "cap_tipping": (
+        "Dots are single replicates; with more than one parameter varying, the others are pooled.",
+        "圆点为单次重复实验；若有多个参数变化，其余参数合并计算。",
+    ),
+    "cap_sobol": (
+        "Sobol indices of the sampled design (sim.analysis): S1 is an input's own share of the variance, "
+        "ST includes its interactions; bars show 95% bootstrap intervals.",
+        "抽样设计的 Sobol 指数（sim.analysis）：S1 为单个输入本身解释的方差比例，ST 含其交互作用；"
+        "误差线为95%自助法区间。",
+    ),
+    "cap_morris": (
+        "Morris screening of the sampled design (sim.analysis): μ* ranks inputs by influence, σ shows "
+        "non-linearity and interactions.",
+        "抽样设计的 Morris 筛选（sim.analysis）：μ* 表示输入的影响大小，σ 表示非线性与交互作用。",
+    ),
+    "cap_frontier": (
+        "Each point is one parameter combination; the line joins those that no cheaper point beats.",
+        "每个点为一种参数组合；折线连接在同等或更低成本下无可超越的组合。",
+    ),
+}
+
+
+def _t(key: str, lang: str, **fields: object) -> str:
+    return translate(_T, key, lang, **fields)
+
+
+# ------------------------------------------------------------------------------ input
+@dataclass
+class Source:
+    """What a report is made from: the tables and what kind of result they are."""
+
+    path: Path
+    kind: str  # "run" | "scenarios" | "sweep"
+    metrics: pd.DataFrame
+    buildings: pd.DataFrame | None = None
+    varying: list[str] = field(default_factory=list)
+    #: column naming each run or sweep point ("run" for folders of runs, "point" for sim-collect)
+    unit: str | None = None
+    #: column naming the compared arms of a scenario set ("scenario.name" or a design's "arm")
+    arms: str | None = None
+
+
+def _varying(df: pd.DataFrame) -> list[str]:
+    """Parameter columns (dotted names and ``budget``) that take more than one value."""
+    cols = [c for c in df.columns if ("." in c or c in ("budget", "seed")) and not c.startswith("scenario.")]
+    return [c for c in cols if df[c].nunique(dropna=False) > 1]
+
+
+def _add_constants(metrics: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A collected table keeps the parameters that never vary in its metadata: put them back."""
+    from sim.results import collected_constants
+
+    try:
+        constants = collected_constants(path)
+    except (OSError, ValueError):
+        return metrics
+    extra = {
+        k: v for k, v in constants.items() if k not in metrics.columns and not isinstance(v, list | dict)
+    }
+    if not extra:
+        return metrics
+    # one concat rather than a column at a time: the table can be wide
+    return pd.concat([metrics, pd.DataFrame(extra, index=metrics.index)], axis=1)
+
+
+def read_source(path: str | os.PathLike[str]) -> Source:
+    """Load a run directory, a directory of runs or a collected sweep table and classify it."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"PATH={path} does not exist; allowed: a run directory, a folder of runs or a .parquet"
+        )
+    if path.is_file():
+        if path.suffix != ".parquet":
+            raise ValueError(
+                f"PATH={path} is not a .parquet table; allowed: a run directory or collected.parquet"
+            )
+        metrics = _add_constants(pd.read_parquet(path), path)
+        buildings = None
+    else:
+        metrics = load(path, verbose=False)
+        if (path / COLLECTED_FILE).exists():
+            metrics = _add_constants(metrics, path / COLLECTED_FILE)
+        single = (path / METRICS_FILE).exists()
+        buildings = (
+            load(path, "buildings", verbose=False) if single and (path / BUILDINGS_FILE).exists() else None
+        )
+    unit = next((c for c in ("point", "run") if c in metrics.columns and metrics[c].nunique() > 1), None)
+    arms = next(
+        (c for c in ("arm", "scenario.name") if c in metrics.columns and metrics[c].nunique() > 1), None
+    )
+    if unit is None and arms is None:
+        kind = "run"
+    elif arms is not None:
+        kind = "scenarios"
+    else:
+        kind = "sweep"
+    return Source(
+        path=path,
+        kind=kind,
+        metrics=metrics,
+        buildings=buildings,
+        varying=_varying(metrics),
+        unit=unit,
+        arms=arms,
+    )
+
+
+# ------------------------------------------------------------------------------ content
+def _facts(src: Source, lang: str) -> list[tuple[str, str]]:
+    df = src.metrics
+    facts = [
+        (_t("source", lang), str(src.path)),
+        (_t("kind", lang), _t(f"kind_{src.kind}", lang)),
+    ]
+    if src.unit is not None:
+        facts.append((_t("runs", lang), str(df[src.unit].nunique())))
+    if "replicate" in df.columns:
+        per_run = df.groupby(src.unit)["replicate"].nunique() if src.unit else df["replicate"].nunique()
+        values = sorted(set(per_run.tolist())) if isinstance(per_run, pd.Series) else [per_run]
+        facts.append((_t("replicates", lang), ", ".join(map(str, values))))
+    if "step" in df.columns:
+        facts.append((_t("weeks", lang), str(int(df["step"].max()))))
+
+    def values_of(col: str) -> str:
+        return ", ".join(map(str, pd.unique(df[col]))) if col in df.columns else "—"
+
+    facts.append((_t("preset", lang), values_of("community.preset")))
+    cols = ["community.n_compounds", "community.buildings_per_compound", "community.households_per_building"]
+    if all(c in df.columns for c in cols):
+        sizes = df[cols].drop_duplicates().prod(axis=1).astype(int)
+        facts.append((_t("households", lang), "≈ " + ", ".join(map(str, sorted(set(sizes))))))
+    facts.append((_t("seed", lang), values_of("seed")))
+    if "scenario.name" in df.columns:
+        title = f"scenario.title_{lang}"
+        desc = f"scenario.description_{lang}"
+        cols = ["scenario.name"] + [c for c in (title, desc) if c in df.columns]
+        rows = df[cols].drop_duplicates("scenario.name")
+        items = []
+        for _, row in rows.iterrows():
+            name = str(row.get(title, row["scenario.name"]))
+            detail = str(row.get(desc, ""))
+            items.append(
+                f"<b>{html.escape(name)}</b> ({html.escape(str(row['scenario.name']))})"
+                + (f": {html.escape(detail)}" if detail else "")
+            )
+        facts.append((_t("scenarios", lang), "<br>".join(items)))
+    if src.varying:
+        shown = []
+        for col in src.varying[:12]:
+            vals = sorted(pd.unique(df[col]), key=str)
+            text = ", ".join(_fmt(v) for v in vals[:8]) + (" …" if len(vals) > 8 else "")
+            shown.append(
+                f"{html.escape(plots.param_label(col, lang))} <code>{html.escape(col)}</code>: {text}"
+            )
+        facts.append((_t("varying", lang), "<br>".join(shown)))
+    else:
+        facts.append((_t("varying", lang), _t("none", lang)))
+    return [(k, v if "<" in v else html.escape(v)) for k, v in facts]
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return html.escape(str(value))
+
+
+def _figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]]:
+    """(name, figure, caption) of the key figures for this kind of result."""
+    df = src.metrics
+    out: list[tuple[str, go.Figure, str]] = []
+    metrics = [m for m in KEY_METRICS if m in df.columns]
+    if src.kind == "run":
+        for m in metrics:
+            out.append((f"time_{m}", plots.time_series(df, m, lang=lang), _t("cap_time", lang)))
+        if src.buildings is not None and not src.buildings.empty:
+            for m in ("satisfaction", "participation", "unmet_need"):
+                out.append(
+                    (f"map_{m}", plots.community_map(src.buildings, m, lang=lang), _t("cap_map", lang))
+                )
+        out.append(("sankey", plots.service_sankey(df, lang=lang), _t("cap_sankey", lang)))
+    elif src.kind == "scenarios":
+        arms = src.arms or "scenario.name"
+        for m in metrics:
+            fig = plots.time_series(df, m, by=arms, lang=lang)
+            out.append((f"time_{m}", fig, _t("cap_time", lang)))
+        names = list(pd.unique(df[arms]))
+        baseline = "baseline" if "baseline" in names else names[0]
+        fig = plots.scenario_comparison(df, list(metrics), baseline=baseline, by=arms, lang=lang)
+        base_title = plots._group_label(df, arms, baseline, lang)
+        out.append(("comparison", fig, _t("cap_compare", lang, baseline=base_title)))
+    else:
+        # lever intensities first: they are what a facilitator asks about
+        varying = sorted((c for c in src.varying if c != "seed"), key=lambda c: not c.startswith("levers."))
+        sensitivity = _sensitivity_figures(src, lang)
+        if sensitivity is not None:
+            out.extend(sensitivity)
+            varying = []  # a sampled design has no grid to draw curves along
+        if len(varying) == 2:
+            x, y = varying
+            for m in ("satisfaction", "participation"):
+                fig = plots.lever_grid_heatmap(df, x, y, m, lang=lang)
+                out.append((f"grid_{m}", fig, _t("cap_heatmap", lang)))
+        for x in varying[:3]:
+            for m in ("satisfaction", "participation"):
+                fig = plots.tipping_curve(df, x, m, lang=lang)
+                out.append((f"curve_{m}_{_slug(x)}", fig, _t("cap_tipping", lang)))
+        if src.varying and "cost" in df.columns and df["cost"].nunique() > 1:
+            # gains exist only when each point ran its paired baseline (baseline_comparison)
+            has_gain = "satisfaction_gain" in df.columns and df["satisfaction_gain"].notna().any()
+            gain = "satisfaction_gain" if has_gain else "satisfaction"
+            keys = [c for c in src.varying if c != "seed"]
+            fig = plots.budget_frontier(df, gain, by=keys, lang=lang)
+            out.append(("frontier", fig, _t("cap_frontier", lang)))
+        if not src.varying and sensitivity is None:
+            for m in metrics:
+                fig = plots.time_series(df, m, by=src.unit, lang=lang)
+                out.append((f"time_{m}", fig, _t("cap_time", lang)))
+    return out
+
+
+def _sensitivity_figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]] | None:
+    """Sobol or Morris bars when the sweep is a sampled design of the design sweeper, else None."""
+    import json
+
+    folder = src.path if src.path.is_dir() else src.path.parent
+    design_file = folder / "design.json"
+    if not design_file.exists():
+        return None
+    method = json.loads(design_file.read_text(encoding="utf-8")).get("method")
+    if method not in ("sobol", "morris"):
+        return None
+    from sim import analysis
+
+    compute = analysis.sobol_indices if method == "sobol" else analysis.morris_indices
+    outputs = [m for m in ("satisfaction", "participation", "trust") if m in src.metrics.columns]
+    try:
+        indices = plots.tidy_indices(compute(folder, outputs=outputs))
+    except (FileNotFoundError, ValueError) as exc:  # e.g. points missing: show the rest of the report
+        print(f"sim-report: no {method} indices: {exc}", file=sys.stderr)
+        return None
+    group = indices["group"].iloc[0] if "group" in indices.columns else None
+    caption = _t("cap_sobol" if method == "sobol" else "cap_morris", lang)
+    return [
+        (f"{method}_{m}", plots.sensitivity_bars(indices, output=m, lang=lang, group=group), caption)
+        for m in outputs
+    ]
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "_", name).strip("_")
+
+
+def summary_table(src: Source, lang: str = "en") -> pd.DataFrame:
+    """Final-week mean [95% interval] of the headline metrics for each arm of the result."""
+    df = src.metrics
+    metrics = [m for m in SUMMARY_METRICS if m in df.columns]
+    if src.kind == "scenarios":
+        keys = [src.arms or "scenario.name"]
+    elif src.kind == "sweep":
+        keys = [c for c in src.varying if c != "seed"] or ([src.unit] if src.unit else [])
+    else:
+        keys = []
+    group_keys = keys + ([src.unit] if src.unit and src.unit not in keys else [])
+    final = plots._final(df, group_keys or None)
+    table = None
+    for m in metrics:
+        stats = plots.mean_interval(final.assign(_all=0), keys or ["_all"], m)
+        col = stats[keys or ["_all"]].copy()
+        col[plots.param_label(m, lang)] = [
+            f"{r.mean:.3f} [{r.low:.3f}, {r.high:.3f}]" if pd.notna(r.mean) else "—"
+            for r in stats.itertuples()
+        ]
+        table = col if table is None else table.merge(col, on=keys or ["_all"])
+    assert table is not None
+    if not keys:
+        return table.drop(columns="_all")
+    if keys == ["scenario.name"] and f"scenario.title_{lang}" in df.columns:
+        titles = df.drop_duplicates("scenario.name").set_index("scenario.name")[f"scenario.title_{lang}"]
+        table.insert(1, plots.text("scenario", lang), table["scenario.name"].map(titles))
+    return table.rename(columns={k: plots.param_label(k, lang) for k in keys})
+
+
+_CSS = """
+body { font-family: "Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "PingFang SC", Arial,
+  sans-serif; margin: 2rem auto; max-width: 1100px; color: #222; line-height: 1.45; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ddd; }
+table { border-collapse: collapse; font-size: .9rem; margin: .6rem 0; }
+th, td { border: 1px solid #ddd; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+th { background: #f3f3f3; } .facts th { width: 14rem; }
+figure { margin: 1.5rem 0; } figcaption { color: #555; font-size: .9rem; }
+footer { margin-top: 3rem; color: #777; font-size: .8rem; }
+"""
+
+
+def build_report(src: Source, lang: str = "en", figures: list | None = None) -> str:
+    """The report as one HTML string (plotly.js inlined once; no external resources)."""
+    check_lang(lang)
+    figures = _figures(src, lang) if figures is None else figures
+    name = src.path.name if src.path.name not in ("", ".") else str(src.path)
+    title = _t("title", lang, name=name)
+    facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in _facts(src, lang))
+    blocks = []
+    config = {"displaylogo": False, "responsive": True}
+    for i, (key, fig, caption) in enumerate(figures):
+        div = fig.to_html(
+            full_html=False,
+            include_plotlyjs=(i == 0),  # inline, never "cdn": the file must work offline
+            div_id=f"figure-{key}",
+            config=config,
+        )
+        blocks.append(
+            f'<figure id="fig-{html.escape(key)}">{div}'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+    table = summary_table(src, lang)
+    note = _t("summary_note", lang)
+    if len(table) > MAX_TABLE_ROWS:
+        note += " " + _t("truncated", lang, n=MAX_TABLE_ROWS, total=len(table))
+        table = table.head(MAX_TABLE_ROWS)
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""<!DOCTYPE html>
+<html lang="{"zh-CN" if lang == "zh" else "en"}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>{html.escape(title)}</h1>
+<h2>{_t("what", lang)}</h2>
+<table class="facts">{facts}</table>
+<h2>{_t("figures", lang)}</h2>
+{"".join(blocks)}
+<h2>{_t("summary", lang)}</h2>
+<p>{html.escape(note)}</p>
+{table.to_html(index=False, classes="summary", border=0, escape=True)}
+<footer>{html.escape(_t("generated", lang, when=when, path=str(src.path)))}</footer>
+</body>
+</html>
+"""
+
+
+def default_output(path: Path) -> Path:
+    """report.html inside a run or sweep directory, or beside a collected table."""
+    return path.with_name(REPORT_FILE) if path.is_file() else path / REPORT_FILE
+
+
+def write_report(
+    path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, lang: str = "en"
+) -> tuple[Path, list[tuple[str, go.Figure, str]]]:
+    """Write the HTML report of ``path`` (atomically) and return its path and its figures."""
+    src = read_source(path)
+    figures = _figures(src, lang)
+    target = Path(out) if out is not None else default_output(src.path)
+    write_text(target, build_report(src, lang, figures))
+    umask = os.umask(0)
+    os.umask(umask)
+    target.chmod(0o666 & ~umask)  # written through mkstemp (owner-only); a report is for sharing
+    return target, figures
+
+
+# ------------------------------------------------------------------------------ images
+def find_chromium() -> str | None:
+    """Path of a system Chromium/Chrome (``BROWSER_PATH`` wins), or None."""
+    env = os.environ.get("BROWSER_PATH")
+    if env and Path(env).exists():
+        return env
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+NO_BROWSER = (
+    "static images need a Chromium browser and none was found; install one with "
+    "`apt-get install -y chromium` (Debian/Ubuntu) or set BROWSER_PATH to a Chrome/Chromium executable"
+)
+
+
+def write_pngs(figures: list[tuple[str, go.Figure, str]], folder: Path) -> list[Path]:
+    """Every figure as a PNG in ``folder`` through kaleido and the system Chromium."""
+    import plotly.io as pio
+
+    browser = find_chromium()
+    if browser is None:
+        raise RuntimeError(NO_BROWSER)
+    os.environ["BROWSER_PATH"] = browser  # kaleido must use this browser, never fetch its own
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / f"{i:02d}_{key}.png" for i, (key, _, _) in enumerate(figures, start=1)]
+    pio.write_images([fig for _, fig, _ in figures], paths, width=1100, height=650, scale=1)
+    return paths
+
+
+# ------------------------------------------------------------------------------ command line
+def main(argv: list[str] | None = None) -> int:
+    """``sim-report PATH``: write PATH's report.html (and, with --png, its figures as PNGs)."""
+    parser = argparse.ArgumentParser(prog="sim-report", description=main.__doc__)
+    parser.add_argument("path", type=Path, help="a run directory, a folder of runs, or a collected .parquet")
+    parser.add_argument("-o", "--output", type=Path, help=f"where to write (default: PATH/{REPORT_FILE})")
+    parser.add_argument("--lang", choices=LANGS, default="en", help="language of the report")
+    parser.add_argument("--png", action="store_true", help=f"also write each figure as PNG into {PNG_DIR}/")
+    args = parser.parse_args(argv)
+    try:
+        out, figures = write_report(args.path, args.output, args.lang)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"sim-report: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"wrote {out}")
+    if args.png:
+        try:
+            paths = write_pngs(figures, out.parent / PNG_DIR)
+        except RuntimeError as exc:
+            print(f"sim-report: {exc}", file=sys.stderr)
+            return EXIT_NO_BROWSER
+        print(f"wrote {len(paths)} PNG images into {out.parent / PNG_DIR} (browser: {find_chromium()})")
+    return 0
+
+
+def cli() -> None:
+    """Console entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()
