@@ -22,8 +22,8 @@ import pytest
 from conftest import BIN, ROOT
 from omegaconf import OmegaConf
 
-from sim.cli.run import check_no_code, precheck
 from sim.core.config import ConfigError, from_dict
+from sim.experiment.precheck import check_no_code, precheck
 from sim.experiment.simulate import RunInterrupted, RunResult
 from sim.results import (
     INCOMPLETE,
