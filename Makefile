@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test lint bench app sweep-demo clean
+.PHONY: run test check lint typecheck bench app clean
 
 $(STAMP): pyproject.toml scripts/find-python.sh
 	@py=$$(scripts/find-python.sh) || exit 1; \
@@ -20,12 +20,21 @@ $(STAMP): pyproject.toml scripts/find-python.sh
 run: $(STAMP)  ## one simulated community (preset `community`, 104 weeks); results under results/runs/
 	$(BIN)/sim-run $(ARGS)
 
-app: $(STAMP)  ## the workshop dashboard on http://127.0.0.1:8765 (ARGS="--port N" or "--host H")
+app: $(STAMP)  ## the workshop dashboard on http://127.0.0.1:8765 (ARGS="--port N")
 	$(BIN)/sim-app $(ARGS)
 
-test: $(STAMP)  ## the whole test suite
+test: $(STAMP)  ## the fast tier (a few minutes): lint and every test not marked slow, on all cores
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(ARGS)
+	$(BIN)/python -m pytest -n auto -m "not slow" $(ARGS)
+
+check: $(STAMP)  ## everything, as CI runs it: lint, format, types, and the whole suite (browser, notebooks, patterns, wheel)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n auto $(ARGS)
+
+typecheck: $(STAMP)  ## mypy on the model core
+	$(BIN)/mypy
 
 bench: $(STAMP)  ## the benchmark suite (about 5 min); figures into results/bench/bench.json
 	$(BIN)/python -m benchmarks $(ARGS)
@@ -35,4 +44,4 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .mypy_cache build dist

@@ -31,7 +31,7 @@ class _Column:
         self.__doc__ = f"``model.{self.table}.{self.column}[row]``"
 
     def _array(self, agent: Any) -> np.ndarray:
-        return getattr(getattr(agent.model, self.table), self.column)
+        return getattr(getattr(agent.model, self.table), str(self.column))
 
     def __get__(self, agent: Any, owner: type | None = None) -> Any:
         if agent is None:

@@ -294,6 +294,7 @@ def _allowed(lo: float | None, hi: float | None) -> str:
         return f"a number from {_fmt(lo)} to {_fmt(hi)}"
     if lo is not None:
         return f"a number ≥ {_fmt(lo)}"
+    assert hi is not None, "a range has at least one bound"
     return f"a number ≤ {_fmt(hi)}"
 
 

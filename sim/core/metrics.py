@@ -16,6 +16,7 @@ import pandas as pd
 from sim.core import kernels
 from sim.core.config import CHANNELS, NEED_CATEGORIES
 from sim.core.levers import LEVERS
+from sim.vocab import CATEGORY_WORDS, CHANNEL_SERVICE_WORDS, LEVER_WORDS
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -27,28 +28,6 @@ class Metric:
     zh: str
     description: str = ""
 
-
-_CHANNEL_ZH = {
-    "government": "政府服务",
-    "social": "社会服务",
-    "volunteer": "志愿服务",
-    "market": "市场服务",
-}
-_CATEGORY_ZH = {
-    "care": "照护",
-    "family": "家庭",
-    "property": "物业",
-    "safety": "安全",
-    "dispute": "纠纷",
-}
-_LEVER_ZH = {
-    "embedding": "嵌入",
-    "converging": "汇入",
-    "linking": "链入",
-    "immersion": "浸入",
-    "conduction": "导入",
-    "integration": "融入",
-}
 
 METRICS: dict[str, Metric] = {
     "participation": Metric("Participation rate", "参与率", "share of households taking part"),
@@ -72,11 +51,13 @@ METRICS: dict[str, Metric] = {
     "participation_gap": Metric("Participation gap", "参与差距", "rich minus poor participation"),
     "asks": Metric("Asked by members", "党员动员率", "share of households asked this week"),
     **{
-        f"served_{ch}": Metric(f"Served by {ch} channel", _CHANNEL_ZH[ch], "need units per household")
+        f"served_{ch}": Metric(
+            f"Served by {ch} channel", CHANNEL_SERVICE_WORDS[ch][1], "need units per household"
+        )
         for ch in CHANNELS
     },
     **{
-        f"served_{cat}": Metric(f"Served, {cat}", f"{_CATEGORY_ZH[cat]}服务", "need units per household")
+        f"served_{cat}": Metric(f"Served, {cat}", f"{CATEGORY_WORDS[cat][1]}服务", "need units per household")
         for cat in NEED_CATEGORIES
     },
     "contribution_rate": Metric("Organisations contributing", "组织贡献率", "share of players contributing"),
@@ -106,7 +87,7 @@ METRICS: dict[str, Metric] = {
     "cost": Metric("Lever cost", "举措成本", "budget units per 1,000 households per week"),
     "budget_bound": Metric("Budget-bound", "预算约束", "1 when the levers were scaled down"),
     **{
-        f"intensity_{lever}": Metric(f"Intensity, {lever}", f"{_LEVER_ZH[lever]}强度", "after budget")
+        f"intensity_{lever}": Metric(f"Intensity, {lever}", f"{LEVER_WORDS[lever][1]}强度", "after budget")
         for lever in LEVERS
     },
 }

@@ -133,19 +133,19 @@ class CommunityModel(mesa.Model):
     # 0.5 s for 100,000 households), and a batch run never looks at the agents. So they are made
     # the first time anything asks Mesa for them, as the same real mesa.Agent objects.
     @property
-    def agents(self):  # type: ignore[override]
+    def agents(self):
         """All Mesa agents (made on first access)."""
         self._ensure_agents()
         return super().agents
 
     @property
-    def agents_by_type(self):  # type: ignore[override]
+    def agents_by_type(self):
         """Mesa agent sets by class (made on first access)."""
         self._ensure_agents()
         return super().agents_by_type
 
     @property
-    def agent_types(self) -> list[type]:  # type: ignore[override]
+    def agent_types(self) -> list[type]:
         """Classes of the Mesa agents (made on first access)."""
         self._ensure_agents()
         return super().agent_types
@@ -172,10 +172,10 @@ class CommunityModel(mesa.Model):
             Resident(self, int(row))
         for row in np.flatnonzero(c.is_member):
             PartyMember(self, int(row))
-        for row in range(c.n_companies):
-            PropertyCompany(self, row)
-        for row in range(c.n_orgs):
-            Organisation(self, row)
+        for company in range(c.n_companies):
+            PropertyCompany(self, company)
+        for org in range(c.n_orgs):
+            Organisation(self, org)
 
     def update_thresholds(self) -> None:
         """θ_i = θ̃_i − β_R r_i (recomputed when civic resources change)."""

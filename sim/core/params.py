@@ -62,7 +62,7 @@ def describe(config_type: type) -> list[dict[str, Any]]:
     """The documented parameters of a config dataclass: name, default, range and meaning."""
     rows = []
     for f in dataclasses.fields(config_type):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[operator]
         rows.append(
             {
                 "name": f.name,

@@ -32,6 +32,7 @@ from scipy import stats
 from sim.core.config import Config, validate
 from sim.core.levers import LEVERS
 from sim.core.model import CommunityModel
+from sim.results.provenance import provenance
 
 GAIN_METRICS = ("satisfaction", "participation", "trust")
 
@@ -274,4 +275,5 @@ def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> 
         "total_cost": float(metrics.groupby("replicate")["cost"].sum().mean()),
         "elapsed_seconds": elapsed,
         "final": table,
+        "provenance": provenance({"seed": cfg.seed, "replicate_streams": "SeedSequence(seed).spawn(replicates)"}),
     }

@@ -54,7 +54,7 @@ from sim.experiment.compose import CONFIG_DIR, group_options
 from sim.experiment.compose import compose_config as compose_overrides
 from sim.experiment.simulate import replicate_seeds
 from sim.present import plots
-from sim.vocab import translate
+from sim.vocab import PRESET_WORDS, translate
 
 __all__ = [
     "DEFAULT_HOST",
@@ -126,13 +126,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "now": ("This week", "本周"),
     "error": ("Setting not applied: {message}", "设置未生效：{message}"),
 }
-_PRESET_NAMES = {
-    "workshop": ("Workshop", "工作坊"),
-    "community": ("Community", "社区"),
-    "street": ("Street", "街道"),
-    "metro": ("Metro (scaling only)", "特大城市（仅测规模）"),
-}
-_PRESET_ORDER = ("workshop", "community", "street", "metro")
+_PRESET_ORDER = tuple(PRESET_WORDS)
 
 
 def text(key: str, lang: str = "en", **fields: object) -> str:
@@ -458,7 +452,7 @@ def _figure(fig: go.Figure, name: str):
 
 
 def _preset_label(name: str, lang: str) -> str:
-    en, zh = _PRESET_NAMES.get(name, (name, name))
+    en, zh = PRESET_WORDS.get(name, (name, name))
     try:
         households = scenario_config("baseline", name).community.expected_households
     except ConfigError:

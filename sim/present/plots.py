@@ -32,7 +32,7 @@ from scipy import stats
 from sim.core.config import CHANNELS, NEED_CATEGORIES
 from sim.core.levers import LEVERS
 from sim.core.metrics import METRICS, label
-from sim.vocab import LANGS, check_lang, translate
+from sim.vocab import CATEGORY_WORDS, CHANNEL_WORDS, LANGS, PROFILE_WORDS, check_lang, translate, word
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -153,20 +153,6 @@ _EXTRA_LABELS: dict[str, tuple[str, str]] = {
     "dynamics.synergy": ("Synergy of pooled contributions r", "资源汇聚协同系数 r"),
 }
 
-_CHANNEL_TEXT = {
-    "government": ("Government", "政府"),
-    "social": ("Social organisations", "社会组织"),
-    "volunteer": ("Volunteers", "志愿者"),
-    "market": ("Property company", "物业（市场）"),
-}
-_CATEGORY_TEXT = {
-    "care": ("Care", "照护"),
-    "family": ("Family", "家庭"),
-    "property": ("Property", "物业"),
-    "safety": ("Safety", "安全"),
-    "dispute": ("Disputes", "纠纷"),
-}
-_PROFILE_TEXT = (("elderly", "老年"), ("family", "家庭"), ("worker", "上班族"))
 _INDEX_TEXT = {
     "S1": ("First order S1", "一阶 S1"),
     "ST": ("Total order ST", "总效应 ST"),
@@ -666,7 +652,7 @@ def network(model: CommunityModel, compound: int = 0, lang: str = "en") -> go.Fi
     hh = model.households
     participating = hh.participating[members]
     is_member = c.is_member[members]
-    profile_names = np.array([p[1] if lang == "zh" else p[0] for p in _PROFILE_TEXT])
+    profile_names = np.array([word(PROFILE_WORDS, p, lang) for p in PROFILE_WORDS])
     fig = go.Figure(
         go.Scatter(
             x=ex,
@@ -1110,7 +1096,7 @@ def service_sankey(
     i_ch, i_k = np.nonzero(matrix > 0)
     n_ch = len(CHANNELS)
     pick = 1 if lang == "zh" else 0
-    labels = [_CHANNEL_TEXT[ch][pick] for ch in CHANNELS] + [_CATEGORY_TEXT[k][pick] for k in NEED_CATEGORIES]
+    labels = [CHANNEL_WORDS[ch][pick] for ch in CHANNELS] + [CATEGORY_WORDS[k][pick] for k in NEED_CATEGORIES]
     node_colours = [PALETTE[i] for i in range(n_ch)] + [GREY] * len(NEED_CATEGORIES)
     fig = go.Figure(
         go.Sankey(

@@ -21,16 +21,9 @@ The full submodels, with equations and parameter tables, are in ``docs/ODD.md`` 
 """
 
 from sim.core.levers import conduction, converging, embedding, immersion, integration, linking
+from sim.vocab import LEVER_WORDS as LEVER_TITLES
 
-LEVERS = ("embedding", "converging", "linking", "immersion", "conduction", "integration")
-LEVER_TITLES = {
-    "embedding": ("Embedding", "嵌入"),
-    "converging": ("Converging", "汇入"),
-    "linking": ("Linking", "链入"),
-    "immersion": ("Immersion", "浸入"),
-    "conduction": ("Conduction", "导入"),
-    "integration": ("Integration", "融入"),
-}
+LEVERS = tuple(LEVER_TITLES)
 
 __all__ = [
     "LEVERS",
