@@ -20,8 +20,9 @@ from omegaconf import OmegaConf
 from sim.core.config import Config, from_dict, validate
 from sim.core.levers import LEVERS
 from sim.core.model import CommunityModel
+from sim.core.params import flatten
 from sim.experiment.compose import CONFIG_DIR as CONFIGS
-from sim.experiment.simulate import flatten, replicate_seeds
+from sim.experiment.simulate import replicate_seeds
 
 SEED = 20261128
 

@@ -9,6 +9,7 @@ only ``sim`` the new interpreter can import is the wheel's own copy, configs inc
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -27,6 +28,10 @@ def _run(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
 
 
 def test_wheel_installs_cleanly_and_runs_from_any_folder(tmp_path: Path) -> None:
+    # built from a copy, so that the build leaves nothing in the checkout
+    source = tmp_path / "source"
+    ignored = (".git", ".venv", "build", "dist", "results", "__pycache__", "*.egg-info")
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*ignored))
     dist = tmp_path / "dist"
     build = _run(
         [
@@ -38,7 +43,7 @@ def test_wheel_installs_cleanly_and_runs_from_any_folder(tmp_path: Path) -> None
             "--no-build-isolation",
             "-w",
             str(dist),
-            str(ROOT),
+            str(source),
         ],
         cwd=tmp_path,
     )

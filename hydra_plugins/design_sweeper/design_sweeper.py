@@ -284,7 +284,9 @@ class DesignSweeper(Sweeper):
         else:
             from sim.results.provenance import provenance
 
-            _write_json_atomic(design_path, {**design, "provenance": provenance({"seed": design.get("seed")})})
+            _write_json_atomic(
+                design_path, {**design, "provenance": provenance({"seed": design.get("seed")})}
+            )
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         self._validate(design)

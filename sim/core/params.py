@@ -73,3 +73,19 @@ def describe(config_type: type) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
+    """Dotted keys → scalar values of a config tree (lists become key[i])."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        key = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            out.update(flatten(value, key + "."))
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                out[f"{key}[{i}]"] = item
+        else:
+            out[key] = value
+    return out

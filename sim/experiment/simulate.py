@@ -32,6 +32,7 @@ from scipy import stats
 from sim.core.config import Config, validate
 from sim.core.levers import LEVERS
 from sim.core.model import CommunityModel
+from sim.core.params import flatten
 from sim.results.provenance import provenance
 
 GAIN_METRICS = ("satisfaction", "participation", "trust")
@@ -52,22 +53,6 @@ def baseline_of(cfg: Config) -> Config:
 
 def has_levers(cfg: Config) -> bool:
     return any(getattr(cfg.levers, name).intensity > 0 for name in LEVERS)
-
-
-def flatten(obj: Any, prefix: str = "") -> dict[str, Any]:
-    """Dotted keys → scalar values of a config tree (lists become key[i])."""
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        key = f"{prefix}{f.name}"
-        if dataclasses.is_dataclass(value):
-            out.update(flatten(value, key + "."))
-        elif isinstance(value, list | tuple):
-            for i, item in enumerate(value):
-                out[f"{key}[{i}]"] = item
-        else:
-            out[key] = value
-    return out
 
 
 @dataclass
@@ -275,5 +260,7 @@ def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> 
         "total_cost": float(metrics.groupby("replicate")["cost"].sum().mean()),
         "elapsed_seconds": elapsed,
         "final": table,
-        "provenance": provenance({"seed": cfg.seed, "replicate_streams": "SeedSequence(seed).spawn(replicates)"}),
+        "provenance": provenance(
+            {"seed": cfg.seed, "replicate_streams": "SeedSequence(seed).spawn(replicates)"}
+        ),
     }

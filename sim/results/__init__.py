@@ -384,7 +384,7 @@ class CollectReport:
 
 def _param_names() -> set[str]:
     from sim.core.config import Config
-    from sim.experiment.simulate import flatten
+    from sim.core.params import flatten
 
     return set(flatten(Config()))
 
