@@ -16,7 +16,6 @@ finds a complete run made from the same configuration loads it instead of runnin
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import os
 from dataclasses import dataclass
@@ -26,9 +25,11 @@ from typing import Any
 import pandas as pd
 from omegaconf import OmegaConf
 
-from sim.core.config import Config, validate
-from sim.experiment.compose import CONFIG_DIR, compose_config, group_options
+from sim.core.config import Config
+from sim.experiment import compose
+from sim.experiment.compose import CONFIG_DIR, compose_config
 from sim.experiment.simulate import simulate
+from sim.experiment.sweep import point_config
 from sim.results import CONFIG_FILE, check_run, load, write_run
 
 ROOT = CONFIG_DIR.parent.parent
@@ -68,23 +69,12 @@ def config(s: Settings, *overrides: str) -> Config:
 
 def with_values(cfg: Config, values: dict[str, Any]) -> Config:
     """A copy of ``cfg`` with dotted keys (``levers.linking.intensity``) set, validated."""
-    out = copy.deepcopy(cfg)
-    for key, value in values.items():
-        *path, leaf = key.split(".")
-        node = out
-        for part in path:
-            node = getattr(node, part)
-        if not hasattr(node, leaf):
-            raise KeyError(f"{key} is not a configuration key")
-        current = getattr(node, leaf)
-        setattr(node, leaf, type(current)(value) if isinstance(current, int | float) else value)
-    return validate(out)
+    return point_config(cfg, values)
 
 
 def scenario_names() -> list[str]:
     """Every workshop scenario in ``sim/configs/scenario/``, the baseline first."""
-    names = group_options("scenario")
-    return sorted(names, key=lambda n: n != "baseline")
+    return compose.scenario_names()
 
 
 def experiment(name: str) -> dict[str, Any]:

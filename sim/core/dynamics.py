@@ -94,9 +94,9 @@ def network_arrays(model: CommunityModel) -> tuple:
 
 
 def _scratch(model: CommunityModel) -> _Scratch:
-    scratch = model.__dict__.get("_supply_scratch")
+    scratch = model.caches.get("supply_scratch")
     if scratch is None:
-        scratch = model.__dict__["_supply_scratch"] = _Scratch(model)
+        scratch = model.caches["supply_scratch"] = _Scratch(model)
     return scratch
 
 

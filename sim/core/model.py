@@ -8,6 +8,7 @@ every stage reads last week's attitudes and participation, so agent order never 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import mesa
 import numpy as np
@@ -58,6 +59,9 @@ class CommunityModel(mesa.Model):
         self._network_weights = _row_normalised(self.community.network)
         self._isolated = np.diff(self.community.network.indptr) == 0
         self._agents_made = False  # Mesa agents are made on first use (see _ensure_agents)
+        #: per-model values that stages compute once and reuse (fixed sets, work arrays, the
+        #: last coverage), by name; kept in the open so that a reader sees every piece of state
+        self.caches: dict[str, Any] = {}
         self.recorder = Recorder(self, cfg.steps, cfg.record_buildings)
         self.flow = Flows()
 

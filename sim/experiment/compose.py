@@ -115,6 +115,11 @@ def group_options(group: str, config_dir: str | None = None) -> list[str]:
     return sorted({p.stem for d in group_dirs(group, config_dir) for p in d.glob("*.yaml")})
 
 
+def scenario_names(config_dir: str | None = None) -> list[str]:
+    """The named workshop scenarios (``sim/configs/scenario/``), the baseline first."""
+    return sorted(group_options("scenario", config_dir), key=lambda n: n != "baseline")
+
+
 def check_group_choices(overrides: Sequence[str], config_dir: str | None = None) -> None:
     """Refuse a config-group option that is a path rather than a name from the group's folder.
 

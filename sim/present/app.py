@@ -50,6 +50,7 @@ from sim.core.config import Config, ConfigError
 from sim.core.levers import LEVER_TITLES, LEVERS
 from sim.core.metrics import label
 from sim.core.model import CommunityModel
+from sim.experiment import compose
 from sim.experiment.compose import CONFIG_DIR, group_options
 from sim.experiment.compose import compose_config as compose_overrides
 from sim.experiment.simulate import replicate_seeds
@@ -143,8 +144,7 @@ def lever_label(name: str, lang: str = "en") -> str:
 # ------------------------------------------------------------------------ configs and models
 def scenario_names() -> list[str]:
     """Named scenarios in ``sim/configs/scenario/`` (read at every call: files may be added live)."""
-    names = group_options("scenario")
-    return sorted(names, key=lambda n: n != "baseline")  # baseline first, then alphabetical
+    return compose.scenario_names()
 
 
 def presets() -> list[str]:

@@ -99,7 +99,7 @@ class _Players:
 
 
 def _players(model: CommunityModel) -> _Players:
-    cached = model.__dict__.get("_converging_players")
+    cached = model.caches.get("converging_players")
     if cached is None:
         from sim.core.community import ORG_GROUP, OrgKind
 
@@ -107,7 +107,7 @@ def _players(model: CommunityModel) -> _Players:
         mask = kind != OrgKind.PARTY_COMMITTEE
         # group of each organisation, by kind (a lookup over the nine kinds, not the organisations)
         group = np.array([GROUPS.index(ORG_GROUP[k]) for k in OrgKind])[kind]
-        cached = model.__dict__["_converging_players"] = _Players(
+        cached = model.caches["converging_players"] = _Players(
             mask=mask,
             count=max(int(mask.sum()), 1),
             street=kind == OrgKind.STREET_DEPARTMENT,

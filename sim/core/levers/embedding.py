@@ -113,9 +113,9 @@ def update_coverage(model: CommunityModel, k: float) -> None:
     Coverage depends on nothing but ``k`` and the fixed community, and ``k`` rarely changes
     from week to week, so the last result is kept and copied in again while ``k`` stays.
     """
-    cached = model.__dict__.get("_coverage")
+    cached = model.caches.get("coverage")
     if cached is None or cached.intensity != k:
-        cached = model.__dict__["_coverage"] = _coverage(model, k)
+        cached = model.caches["coverage"] = _coverage(model, k)
     model.buildings.covered[:] = cached.covered
     model.orgs.has_branch[:] = cached.has_branch
     model.orgs.tie[:] = cached.tie
