@@ -24,6 +24,28 @@ if os.environ.get("CI"):
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+#: Whole modules of the slow tier (`make check`, CI): real browsers, executed notebooks,
+#: launchers and process faults, patterns over many seeds, the packaged wheel. Single slow
+#: tests elsewhere carry ``@pytest.mark.slow`` themselves. `make test` runs the rest.
+SLOW_MODULES = {
+    "test_app_browser",
+    "test_bench_smoke",
+    "test_bounds",
+    "test_faults",
+    "test_lever_patterns",
+    "test_notebooks",
+    "test_patterns_core",
+    "test_scenarios",
+    "test_sweeps",
+    "test_wheel",
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.module is not None and item.module.__name__.rpartition(".")[2] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+
 
 def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     """Deep-merge two nested override dicts (extra wins)."""
