@@ -38,7 +38,7 @@ def test_a_knockout_flips_the_verdict_of_its_pattern():
     result = harness.run_pattern(harness.BY_NAME["burden_rebound"], runner)
     assert result.main.verdict == "holds", result.main
     assert result.knocked.verdict == "fails", result.knocked
-    assert runner.runs == 3 * 3  # baseline, campaign, campaign without rebound (baseline shared)
+    assert runner.runs == 4 * 3  # two arms, each with and without the knock-out, on three seeds
 
 
 @pytest.mark.slow
