@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ from conftest import BIN
 
 from hydra_plugins.design_sweeper import designs
 from sim import analysis
+from sim.cli.analyse import analyse
+from sim.cli.analyse import cli as analyse_cli
 from sim.core.levers import LEVERS
 
 
@@ -58,19 +61,12 @@ def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
     return np.sin(x[:, 0]) + a * np.sin(x[:, 1]) ** 2 + b * x[:, 2] ** 4 * np.sin(x[:, 0])
 
 
-def test_ishigami_indices_recovered_through_sim_analyse(tmp_path, cli_env):
+def test_ishigami_indices_recovered_through_sim_analyse(tmp_path, capsys):
     sweep = tmp_path / "ishigami"
     spec = {name: {"lo": -math.pi, "hi": math.pi} for name in ("x1", "x2", "x3")}
     write_design_sweep(sweep, "sobol", spec, 2048, ishigami)
-    done = subprocess.run(
-        [str(BIN / "sim-analyse"), str(sweep), "--resamples", "200"],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Sobol indices of y" in done.stdout
+    assert analyse_cli([str(sweep), "--resamples", "200"]) == 0
+    assert "Sobol indices of y" in capsys.readouterr().out
     table = pd.read_parquet(sweep / "analysis" / "sobol.parquet").set_index("input")
     known_s1 = {"x1": 0.3139, "x2": 0.4424, "x3": 0.0}
     known_st = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
@@ -84,7 +80,7 @@ def test_morris_ranks_a_linear_response(tmp_path):
     sweep = tmp_path / "morris"
     spec = {name: {"lo": 0.0, "hi": 1.0} for name in ("strong", "weak", "inert")}
     write_design_sweep(sweep, "morris", spec, 30, lambda x: 3 * x[:, 0] + 0.5 * x[:, 1] + 0 * x[:, 2])
-    table = analysis.analyse(sweep, num_resamples=100)["morris"].set_index("input")
+    table = analyse(sweep, num_resamples=100)["morris"].set_index("input")
     assert table.loc["strong", "mu_star"] == pytest.approx(3.0)
     assert table.loc["weak", "mu_star"] == pytest.approx(0.5)
     assert table.loc["inert", "mu_star"] == pytest.approx(0.0)
@@ -114,7 +110,7 @@ def test_small_sobol_sweep_of_the_model(tmp_path, cli_env):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     done = subprocess.run(
-        [str(BIN / "sim-analyse"), str(sweep), "--resamples", "100"],
+        [sys.executable, "-m", "sim.cli.analyse", str(sweep), "--resamples", "100"],
         env=cli_env,
         capture_output=True,
         text=True,
@@ -153,8 +149,9 @@ def synthetic_arms(effect: float, reps: int = 20, seed: int = 3) -> pd.DataFrame
 def test_paired_comparison_uses_common_random_numbers():
     table = analysis.compare_arms(synthetic_arms(0.05), "satisfaction").set_index("arm")
     treated, same = table.loc["treated"], table.loc["same"]
-    assert treated["diff_ci_low"] > 0 and treated["diff"] == pytest.approx(0.05, abs=0.01)
-    assert same["diff_ci_low"] < 0 < same["diff_ci_high"]
+    assert treated["low"] > 0 and treated["mean"] == pytest.approx(0.05, abs=0.01)
+    assert same["low"] < 0 < same["high"]
+    assert treated["kind"] == "mean" and treated["level"] == 0.95
     # pairing removes the shared noise: the paired variance is a small part of the unpaired one
     assert treated["variance_reduction"] > 0.9
     assert treated["p_value"] < 0.001
@@ -168,7 +165,10 @@ def test_replicate_stats():
     base = df[df["arm"] == "baseline"]["satisfaction"]
     assert table.loc["baseline", "mean"] == pytest.approx(base.mean())
     assert table.loc["baseline", "n"] == 20
-    assert table.loc["baseline", "ci_low"] < base.mean() < table.loc["baseline", "ci_high"]
+    assert table.loc["baseline", "low"] < base.mean() < table.loc["baseline", "high"]
+    # one community varies more than the mean: the prediction interval holds the interval for the mean
+    assert table.loc["baseline", "prediction_low"] < table.loc["baseline", "low"]
+    assert table.loc["baseline", "high"] < table.loc["baseline", "prediction_high"]
 
 
 def test_tipping_point_found_where_the_curve_jumps():
@@ -177,7 +177,7 @@ def test_tipping_point_found_where_the_curve_jumps():
     for spread, centre in ((0.2, 0.45), (0.6, 0.75)):
         y = 0.1 + 0.6 / (1 + np.exp(-(x - centre) / 0.01))
         rows += [
-            {"spread": spread, "activity": a, "p_mean": v, "p_ci95_low": v - 0.01, "p_ci95_high": v + 0.01}
+            {"spread": spread, "activity": a, "p_mean": v, "p_low": v - 0.01, "p_high": v + 0.01}
             for a, v in zip(x, y, strict=True)
         ]
     summary = pd.DataFrame(rows)
@@ -193,6 +193,6 @@ def test_comparison_within_levels_of_another_input():
     low, high = synthetic_arms(0.02, seed=4), synthetic_arms(0.08, seed=5)
     low["budget"], high["budget"] = 1.0, 4.0
     table = analysis.compare_arms(pd.concat([low, high]), "satisfaction", within=["budget"])
-    treated = table[table["arm"] == "treated"].set_index("budget")["diff"]
+    treated = table[table["arm"] == "treated"].set_index("budget")["mean"]
     assert treated.loc[1.0] == pytest.approx(0.02, abs=0.01)
     assert treated.loc[4.0] == pytest.approx(0.08, abs=0.01)

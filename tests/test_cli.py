@@ -30,7 +30,9 @@ def test_sim_run_writes_metrics_summary_and_config_record(tmp_path, cli_env) -> 
     assert {"levers.embedding.intensity", "community.preset", "seed"} <= set(metrics.columns)
     summary = json.loads((out / "summary.json").read_text())
     sat = summary["final"]["satisfaction"]
-    assert sat["ci95_low"] <= sat["mean"] <= sat["ci95_high"]
+    assert 0 <= sat["low"] <= sat["mean"] <= sat["high"] <= 1 and sat["kind"] == "mean"
+    assert 0 <= sat["prediction"]["low"] <= sat["low"] and sat["high"] <= sat["prediction"]["high"] <= 1
+    assert summary["replication"]["half_width"] == 0.02 and summary["replication"]["needed"] >= 2
     assert (out / ".hydra" / "config.yaml").exists() and (out / "config.yaml").exists()
     # a notebook loads the run in one call
     pd.testing.assert_frame_equal(load(out), metrics)

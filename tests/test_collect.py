@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 from conftest import BIN
 
-from sim.experiment.simulate import interval
+from sim.analysis import stats
 from sim.results import collected_constants
 
 STEPS, REPS = 5, 2
@@ -89,10 +89,15 @@ def test_collected_and_summary_tables(sweep, env):
     assert (summary["replicates"] == REPS).all()
     final = df[df["step"] == STEPS]
     for pid, row in summary.set_index("point").iterrows():
-        mean, sd, lo, hi = interval(final.loc[final["point"] == pid, "satisfaction"].to_numpy())
-        assert row["satisfaction_mean"] == pytest.approx(mean)
-        assert row["satisfaction_sd"] == pytest.approx(sd)
-        assert (row["satisfaction_ci95_low"], row["satisfaction_ci95_high"]) == pytest.approx((lo, hi))
+        values = final.loc[final["point"] == pid, "satisfaction"].to_numpy()
+        iv = stats.mean_interval(values, (0.0, 1.0))
+        pred = stats.prediction_interval(values, (0.0, 1.0))
+        assert row["satisfaction_mean"] == pytest.approx(values.mean())
+        assert row["satisfaction_sd"] == pytest.approx(values.std(ddof=1))
+        assert (row["satisfaction_low"], row["satisfaction_high"]) == pytest.approx((iv.low, iv.high))
+        assert (row["satisfaction_prediction_low"], row["satisfaction_prediction_high"]) == pytest.approx(
+            (pred.low, pred.high)
+        )
 
 
 def test_missing_job_and_corrupt_file_write_nothing(sweep, env):

@@ -73,6 +73,8 @@ def test_notebook_runs_top_to_bottom(path, small):
     assert errors == []
     assert _figures(nb) >= 2, "every notebook shows its figures"
     assert any(small.iterdir()), "results were written under SIM_RESULTS"
+    if path.stem == "04_sensitivity":  # the small N of a notebook run is too small, and it says so
+        assert "is too small for the Sobol indices" in _printed(nb)
 
 
 def _common():
@@ -141,6 +143,7 @@ def test_sensitivity_notebook_analyses_a_collected_sobol_sweep(small, monkeypatc
     monkeypatch.setenv("SIM_SWEEPS", str(small / "sweeps"))
     nb = _execute(EXPERIMENTS / "04_sensitivity.ipynb")
     assert f"using the collected sweep {sweep}" in _printed(nb)
+    assert "warning: N=2 is too small" in _printed(nb)
     assert not (small / "04_sensitivity" / "sobol_points.parquet").exists()  # no design of its own
     assert _figures(nb) == 3
 

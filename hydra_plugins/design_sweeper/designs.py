@@ -8,8 +8,12 @@ A parameter is given by name with either bounds or a list of values::
     embedding: {key: levers.embedding.intensity, lo: 0.0, hi: 1.0}   # continuous
     budget: {key: budget, values: [2, 4, 8]}                          # discrete (factorial)
     x: [0, 0.5, 1]                                                    # shorthand: values, key = name
+    synergy: {key: dynamics.synergy, lo: 1.0, hi: 2.0, group: converging}   # a SALib group
 
-``key`` (the config path a value is written to) defaults to the parameter's name.
+``key`` (the config path a value is written to) defaults to the parameter's name. ``group``
+makes Sobol and Morris designs grouped (SALib's ``groups``): indices are estimated per group,
+and a Sobol design has N·(G + 2) rows for G groups instead of N·(D + 2). When any parameter
+has a group, a parameter without one is a group of its own.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class Param:
     hi: float | None = None
     values: tuple[Any, ...] | None = None
     integer: bool = False
+    group: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "key": self.key}
@@ -47,6 +52,8 @@ class Param:
             out["lo"], out["hi"] = self.lo, self.hi
         if self.integer:
             out["integer"] = True
+        if self.group:
+            out["group"] = self.group
         return out
 
 
@@ -65,6 +72,9 @@ def parse_params(spec: Mapping[str, Any] | None) -> list[Param]:
             )
         key = str(entry.get("key") or name)
         integer = bool(entry.get("integer", False))
+        group = entry.get("group")
+        if group is not None and (not isinstance(group, str) or not group):
+            raise DesignError(f"{where}.group={group!r}; allowed: a non-empty name")
         if entry.get("values") is not None:
             values = tuple(entry["values"])
             if not values:
@@ -79,17 +89,20 @@ def parse_params(spec: Mapping[str, Any] | None) -> list[Param]:
         lo, hi = float(lo), float(hi)
         if not lo < hi:
             raise DesignError(f"{where}: lo={lo:g} is not below hi={hi:g}; allowed: lo < hi")
-        params.append(Param(name, key, lo=lo, hi=hi, integer=integer))
+        params.append(Param(name, key, lo=lo, hi=hi, integer=integer, group=group))
     return params
 
 
 def salib_problem(params: list[Param]) -> dict[str, Any]:
-    """The SALib problem dict of the continuous parameters."""
-    return {
+    """The SALib problem dict of the continuous parameters (with ``groups`` when any has one)."""
+    problem: dict[str, Any] = {
         "num_vars": len(params),
         "names": [p.name for p in params],
         "bounds": [[p.lo, p.hi] for p in params],
     }
+    if any(p.group for p in params):
+        problem["groups"] = [p.group or p.name for p in params]
+    return problem
 
 
 def draw(

@@ -62,6 +62,10 @@ def run_job(config: Config, out_dir: Path, config_yaml: str) -> dict:
     return result.summary
 
 
+def _bracket(low: float, high: float) -> str:
+    return "unknown (1 replicate)" if low is None or low != low else f"[{low:.3f}, {high:.3f}]"
+
+
 def format_summary(summary: dict) -> str:
     """A short table of the headline metrics at the final step."""
     keys = [
@@ -77,13 +81,22 @@ def format_summary(summary: dict) -> str:
     lines = [
         f"scenario={summary['scenario']} preset={summary['preset']} steps={summary['steps']} "
         f"replicates={summary['replicates']} ({summary['elapsed_seconds']:.1f} s)",
-        f"{'metric (final week)':<24}{'mean':>10}{'95% interval':>24}",
+        f"{'metric (final week)':<24}{'mean':>10}{'95% for the mean':>24}{'95% one community':>24}",
     ]
     for key in keys:
         row = summary["final"].get(key)
         if row is None or row["mean"] is None or row["mean"] != row["mean"]:
             continue
-        lines.append(f"{key:<24}{row['mean']:>10.3f}    [{row['ci95_low']:.3f}, {row['ci95_high']:.3f}]")
+        pred = row["prediction"]
+        lines.append(
+            f"{key:<24}{row['mean']:>10.3f}    {_bracket(row['low'], row['high']):>20}"
+            f"    {_bracket(pred['low'], pred['high']):>20}"
+        )
+    from sim.experiment.simulate import replication_warning
+
+    warning = replication_warning(summary)
+    if warning:
+        lines.append(warning)
     return "\n".join(lines)
 
 

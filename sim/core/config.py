@@ -263,6 +263,9 @@ class Config:
     seed: int = param(20261128, 0, 2**63 - 1, "root seed; replicate r uses SeedSequence(seed).spawn()[r]")
     steps: int = param(104, 1, 100_000, "weeks to simulate")
     replicates: int = param(5, 1, 100_000, "independent replicates of this parameter point")
+    interval_half_width: float = param(
+        0.02, 1e-4, 1.0, "target half-width of the 95% interval for the mean of a proportion"
+    )
     baseline_comparison: bool = param(
         True, doc="also run the baseline with the same seeds to measure gain and cost-effectiveness"
     )

@@ -7,6 +7,7 @@ series for maps. Tables are made only at the end (:meth:`Recorder.frame`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,11 +23,25 @@ if TYPE_CHECKING:
     from sim.core.model import CommunityModel
 
 
+#: the range of a share, rate or index in [0, 1] (the default), and of counts and amounts
+PROPORTION = (0.0, 1.0)
+NON_NEGATIVE = (0.0, math.inf)
+
+
 @dataclass(frozen=True)
 class Metric:
+    """A community-level series: labels, meaning, and the range its values lie in.
+
+    ``bounds`` is what intervals must respect (:mod:`sim.analysis.stats`); ``kind`` says what
+    the value is: ``proportion`` (a share or index in [0, 1]), ``count`` (conflicts),
+    ``amount`` (need units, resources, cost; ≥ 0) or ``difference`` (in [−1, 1]).
+    """
+
     en: str
     zh: str
     description: str = ""
+    bounds: tuple[float, float] = PROPORTION
+    kind: str = "proportion"
 
 
 METRICS: dict[str, Metric] = {
@@ -41,23 +56,41 @@ METRICS: dict[str, Metric] = {
     "trust": Metric("Trust", "信任度", "mean trust T in the community Party organisation"),
     "expectation": Metric("Expectation", "期望", "mean expectation E"),
     "performance": Metric("Perceived performance", "感知绩效", "mean Q, share of weighted need met"),
-    "unmet_need": Metric("Unmet need", "未满足需求", "mean Σ_k n_ik after service"),
+    "unmet_need": Metric(
+        "Unmet need",
+        "未满足需求",
+        "mean Σ_k n_ik after service",
+        (0.0, float(len(NEED_CATEGORIES))),
+        "amount",
+    ),
     "need_information": Metric("Need information", "需求信息", "mean A_b over households"),
     "civic_resources": Metric("Civic resources", "公民资源", "mean r"),
     "participation_rich": Metric("Participation, resource-rich", "高资源户参与率", "top third of initial r"),
     "participation_poor": Metric(
         "Participation, resource-poor", "低资源户参与率", "bottom third of initial r"
     ),
-    "participation_gap": Metric("Participation gap", "参与差距", "rich minus poor participation"),
+    "participation_gap": Metric(
+        "Participation gap", "参与差距", "rich minus poor participation", (-1.0, 1.0), "difference"
+    ),
     "asks": Metric("Asked by members", "党员动员率", "share of households asked this week"),
     **{
         f"served_{ch}": Metric(
-            f"Served by {ch} channel", CHANNEL_SERVICE_WORDS[ch][1], "need units per household"
+            f"Served by {ch} channel",
+            CHANNEL_SERVICE_WORDS[ch][1],
+            "need units per household",
+            NON_NEGATIVE,
+            "amount",
         )
         for ch in CHANNELS
     },
     **{
-        f"served_{cat}": Metric(f"Served, {cat}", f"{CATEGORY_WORDS[cat][1]}服务", "need units per household")
+        f"served_{cat}": Metric(
+            f"Served, {cat}",
+            f"{CATEGORY_WORDS[cat][1]}服务",
+            "need units per household",
+            NON_NEGATIVE,
+            "amount",
+        )
         for cat in NEED_CATEGORIES
     },
     "contribution_rate": Metric("Organisations contributing", "组织贡献率", "share of players contributing"),
@@ -65,26 +98,40 @@ METRICS: dict[str, Metric] = {
     "contribution_horizontal": Metric("Contributing, horizontal", "横向贡献率"),
     "contribution_outward": Metric("Contributing, outward", "外向贡献率"),
     "joint_capacity": Metric(
-        "Joint capacity J", "联合能力 J", "pooled resources after synergy and coordination"
+        "Joint capacity J",
+        "联合能力 J",
+        "pooled resources after synergy and coordination",
+        NON_NEGATIVE,
+        "amount",
     ),
-    "linked_resources": Metric("Linked resources L", "链接资源 L", "resources brokered by the committee"),
-    "linked_capacity": Metric("Linked service capacity", "链接服务能力", "need units per household"),
+    "linked_resources": Metric(
+        "Linked resources L", "链接资源 L", "resources brokered by the committee", NON_NEGATIVE, "amount"
+    ),
+    "linked_capacity": Metric(
+        "Linked service capacity", "链接服务能力", "need units per household", NON_NEGATIVE, "amount"
+    ),
     "funds_delivered_share": Metric("Share of funds delivered", "资金到位率", "Π τ_ℓ"),
     "effective_capacity": Metric(
-        "Effective capacity W_eff", "有效工作能力", "community workforce net of burden"
+        "Effective capacity W_eff",
+        "有效工作能力",
+        "community workforce net of burden",
+        NON_NEGATIVE,
+        "amount",
     ),
-    "burden": Metric("Task burden B/B_max", "任务负担", "tasks from above"),
+    "burden": Metric("Task burden B/B_max", "任务负担", "tasks from above", NON_NEGATIVE, "amount"),
     "task_growth": Metric("Task growth φ", "层层加码", "mean φ_ℓ over hand-offs"),
-    "conflicts_started": Metric("Conflicts started", "新发矛盾"),
-    "conflicts_resolved": Metric("Conflicts resolved", "化解矛盾"),
-    "conflicts_open": Metric("Conflicts open", "未决矛盾"),
+    "conflicts_started": Metric("Conflicts started", "新发矛盾", "", NON_NEGATIVE, "count"),
+    "conflicts_resolved": Metric("Conflicts resolved", "化解矛盾", "", NON_NEGATIVE, "count"),
+    "conflicts_open": Metric("Conflicts open", "未决矛盾", "", NON_NEGATIVE, "count"),
     "coverage_point": Metric("Coverage, buildings (point)", "点覆盖", "share of buildings covered"),
     "coverage_line": Metric("Coverage, organisations (line)", "线覆盖"),
     "coverage_surface": Metric("Coverage, new business (surface)", "面覆盖"),
     "coverage_body": Metric("Coverage, links among branches (body)", "体覆盖"),
     "cross_appointment": Metric("Cross-appointment χ", "交叉任职 χ"),
     "company_quality": Metric("Property service quality", "物业服务质量"),
-    "cost": Metric("Lever cost", "举措成本", "budget units per 1,000 households per week"),
+    "cost": Metric(
+        "Lever cost", "举措成本", "budget units per 1,000 households per week", NON_NEGATIVE, "amount"
+    ),
     "budget_bound": Metric("Budget-bound", "预算约束", "1 when the levers were scaled down"),
     **{
         f"intensity_{lever}": Metric(f"Intensity, {lever}", f"{LEVER_WORDS[lever][1]}强度", "after budget")

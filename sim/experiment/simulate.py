@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.analysis import stats
 from sim.core.config import Config, validate
 from sim.core.levers import LEVERS
 from sim.core.model import CommunityModel
@@ -219,21 +219,6 @@ def add_gains(metrics: pd.DataFrame, baseline: pd.DataFrame | None, unknown: boo
         metrics["cost_effectiveness"] = np.where(cost > 0, gain / cost, np.nan)
 
 
-def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, float]:
-    """Mean, standard deviation and the t-based confidence interval of the mean."""
-    x = np.asarray(values, dtype=np.float64)
-    x = x[np.isfinite(x)]
-    n = x.size
-    if n == 0:
-        return (math.nan,) * 4
-    mean = float(x.mean())
-    if n == 1:
-        return mean, 0.0, mean, mean
-    sd = float(x.std(ddof=1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n))
-    return mean, sd, mean - half, mean + half
-
-
 def metric_columns(df: pd.DataFrame) -> list[str]:
     """The metric columns of a run table (not ids or parameters)."""
     from sim.core.metrics import METRICS
@@ -242,20 +227,72 @@ def metric_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in [*METRICS, *extra] if c in df.columns]
 
 
+#: metrics whose interval half-width decides whether a run had replicates enough
+SUFFICIENCY_METRICS = ("participation", "satisfaction", "trust")
+
+
+def replication(final: pd.DataFrame, replicates: int, half_width: float) -> dict[str, Any]:
+    """Replicates needed for a 95% interval for the mean of ``half_width`` on each proportion.
+
+    Other metrics are judged at ``half_width`` times their range (or their mean when unbounded)
+    and are listed but do not decide ``sufficient``, which looks at :data:`SUFFICIENCY_METRICS`.
+    """
+    needed: dict[str, int] = {}
+    for name in metric_columns(final):
+        values = final[name].to_numpy(dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size < 2:
+            continue
+        lo, hi = stats.bounds_of(name)
+        scale = hi - lo if math.isfinite(hi - lo) else abs(float(values.mean()))
+        if scale > 0:
+            needed[name] = stats.replicates_needed(float(values.std(ddof=1)), half_width * scale)
+    deciding = {m: needed[m] for m in SUFFICIENCY_METRICS if m in needed}
+    most = max(deciding.values()) if deciding else None
+    limiting = max(deciding, key=deciding.__getitem__) if deciding else None
+    return {
+        "half_width": half_width,
+        "level": stats.DEFAULT_LEVEL,
+        "replicates": replicates,
+        "needed": most,
+        "limiting_metric": limiting,
+        "sufficient": None if most is None else replicates >= most,
+        "by_metric": needed,
+    }
+
+
+def replication_warning(summary: dict[str, Any]) -> str | None:
+    """One line when a run had too few replicates for its interval half-width, else None."""
+    rep = summary.get("replication") or {}
+    if rep.get("sufficient") is not False:
+        return None
+    return (
+        f"warning: {rep['replicates']} replicates are too few for a 95% interval for the mean of "
+        f"±{rep['half_width']:g} on {', '.join(m for m in SUFFICIENCY_METRICS if m in rep['by_metric'])} "
+        f"({rep['limiting_metric']} needs {rep['needed']}); run with replicates={rep['needed']}"
+    )
+
+
 def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> dict[str, Any]:
-    """Final-step mean, sd and 95% interval of every metric across replicates, plus run facts."""
+    """Final-step statistics of every metric across replicates, plus run facts.
+
+    Each metric has ``n``, ``mean``, ``sd``, ``low``/``high`` (the 95% interval for the mean,
+    ``kind`` "mean") and ``prediction`` (the 95% prediction interval for one community), both
+    inside the metric's range (:mod:`sim.analysis.stats`). ``replication`` says how many
+    replicates the chosen ``interval_half_width`` needs.
+    """
     final = metrics[metrics["step"] == metrics["step"].max()]
     table = {}
     for name in metric_columns(metrics):
-        mean, sd, lo, hi = interval(final[name].to_numpy())
-        table[name] = {"mean": mean, "sd": sd, "ci95_low": lo, "ci95_high": hi}
+        table[name] = stats.describe(final[name].to_numpy(), stats.bounds_of(name))
     budget_bound_steps = metrics.groupby("replicate")["budget_bound"].sum().mean()
+    replicates = int(metrics["replicate"].nunique())
     return {
         "scenario": cfg.scenario.name,
         "preset": cfg.community.preset,
         "seed": cfg.seed,
         "steps": cfg.steps,
-        "replicates": int(metrics["replicate"].nunique()),
+        "replicates": replicates,
         "budget_bound_steps": float(budget_bound_steps),
         "total_cost": float(metrics.groupby("replicate")["cost"].sum().mean()),
         "elapsed_seconds": elapsed,
@@ -263,4 +300,5 @@ def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> 
         "provenance": provenance(
             {"seed": cfg.seed, "replicate_streams": "SeedSequence(seed).spawn(replicates)"}
         ),
+        "replication": replication(final, replicates, cfg.interval_half_width),
     }

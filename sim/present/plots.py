@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
-from scipy import stats
 
+from sim.analysis import compare, stats
 from sim.core.config import CHANNELS, NEED_CATEGORIES
 from sim.core.levers import LEVERS
 from sim.core.metrics import METRICS, label
@@ -268,19 +268,15 @@ def _require(df: pd.DataFrame, columns: Iterable[str | None], what: str = "table
 
 # ------------------------------------------------------------------------------ statistics
 def mean_interval(df: pd.DataFrame, keys: list[str], value: str, level: float = 0.95) -> pd.DataFrame:
-    """Per group of ``keys``: n, mean, sd and the t-based ``level`` interval (``low``, ``high``).
+    """Per group of ``keys``: n, mean, sd and the ``level`` interval for the mean (``low``, ``high``).
 
-    Groups with one value get a zero-width interval; NaN values are left out.
+    The interval respects the metric's range (:func:`sim.analysis.stats.interval_table`). A
+    group with one value is drawn as a point (a zero-width band); NaN values are left out.
     """
-    g = df.groupby(keys, sort=False, dropna=False)[value]  # groups keep table order
-    out = g.agg(n="count", mean="mean", sd="std").reset_index()
-    n = out["n"].to_numpy(dtype=float)
-    sd = out["sd"].fillna(0.0).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        tq = np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)), 0.0)
-        half = np.where(n > 1, tq * sd / np.sqrt(np.maximum(n, 1)), 0.0)
-    out["low"] = out["mean"] - half
-    out["high"] = out["mean"] + half
+    out = stats.interval_table(df, keys, value, level)
+    single = out["n"].to_numpy() == 1
+    out.loc[single, "low"] = out.loc[single, "mean"]
+    out.loc[single, "high"] = out.loc[single, "mean"]
     return out
 
 
@@ -316,45 +312,7 @@ def paired_differences(
     """
     metrics = [metrics] if isinstance(metrics, str) else list(metrics)
     _require(df, [by, "replicate", *metrics])
-    groups = list(pd.unique(df[by]))
-    if baseline not in groups:
-        raise ValueError(f"baseline={baseline!r} is not a value of {by}; allowed: {groups}")
-    final = _final(df, [by])
-    pair_on = ["replicate"] + (["seed"] if "seed" in df.columns else [])
-    base = final[final[by] == baseline].groupby(pair_on)[metrics].mean()
-    rows = []
-    for name in groups:
-        if name == baseline:
-            continue
-        arm = final[final[by] == name].groupby(pair_on)[metrics].mean()
-        common = arm.index.intersection(base.index)
-        if common.empty:
-            raise ValueError(
-                f"{by}={name!r} shares no replicate (and seed) with baseline {baseline!r}; "
-                "allowed: runs made with the same seed and replicates"
-            )
-        diff = arm.loc[common] - base.loc[common]
-        for metric in metrics:
-            d = diff[metric].to_numpy(dtype=float)
-            d = d[np.isfinite(d)]
-            n = d.size
-            mean = float(d.mean()) if n else math.nan
-            sd = float(d.std(ddof=1)) if n > 1 else 0.0
-            half = float(stats.t.ppf(0.5 + level / 2, n - 1) * sd / math.sqrt(n)) if n > 1 else 0.0
-            rows.append(
-                {
-                    by: name,
-                    "metric": metric,
-                    "n": n,
-                    "mean": mean,
-                    "sd": sd,
-                    "low": mean - half,
-                    "high": mean + half,
-                    "baseline_mean": float(base.loc[common, metric].mean()),
-                    "arm_mean": float(arm.loc[common, metric].mean()),
-                }
-            )
-    return pd.DataFrame(rows)
+    return compare.paired_differences(df, metrics, baseline, by, level)
 
 
 # ------------------------------------------------------------------------------ figures

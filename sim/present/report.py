@@ -62,8 +62,10 @@ _T: dict[str, tuple[str, str]] = {
     "figures": ("Key figures", "主要图表"),
     "summary": ("Summary at the final week", "末周汇总"),
     "summary_note": (
-        "Mean across replicates with its 95% interval [low, high].",
-        "各次重复实验的均值及其95%区间 [下限, 上限]。",
+        "Mean across replicates with the 95% interval for the mean [low, high], kept inside the "
+        "metric's range; one community varies more than this (see summary.json, prediction).",
+        "各次重复实验的均值及其均值的95%置信区间 [下限, 上限]（不超出指标取值范围）；"
+        "单个社区的波动大于此区间（见 summary.json 中的 prediction）。",
     ),
     "source": ("Source", "数据来源"),
     "kind": ("Kind", "类型"),
@@ -82,8 +84,8 @@ _T: dict[str, tuple[str, str]] = {
     ),
     "truncated": ("First {n} of {total} rows.", "仅显示前 {n} 行（共 {total} 行）。"),
     "cap_time": (
-        "Lines are the mean over replicates; the shaded band is its 95% interval.",
-        "曲线为各次重复实验的均值，阴影为95%区间。",
+        "Lines are the mean over replicates; the shaded band is the 95% interval for the mean.",
+        "曲线为各次重复实验的均值，阴影为均值的95%置信区间。",
     ),
     "cap_compare": (
         "Difference of each scenario to {baseline} at the final week, paired by replicate "
@@ -332,15 +334,18 @@ def _sensitivity_figures(src: Source, lang: str) -> list[tuple[str, go.Figure, s
     design_file = folder / "design.json"
     if not design_file.exists():
         return None
-    method = json.loads(design_file.read_text(encoding="utf-8")).get("method")
+    design = json.loads(design_file.read_text(encoding="utf-8"))
+    method = design.get("method")
     if method not in ("sobol", "morris"):
         return None
-    from sim import analysis
+    from sim.analysis import sensitivity
+    from sim.results import SUMMARY_TABLE_FILE
 
-    compute = analysis.sobol_indices if method == "sobol" else analysis.morris_indices
+    compute = sensitivity.sobol_indices if method == "sobol" else sensitivity.morris_indices
     outputs = [m for m in ("satisfaction", "participation", "trust") if m in src.metrics.columns]
     try:
-        indices = plots.tidy_indices(compute(folder, outputs=outputs))
+        summary = pd.read_parquet(folder / SUMMARY_TABLE_FILE)
+        indices = plots.tidy_indices(compute(design, summary, outputs=outputs))
     except (FileNotFoundError, ValueError) as exc:  # e.g. points missing: show the rest of the report
         print(f"sim-report: no {method} indices: {exc}", file=sys.stderr)
         return None

@@ -477,8 +477,9 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
     intensity, the preset and the scenario, then every metric. Parameters that are the same
     everywhere are left out of the columns to keep the table small; they are kept as JSON in
     the file's metadata (``sim.constants``; see :func:`collected_constants`).
-    ``summary.parquet`` has one row per point: final-step mean, sd and 95% interval of every
-    metric across replicates.
+    ``summary.parquet`` has one row per point: final-step ``<m>_mean``, ``<m>_sd``, the 95%
+    interval for the mean ``<m>_low``/``<m>_high`` and the 95% prediction interval for one
+    community ``<m>_prediction_low``/``_high`` of every metric (:func:`sim.analysis.stats.flat_summary`).
 
     Runs are read one at a time (memory holds one run plus the summary rows). When a point is
     missing or failed, nothing is written unless ``allow_missing``; the two files appear
@@ -531,7 +532,7 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
     )
 
     # Pass 2: stream the runs into the table, keeping one summary row per point.
-    from sim.experiment.simulate import interval
+    from sim.analysis import stats
 
     fd, tmp_collected = tempfile.mkstemp(prefix=f".{COLLECTED_FILE}.", suffix=".tmp", dir=root)
     os.close(fd)
@@ -557,15 +558,8 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
                 row["replicates"] = int(final["replicate"].nunique())
                 row["final_step"] = int(final["step"].iloc[0])
                 for m in metric_cols:
-                    mean, sd, lo, hi = interval(
-                        pd.to_numeric(final[m], errors="coerce").to_numpy(dtype=float)
-                    )
-                    row[f"{m}_mean"], row[f"{m}_sd"], row[f"{m}_ci95_low"], row[f"{m}_ci95_high"] = (
-                        mean,
-                        sd,
-                        lo,
-                        hi,
-                    )
+                    values = pd.to_numeric(final[m], errors="coerce").to_numpy(dtype=float)
+                    row.update(stats.flat_summary(m, values, stats.bounds_of(m)))
                 row["run"] = str(run.relative_to(root))
                 summary_rows.append(row)
                 del df, final

@@ -1,0 +1,319 @@
+"""Sensitivity indices of a design sweep, the SALib way: a design and a table in, tables out.
+
+``design`` is the record the design sweeper writes (``design.json``: method, parameters with
+bounds and optional ``group``, points with their overrides and sample index); ``summary`` has
+one row per point with ``<output>_mean`` (``summary.parquet`` of ``sim-collect``). Nothing here
+reads files: :mod:`sim.cli.analyse` does.
+
+- :func:`sobol_indices`: first- and total-order Sobol indices with SALib's bootstrap intervals,
+  per parameter or per SALib group (the parameters' ``group``: a lever, a submodel);
+- :func:`morris_indices`: Morris μ, μ*, σ (per group when grouped; μ and σ are then NaN,
+  SALib reports μ* only for groups);
+- :func:`pawn_indices`: the moment-independent PAWN index (median Kolmogorov–Smirnov distance
+  between conditional and unconditional output distributions) on the independent base rows of
+  a Sobol design, with the index of an added dummy input as the noise floor;
+- :func:`convergence` and :func:`convergence_message`: whether N was large enough.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: the widest total-order interval accepted before N is called too small
+MAX_ST_WIDTH = 0.1
+DEFAULT_OUTPUTS = ("participation", "satisfaction", "trust", "unmet_need", "satisfaction_gini")
+
+
+def problem(design: dict[str, Any]) -> dict[str, Any]:
+    """The SALib problem a design was drawn from, with ``groups`` when its parameters have them."""
+    params = design["params"]
+    out: dict[str, Any] = {
+        "num_vars": len(params),
+        "names": [p["name"] for p in params],
+        "bounds": [[p["lo"], p["hi"]] for p in params],
+    }
+    if any(p.get("group") for p in params):
+        out["groups"] = [p.get("group") or p["name"] for p in params]
+    return out
+
+
+def factor_names(prob: dict[str, Any]) -> list[str]:
+    """What the indices are reported for: the groups (in order of first appearance) or the names."""
+    return list(dict.fromkeys(prob["groups"])) if "groups" in prob else list(prob["names"])
+
+
+def outputs_of(summary: pd.DataFrame, outputs: list[str] | tuple[str, ...] | None) -> list[str]:
+    """The outputs to analyse: those asked for (checked), else the default ones the summary has."""
+    available = [c[: -len("_mean")] for c in summary.columns if c.endswith("_mean")]
+    if outputs:
+        missing = [o for o in outputs if o not in available]
+        if missing:
+            raise ValueError(f"outputs {missing} are not in the summary; allowed: {available}")
+        return list(outputs)
+    chosen = [o for o in DEFAULT_OUTPUTS if o in available]
+    return chosen or available
+
+
+def point_groups(design: dict[str, Any]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """Points grouped by everything that is not the design (cell, arm, command-line sweeps)."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    keys = {p["key"] for p in design["params"]}
+    for point in design["points"]:
+        others = {k: v for k, v in point["overrides"].items() if k not in keys}
+        label = " ".join(
+            [*design["cells"][point["cell"]], *(f"{k}={v}" for k, v in others.items())]
+            + ([f"arm={point['arm']}"] if "arm" in point else [])
+        )
+        groups.setdefault(label, []).append(point)
+    return list(groups.items())
+
+
+def responses(
+    design: dict[str, Any], summary: pd.DataFrame, output: str, points: list[dict[str, Any]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Design matrix X and response Y (replicate mean at the final step), in sample order."""
+    means = summary.set_index("point")[f"{output}_mean"]
+    ordered = sorted(points, key=lambda p: p["sample"])
+    missing = [p["point"] for p in ordered if p["point"] not in means.index]
+    if missing:
+        raise ValueError(
+            f"{len(missing)} design point(s) have no result (e.g. {missing[:5]}); rerun the sweep"
+        )
+    keys = [p["key"] for p in design["params"]]
+    x = np.array([[p["overrides"][k] for k in keys] for p in ordered], dtype=float)
+    y = means.loc[[p["point"] for p in ordered]].to_numpy(dtype=float)
+    return x, y
+
+
+def _check_method(design: dict[str, Any], method: str) -> None:
+    if design["method"] != method:
+        raise ValueError(f"the sweep holds a {design['method']} design; allowed: a {method} sweep")
+
+
+def sobol_indices(
+    design: dict[str, Any],
+    summary: pd.DataFrame,
+    outputs: list[str] | tuple[str, ...] | None = None,
+    num_resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """First- and total-order Sobol indices of every input (or group), per output, with bootstrap intervals.
+
+    Columns: ``group`` (of design points), ``output``, ``input`` (a parameter, or a SALib group
+    when the design is grouped), ``S1``, ``S1_low``, ``S1_high``, ``ST``, ``ST_low``,
+    ``ST_high``, ``level``, ``n`` (SALib's N). An output constant across the design gets NaN.
+    """
+    from SALib.analyze import sobol
+
+    _check_method(design, "sobol")
+    prob = problem(design)
+    names = factor_names(prob)
+    rows = []
+    for group, points in point_groups(design):
+        for output in outputs_of(summary, outputs):
+            _, y = responses(design, summary, output, points)
+            if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
+                res = {k: np.full(len(names), np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+            else:
+                res = sobol.analyze(
+                    prob,
+                    y,
+                    calc_second_order=design.get("calc_second_order", False),
+                    num_resamples=num_resamples,
+                    conf_level=level,
+                    seed=seed,
+                )
+            for j, name in enumerate(names):
+                s1, s1c, st, stc = (float(res[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf"))
+                rows.append(
+                    {
+                        "group": group,
+                        "output": output,
+                        "input": name,
+                        "S1": s1,
+                        "S1_low": s1 - s1c,
+                        "S1_high": s1 + s1c,
+                        "ST": st,
+                        "ST_low": st - stc,
+                        "ST_high": st + stc,
+                        "level": level,
+                        "n": int(design.get("n", 0)),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def morris_indices(
+    design: dict[str, Any],
+    summary: pd.DataFrame,
+    outputs: list[str] | tuple[str, ...] | None = None,
+    num_resamples: int = 1000,
+    level: float = 0.95,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """Morris elementary-effect statistics (μ, μ*, σ) of every input (or group), with intervals on μ*."""
+    from SALib.analyze import morris
+
+    _check_method(design, "morris")
+    prob = problem(design)
+    names = factor_names(prob)
+    rows = []
+    for group, points in point_groups(design):
+        for output in outputs_of(summary, outputs):
+            x, y = responses(design, summary, output, points)
+            res = morris.analyze(
+                prob,
+                x,
+                y,
+                num_resamples=num_resamples,
+                conf_level=level,
+                num_levels=design.get("num_levels", 4),
+                seed=seed,
+            )
+            grouped = "groups" in prob
+            for j, name in enumerate(names):
+                mu_star, conf = float(res["mu_star"][j]), float(res["mu_star_conf"][j])
+                rows.append(
+                    {
+                        "group": group,
+                        "output": output,
+                        "input": name,
+                        "mu": math.nan if grouped else float(res["mu"][j]),
+                        "mu_star": mu_star,
+                        "mu_star_low": max(0.0, mu_star - conf),
+                        "mu_star_high": mu_star + conf,
+                        "sigma": math.nan if grouped else float(res["sigma"][j]),
+                        "level": level,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def base_rows(design: dict[str, Any], n_rows: int) -> np.ndarray:
+    """Indices of the A and B rows of a Saltelli design (the 2N rows drawn independently).
+
+    The other rows (A with column(s) of B) repeat values of these, so a given-data estimator
+    such as PAWN would see dependent samples if it used them.
+    """
+    n = int(design["n"])
+    if n_rows % n:
+        raise ValueError(f"{n_rows} rows are not a multiple of N={n}; allowed: a complete Sobol design")
+    block = n_rows // n
+    starts = np.arange(n) * block
+    return np.concatenate([starts, starts + block - 1])
+
+
+def pawn_indices(
+    design: dict[str, Any],
+    summary: pd.DataFrame,
+    outputs: list[str] | tuple[str, ...] | None = None,
+    slices: int = 10,
+    seed: int = 0,
+) -> pd.DataFrame:
+    """PAWN indices (moment-independent) of every parameter, per output, from a Sobol design.
+
+    Columns: ``group``, ``output``, ``input`` (a parameter; PAWN is not grouped), ``pawn``
+    (median KS distance over ``slices`` conditioning slices), ``pawn_min``, ``pawn_max``,
+    ``noise_floor`` (the index of an independent uniform dummy input: indices near it carry no
+    evidence of influence), ``n_rows``.
+    """
+    from SALib.analyze import pawn
+
+    _check_method(design, "sobol")
+    prob = problem(design)
+    dummy = {
+        "num_vars": prob["num_vars"] + 1,
+        "names": [*prob["names"], "_dummy"],
+        "bounds": [*prob["bounds"], [0.0, 1.0]],
+    }
+    rows = []
+    for group, points in point_groups(design):
+        for output in outputs_of(summary, outputs):
+            x, y = responses(design, summary, output, points)
+            keep = base_rows(design, len(y))
+            x, y = x[keep], y[keep]
+            if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
+                continue
+            rng = np.random.default_rng(seed)
+            xd = np.column_stack([x, rng.random(len(y))])
+            res = pawn.analyze(dummy, xd, y, S=slices, seed=seed)
+            floor = float(res["median"][-1])
+            for j, name in enumerate(prob["names"]):
+                rows.append(
+                    {
+                        "group": group,
+                        "output": output,
+                        "input": name,
+                        "pawn": float(res["median"][j]),
+                        "pawn_min": float(res["minimum"][j]),
+                        "pawn_max": float(res["maximum"][j]),
+                        "noise_floor": floor,
+                        "n_rows": len(y),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def recommended_n(n: int, widest: float, target: float = MAX_ST_WIDTH) -> int:
+    """The power of 2 at which the widest ST interval would shrink to ``target`` (width ∝ 1/√N)."""
+    if not math.isfinite(widest) or widest <= target or n <= 0:
+        return n
+    needed = n * (widest / target) ** 2
+    return int(2 ** math.ceil(math.log2(needed)))
+
+
+def convergence(indices: pd.DataFrame, max_width: float = MAX_ST_WIDTH) -> pd.DataFrame:
+    """Signs that a Sobol design was too small, one row per (group, output, input) at fault.
+
+    Checks: the ST interval is wider than ``max_width``; S1 is significantly below 0 (its whole
+    interval is); ST is below S1 beyond the intervals (``ST_high < S1_low``). Each row has
+    ``problem`` and ``recommended_n`` (N for the widest ST interval of its output to reach
+    ``max_width``; the current N when only the other checks failed). Empty when all is well.
+    """
+    rows = []
+    for (group, output), g in indices.groupby(["group", "output"], sort=False):
+        n = int(g["n"].iloc[0]) if "n" in g.columns else 0
+        widths = g["ST_high"] - g["ST_low"]
+        rec = recommended_n(n, float(widths.max()) if widths.notna().any() else math.nan, max_width)
+        for row, width in zip(g.itertuples(), widths, strict=True):
+            problems = []
+            if width > max_width:
+                problems.append(f"ST interval {width:.2f} wide (> {max_width:g})")
+            if row.S1_high < 0:
+                problems.append(f"S1 = {row.S1:.3f} significantly below 0")
+            if row.ST_high < row.S1_low:
+                problems.append(f"ST = {row.ST:.3f} below S1 = {row.S1:.3f} beyond the intervals")
+            for i, p in enumerate(problems):
+                # a negative S1 or ST < S1 is estimator noise too: at least double N
+                only_width = i == 0 and width > max_width
+                rows.append(
+                    {
+                        "group": group,
+                        "output": output,
+                        "input": row.input,
+                        "problem": p,
+                        "n": n,
+                        "recommended_n": rec if only_width else max(rec, 2 * n),
+                    }
+                )
+    return pd.DataFrame(rows, columns=["group", "output", "input", "problem", "n", "recommended_n"])
+
+
+def convergence_message(checks: pd.DataFrame) -> str | None:
+    """One line saying that N is too small and which N to use, or None when the checks passed."""
+    if checks.empty:
+        return None
+    n = int(checks["n"].max())
+    rec = int(checks["recommended_n"].max())
+    outputs = ", ".join(dict.fromkeys(checks["output"]))
+    first = checks.iloc[0]
+    return (
+        f"warning: N={n} is too small for the Sobol indices of {outputs}: {len(checks)} problem(s), "
+        f"e.g. {first['input']} on {first['output']}: {first['problem']}; "
+        f"rerun with hydra.sweeper.n={rec}"
+    )
