@@ -28,6 +28,7 @@ from scipy import stats
 
 from sim.experiment.simulate import interval
 from sim.results import COLLECTED_FILE, SUMMARY_TABLE_FILE, collect, write_parquet
+from sim.results.integrity import CollectionError, verify_collection
 
 DEFAULT_OUTPUTS = ("participation", "satisfaction", "trust", "unmet_need", "satisfaction_gini")
 ANALYSIS_DIR = "analysis"
@@ -369,11 +370,15 @@ def analyse(
     reference: str | None = None,
     tipping_x: str | None = None,
     num_resamples: int = 1000,
+    allow_missing: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Everything that fits the sweep in ``sweep_dir``: indices, arm comparisons, tipping points.
 
     Collects the sweep first if it has no ``summary.parquet``. Writes each table to
-    ``DIR/analysis/<name>.parquet`` and returns them.
+    ``DIR/analysis/<name>.parquet`` and returns them. The collected tables are verified first
+    (:func:`sim.results.integrity.verify_collection`): an edited, stale or — unless
+    ``allow_missing`` — partial collection is refused; from a partial one every table carries
+    its PARTIAL note in ``attrs["partial"]`` (kept in the Parquet file's metadata).
     """
     sweep_dir = Path(sweep_dir)
     if not (sweep_dir / SUMMARY_TABLE_FILE).exists():
@@ -382,6 +387,7 @@ def analyse(
             raise FileNotFoundError(
                 f"{sweep_dir} cannot be collected: " + "; ".join(report.problems[:5]) + " (see sim-collect)"
             )
+    partial = verify_collection(sweep_dir, allow_missing=allow_missing).note
     tables: dict[str, pd.DataFrame] = {}
     design = _design(sweep_dir) if (sweep_dir / "design.json").exists() else None
     summary = _summary(sweep_dir)
@@ -418,6 +424,8 @@ def analyse(
                 ignore_index=True,
             )
     for name, table in tables.items():
+        if partial:
+            table.attrs["partial"] = partial
         write_parquet(sweep_dir / ANALYSIS_DIR / f"{name}.parquet", table)
     return tables
 
@@ -497,19 +505,36 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", help="arm the others are compared with (default: baseline)")
     parser.add_argument("--tipping-x", help="input along which to look for tipping points")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument(
+        "--allow-missing", action="store_true", help="analyse a partial collection (marked PARTIAL)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"sim-analyse: error: {args.directory} is not a directory", file=sys.stderr)
         return 2
     outputs = [o.strip() for o in args.outputs.split(",")] if args.outputs else None
+    from sim.results.failure import report_failure
+
     try:
-        tables = analyse(args.directory, outputs, args.reference, args.tipping_x, args.resamples)
+        tables = analyse(
+            args.directory, outputs, args.reference, args.tipping_x, args.resamples, args.allow_missing
+        )
+    except CollectionError as exc:
+        return report_failure(exc, args.verbose, "sim-analyse")
     except (FileNotFoundError, ValueError) as exc:
         print(f"sim-analyse: error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # e.g. a read-only sweep folder: one line, exit 74
+        return report_failure(exc, args.verbose, "sim-analyse")
+    partial = next((t.attrs["partial"] for t in tables.values() if "partial" in t.attrs), None)
+    if partial:
+        print(partial)
     print(format_tables(tables))
     for name in tables:
         print(f"wrote {args.directory / ANALYSIS_DIR / f'{name}.parquet'}")
+    if partial:
+        print(partial)
     return 0
 
 

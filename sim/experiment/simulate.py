@@ -76,6 +76,9 @@ class RunResult:
     metrics: pd.DataFrame
     buildings: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    #: wall-clock seconds the replicates took; kept out of ``summary`` so that summary.json is
+    #: bit-identical between identical runs (sim-run logs it instead)
+    elapsed_seconds: float = math.nan
 
 
 def run_replicate(
@@ -133,8 +136,8 @@ def _assemble(
     buildings = pd.concat(building_frames, ignore_index=True) if building_frames else pd.DataFrame()
     params = pd.DataFrame({key: [value] * len(metrics) for key, value in flatten(cfg).items()})
     metrics = pd.concat([metrics, params], axis=1)
-    summary = summarise(metrics, cfg, elapsed=time.perf_counter() - started)
-    return RunResult(metrics=metrics, buildings=buildings, summary=summary)
+    summary = summarise(metrics, cfg)
+    return RunResult(metrics, buildings, summary, elapsed_seconds=time.perf_counter() - started)
 
 
 # ------------------------------------------------------------------------------ stopping cleanly
@@ -256,8 +259,11 @@ def metric_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in [*METRICS, *extra] if c in df.columns]
 
 
-def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> dict[str, Any]:
-    """Final-step mean, sd and 95% interval of every metric across replicates, plus run facts."""
+def summarise(metrics: pd.DataFrame, cfg: Config) -> dict[str, Any]:
+    """Final-step mean, sd and 95% interval of every metric across replicates, plus run facts.
+
+    Nothing in it depends on when or how fast the run went: identical runs give identical summaries.
+    """
     final = metrics[metrics["step"] == metrics["step"].max()]
     table = {}
     for name in metric_columns(metrics):
@@ -272,6 +278,5 @@ def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> 
         "replicates": int(metrics["replicate"].nunique()),
         "budget_bound_steps": float(budget_bound_steps),
         "total_cost": float(metrics.groupby("replicate")["cost"].sum().mean()),
-        "elapsed_seconds": elapsed,
         "final": table,
     }
