@@ -6,6 +6,7 @@ no empty job folders)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -360,6 +361,31 @@ def test_commands_end_in_one_line_with_their_exit_code(tmp_path, cli_env) -> Non
     assert run("sim-collect", [str(sweep)], tmp_path, cli_env).returncode == 0
     done = run("sim-report", [str(sweep), "-o", f"{blocker}/report.html"], tmp_path, cli_env)
     assert done.returncode == 74 and f"{blocker}" in one_line(done)
-    (sweep / "analysis").write_text("a file where the analysis folder goes")
-    done = run("sim-analyse", [str(sweep)], tmp_path, cli_env)
-    assert done.returncode == 74 and "analysis" in one_line(done)
+    # read-only folders (a read-only bind mount: root ignores permission bits, not a read-only mount)
+    (sweep / "collected.parquet").unlink()
+    (sweep / "summary.parquet").unlink()
+    view = tmp_path / "read-only"
+    view.mkdir()
+    with read_only_view(sweep, view):
+        done = run("sim-analyse", [str(view)], tmp_path, cli_env)
+        assert done.returncode == 74 and "Read-only file system" in one_line(done)
+        done = run("sim-run", [*small, f"hydra.run.dir={view}/run"], tmp_path, cli_env)
+        assert done.returncode == 74 and f"{view}" in one_line(done)
+        done = run("sim-run", [*design_cmd, f"hydra.sweep.dir={view}/new"], tmp_path, cli_env)
+        assert done.returncode == 74 and f"{view}" in one_line(done)
+        point = str(sweep / "0" / point_dirname(0))
+        done = run("sim-report", [point, "-o", f"{view}/r.html"], tmp_path, cli_env)
+        assert done.returncode == 74 and f"{view}" in one_line(done)
+
+
+@contextlib.contextmanager
+def read_only_view(source: Path, view: Path):
+    """``source`` mounted read-only at ``view`` (skips the test where mounting is not permitted)."""
+    bind = subprocess.run(["mount", "--bind", str(source), str(view)], capture_output=True, text=True)
+    if bind.returncode != 0:
+        pytest.skip(f"read-only cases need a bind mount, not permitted here: {bind.stderr.strip()}")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(view)], check=True, capture_output=True)
+        yield view
+    finally:
+        subprocess.run(["umount", str(view)], capture_output=True)

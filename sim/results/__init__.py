@@ -440,8 +440,8 @@ def _read_collected(table: Path, allow_missing: bool, verbose: bool) -> pd.DataF
     """A collected table, verified first against its record and its sweep (one-line refusal)."""
     from sim.results.integrity import verify_collection
 
+    df = read_parquet(table)  # a damaged file is named as such before anything else is said of it
     status = verify_collection(table.parent, allow_missing=allow_missing)
-    df = read_parquet(table)
     if status.note is not None:
         df.attrs["partial"] = status.note
         if verbose:
