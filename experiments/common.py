@@ -128,7 +128,7 @@ def collected_sweep(name: str) -> pd.DataFrame | None:
     if directory is None:
         return None
     path = directory / COLLECTED_FILE
-    table = pd.read_parquet(path)
+    table = load(path)  # verified against the sweep: an edited, stale or partial table is refused
     constants = {
         k: v
         for k, v in collected_constants(path).items()
@@ -153,7 +153,7 @@ def run_or_load(cfg: Config, directory: Path) -> tuple[pd.DataFrame, pd.DataFram
     directory = Path(directory)
     text = _yaml(cfg)
     saved = directory / CONFIG_FILE
-    if check_run(directory) is None and saved.read_text(encoding="utf-8") == text:
+    if check_run(directory) and saved.read_text(encoding="utf-8") == text:
         metrics = load(directory, verbose=False)
         buildings = load(directory, "buildings", verbose=False) if cfg.record_buildings else None
         return metrics, buildings

@@ -19,6 +19,7 @@ from sim import analysis
 from sim.cli.analyse import analyse
 from sim.cli.analyse import cli as analyse_cli
 from sim.core.levers import LEVERS
+from sim.results.integrity import build_record, write_record
 
 
 def write_design_sweep(root: Path, method: str, spec: dict, n: int, response, seed: int = 1) -> None:
@@ -55,6 +56,10 @@ def write_design_sweep(root: Path, method: str, spec: dict, n: int, response, se
     pd.DataFrame({"point": np.arange(len(x)), "y_mean": y, "final_step": 1}).to_parquet(
         root / "summary.parquet"
     )
+    # the record sim-collect leaves beside its tables (here for points without run directories)
+    ids = [p["point"] for p in points]
+    record = build_record(root, {i: root / f"point-{i}" for i in ids}, ids, None)
+    write_record(root, record, [root / "summary.parquet"])
 
 
 def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:

@@ -21,7 +21,7 @@ def test_sim_run_writes_metrics_summary_and_config_record(tmp_path, cli_env) -> 
     done = sim_run("community=workshop", "steps=12", "replicates=3", f"hydra.run.dir={out}", env=cli_env)
     assert done.returncode == 0, done.stderr
     assert "satisfaction" in done.stdout
-    assert check_run(out) is None and (out / MARKER).exists()
+    assert check_run(out).complete and (out / MARKER).exists()
     metrics = pd.read_parquet(out / "metrics.parquet")
     assert len(metrics) == 12 * 3
     assert {"replicate", "step", "participation", "satisfaction", "trust", "unmet_need"} <= set(

@@ -121,7 +121,7 @@ def test_sobol_experiment_points_match_salib(tmp_path, cli_env):
     dirs = find_point_dirs(sweep)
     assert sorted(dirs) == list(range(2 * (d + 2)))
     for pid, (run,) in dirs.items():
-        assert check_run(run) is None
+        assert check_run(run).complete
         assert int(run.parent.name) == pid // 6  # a job's points are consecutive
         cfg = (run / "config.yaml").read_text()
         point = design["points"][pid]

@@ -88,7 +88,7 @@ def test_sigterm_and_sigint_keep_finished_replicates_marked_incomplete(tmp_path,
         kept, missing = info["replicates_done"], info["replicates_missing"]
         assert kept == list(range(len(kept))) and 1 <= len(kept) < cfg.replicates, info
         assert missing == list(range(len(kept), cfg.replicates))
-        problem = check_run(run)
+        problem = check_run(run).problem
         assert problem is not None and "incomplete run" in problem and name in problem
         # a reader never takes it for a run: load() refuses it and says why ...
         with pytest.raises(FileNotFoundError, match="incomplete run"):
@@ -110,7 +110,7 @@ def test_sigterm_and_sigint_keep_finished_replicates_marked_incomplete(tmp_path,
     again = sim_run([*SLOW, f"hydra.run.dir={runs[signal.SIGTERM]}"], tmp_path, cli_env)
     assert again.returncode == 0, again.stderr
     run = runs[signal.SIGTERM]
-    assert check_run(run) is None and not (run / INCOMPLETE).exists()
+    assert check_run(run).complete and not (run / INCOMPLETE).exists()
     assert sorted(load(run)["replicate"].unique()) == list(range(cfg.replicates))
 
 
@@ -147,7 +147,7 @@ def test_sigterm_in_a_design_sweep_is_redone_on_resume(tmp_path, cli_env) -> Non
     assert "skipped 0, ran 2, failed 0" in resumed.stdout
     runs = sorted(sweep.glob("*/point-*"))
     assert [r.name for r in runs] == ["point-000000", "point-000001"]  # the partial one was replaced
-    assert all(check_run(r) is None and not (r / INCOMPLETE).exists() for r in runs)
+    assert all(check_run(r).complete and not (r / INCOMPLETE).exists() for r in runs)
 
 
 # ------------------------------------------------------------------------------ SIGKILL
@@ -205,7 +205,7 @@ def test_sigkill_at_random_moments_never_leaves_a_run_that_looks_complete_but_is
     killed_complete, unfinished = 0, []
     for name, run, _code in outcomes:
         assert run.is_dir(), f"{name}: killed before the job started"
-        if check_run(run) is None:  # looks complete: then it is, bit for bit
+        if check_run(run).complete:  # looks complete: then it is, bit for bit
             killed_complete += 1
             for table, frame in expected.items():
                 pd.testing.assert_frame_equal(load(run, table), frame, obj=f"{name} {table}")
@@ -221,7 +221,7 @@ def test_sigkill_at_random_moments_never_leaves_a_run_that_looks_complete_but_is
     redo = unfinished[0]
     again = sim_run([*QUICK, f"hydra.run.dir={redo}"], tmp_path, cli_env)
     assert again.returncode == 0, again.stderr
-    assert check_run(redo) is None
+    assert check_run(redo).complete
     pd.testing.assert_frame_equal(load(redo), expected["metrics"])
     print(f"{len(moments)} kills: {killed_complete} after completion, {len(unfinished)} unfinished (redone)")
 
@@ -260,6 +260,6 @@ def test_full_disk_fails_in_one_line_with_no_half_written_file(small_tmpfs, tmp_
     left = sorted(p.name for p in run.iterdir())
     assert set(left) <= {".hydra", "run.log"}, f"half a result left behind: {left}"
     assert not list(run.rglob("*.tmp")) and not (run / MARKER).exists()
-    assert check_run(run) is not None
+    assert not check_run(run)
     # what the failed run wrote was given back (only Hydra's small config record remains)
     assert free_before - shutil.disk_usage(small_tmpfs).free <= 32 * 1024

@@ -315,7 +315,7 @@ def test_incomplete_marker_is_never_taken_for_a_complete_run(tmp_path, capsys) -
     assert not (run / MARKER).exists()
     info = json.loads((run / INCOMPLETE).read_text())
     assert info["replicates_missing"] == [2, 3, 4] and "metrics.parquet" in info["files"]
-    assert check_run(run) == (
+    assert check_run(run).problem == (
         "incomplete run (interrupted by SIGTERM): 2 of 5 replicates finished, missing 2-4; "
         "rerun it, or resume its sweep, to redo it"
     )
@@ -331,7 +331,7 @@ def test_incomplete_marker_is_never_taken_for_a_complete_run(tmp_path, capsys) -
     # nothing stopped: a zero-replicate stop still says so
     empty = tmp_path / "empty"
     write_incomplete(empty, RunInterrupted(signal.SIGINT, None, done=[], missing=[0, 1]), "seed: 1\n")
-    assert "0 of 2 replicates finished" in check_run(empty)
+    assert "0 of 2 replicates finished" in check_run(empty).problem
     # a rewrite of the run replaces the incomplete marker by a complete one
     write_run(run, metrics, pd.DataFrame(), {"final": {}}, "seed: 1\n")
-    assert check_run(run) is None and not (run / INCOMPLETE).exists()
+    assert check_run(run).complete and not (run / INCOMPLETE).exists()

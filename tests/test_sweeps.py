@@ -162,7 +162,7 @@ def test_sweep_killed_and_resumed_matches_uninterrupted(tmp_path, cli_env):
         proc.wait(timeout=30)
     (sweep,) = parent.iterdir()
     complete_at_kill = {
-        pid for pid, dirs in find_point_dirs(sweep).items() if any(check_run(d) is None for d in dirs)
+        pid for pid, dirs in find_point_dirs(sweep).items() if any(check_run(d).complete for d in dirs)
     }
     assert 3 <= len(complete_at_kill) < ARMS, "the kill should land part-way"
 
@@ -175,7 +175,7 @@ def test_sweep_killed_and_resumed_matches_uninterrupted(tmp_path, cli_env):
 
     dirs = find_point_dirs(sweep)
     assert sorted(dirs) == list(range(ARMS))
-    assert all(len(d) == 1 and check_run(d[0]) is None for d in dirs.values()), "every point exactly once"
+    assert all(len(d) == 1 and check_run(d[0]).complete for d in dirs.values()), "every point exactly once"
 
     again = sim_run([*args, "resume=true"], work, cli_env)  # nothing left to do
     assert f"skipped {ARMS}, ran 0, failed 0" in again.stdout

@@ -78,7 +78,8 @@ class DesignSweeperConf:
     optimal_trajectories: Optional[int] = None  # noqa: UP045
     # factorial: values of a parameter given by bounds
     levels: int = 5
-    # "module:function" taking a run directory, returning None if complete or why not
+    # "module:function" taking a run directory, returning a status that is truthy when the run is
+    # complete (sim.results.RunStatus); None also means complete, a string says why not
     check: str = "sim.results:check_run"
     # "module:function" taking (task config, [{key: value}, ...]) that raises if a point is not
     # allowed; called with every arm and each parameter's bounds before anything is launched
@@ -110,9 +111,25 @@ def point_id(dirname: str) -> int | None:
         return None
 
 
+class DesignFileError(OSError):
+    """A design record that cannot be read as one; the message names the file."""
+
+
+class DesignMismatch(HydraException):
+    """The sweep directory holds another command's design."""
+
+
 def load_design(sweep_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """The design record of a sweep directory (raises FileNotFoundError if it has none)."""
-    return json.loads((Path(sweep_dir) / DESIGN_FILE).read_text(encoding="utf-8"))
+    """The design record of a sweep directory (FileNotFoundError if it has none, DesignFileError
+    naming the file if it is not a design record)."""
+    path = Path(sweep_dir) / DESIGN_FILE
+    try:
+        design = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DesignFileError(f"{path} is not a design record (not valid JSON: {exc})") from None
+    if not isinstance(design, dict) or not isinstance(design.get("points"), list):
+        raise DesignFileError(f"{path} is not a design record (no list of points)")
+    return design
 
 
 def find_point_dirs(sweep_dir: Path) -> dict[int, list[Path]]:
@@ -148,9 +165,14 @@ def _write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
-def _import(dotted: str) -> Callable[[Path], str | None]:
+def _import(dotted: str) -> Callable[[Path], Any]:
     module, _, name = dotted.partition(":")
     return getattr(importlib.import_module(module), name)
+
+
+def _is_complete(status: Any) -> bool:
+    """A check's answer: a status truthy when complete, or the older None (complete) / reason."""
+    return status is None or (not isinstance(status, str) and bool(status))
 
 
 def _plain(value: Any) -> Any:
@@ -270,14 +292,20 @@ class DesignSweeper(Sweeper):
         with contextlib.suppress(Exception):
             OmegaConf.set_readonly(self.config.hydra, False)
         self.config.hydra.sweep.dir = str(sweep_dir)
+        from sim.results.lock import writer_lock  # one sweep per directory (re-entrant for sim-run)
 
+        with writer_lock(sweep_dir):
+            return self._sweep_locked(arguments, sweep_dir)
+
+    def _sweep_locked(self, arguments: list[str], sweep_dir: Path) -> Any:
+        assert self.config is not None and self.launcher is not None
         design = self.build(arguments)
         total = len(design["points"])
         design_path = sweep_dir / DESIGN_FILE
         if design_path.exists():
             old = load_design(sweep_dir)
             if old.get("fingerprint") != design["fingerprint"]:
-                raise HydraException(
+                raise DesignMismatch(
                     f"hydra.sweep.dir={sweep_dir} holds a different sweep (its design.json differs from "
                     "this command's design); allowed: the same command, or a new directory"
                 )
@@ -295,6 +323,7 @@ class DesignSweeper(Sweeper):
         complete, stale = self._status(sweep_dir, check, range(total))
         for path in stale:
             shutil.rmtree(path, ignore_errors=True)  # unfinished leftovers: rerun from scratch
+        _remove_empty_jobs(sweep_dir)
         pending = [p for p in design["points"] if p["point"] not in complete]
         skipped = total - len(pending)
         batch_size = self._batch_size(len(pending))
@@ -384,7 +413,7 @@ class DesignSweeper(Sweeper):
                 raise HydraException(f"{where}: {exc}") from None
 
     def _status(
-        self, sweep_dir: Path, check: Callable[[Path], str | None], points: Any
+        self, sweep_dir: Path, check: Callable[[Path], Any], points: Any
     ) -> tuple[set[int], list[Path]]:
         """Points with a complete run directory, and run directories that are not complete."""
         wanted = set(points)
@@ -394,7 +423,7 @@ class DesignSweeper(Sweeper):
             if pid not in wanted:
                 continue
             for path in paths:
-                if check(path) is not None:
+                if not _is_complete(check(path)):
                     stale.append(path)
                 elif pid not in complete:
                     complete.add(pid)
@@ -434,6 +463,16 @@ class DesignSweeper(Sweeper):
         """Resumed launches number their jobs after the earlier ones, so no job directory is reused."""
         nums = [int(p.name) for p in sweep_dir.iterdir() if p.is_dir() and p.name.isdigit()]
         return max(nums) + 1 if nums else 0
+
+
+def _remove_empty_jobs(sweep_dir: Path) -> None:
+    """Remove job folders that hold no point (a job killed before its first point, or whose
+    unfinished points were just removed): a restart must not leave one more empty folder."""
+    for job in sweep_dir.iterdir():
+        if not (job.is_dir() and job.name.isdigit()):
+            continue
+        if not any(point_id(p.name) is not None for p in job.iterdir()):
+            shutil.rmtree(job, ignore_errors=True)
 
 
 def fingerprint(design: dict[str, Any]) -> str:

@@ -36,16 +36,23 @@ class SweepTables:
 
 
 def read_sweep(
-    sweep_dir: str | os.PathLike[str], collected_columns: list[str] | None = None, step: int | None = None
+    sweep_dir: str | os.PathLike[str],
+    collected_columns: list[str] | None = None,
+    step: int | None = None,
+    allow_missing: bool = False,
 ) -> SweepTables:
     """Every table ``sim-analyse`` reads, read here only (collecting the sweep first if needed).
 
     ``collected_columns`` also reads those columns of ``collected.parquet`` (at ``step`` only,
     when given); without it the collected table is not read.
     """
+    from sim.results.integrity import verify_collection
+
     sweep_dir = Path(sweep_dir)
     path = sweep_dir / SUMMARY_TABLE_FILE
-    if not path.exists():
+    if path.exists():
+        verify_collection(sweep_dir, allow_missing=allow_missing)
+    else:
         report = collect(sweep_dir)
         if not report.written:
             raise FileNotFoundError(

@@ -14,8 +14,11 @@ or a setting that would make the configuration run code ends with one line namin
 exit code 2, and nothing is written.
 
 Exit codes: 0 done; 2 bad input (nothing written); 74 a result could not be written (disk
-full, permissions; one line naming the path, no half-written files); 130/143 stopped by
-SIGINT/SIGTERM (finished replicates kept in a run marked incomplete, see :mod:`sim.results`).
+full, permissions, a missing or read-only parent; one line naming the path, no half-written
+files); 75 the run or sweep directory is being written by another process (named; nothing
+written); 130/143 stopped by SIGINT/SIGTERM (finished replicates kept in a run marked
+incomplete, see :mod:`sim.results`); 1 anything else. Every failure ends with one line on
+stderr; ``sim-run -v ...`` also prints the traceback.
 """
 
 from __future__ import annotations
@@ -37,36 +40,41 @@ from omegaconf import DictConfig, OmegaConf
 from sim.core.config import Config, ConfigError
 from sim.experiment.compose import CONFIG_DIR, compose, parse_overrides, to_config
 from sim.experiment.precheck import precheck
+from sim.results.failure import EXIT_IO, EXIT_LOCKED, report_failure
 
 EXIT_BAD_CONFIG = 2
-EXIT_WRITE_ERROR = 74  # sysexits EX_IOERR
+EXIT_WRITE_ERROR = EXIT_IO  # 74, sysexits EX_IOERR
 
 
-def run_job(config: Config, out_dir: Path, config_yaml: str) -> dict:
+def run_job(config: Config, out_dir: Path, config_yaml: str) -> tuple[dict, float]:
     """Simulate every replicate of ``config`` and write the run into ``out_dir``.
 
     Interrupted (:class:`sim.experiment.simulate.RunInterrupted`), it writes the finished replicates as a
     run marked incomplete and re-raises. A signal that arrives while the run is being written
     waits until the run is whole (then :class:`sim.experiment.simulate.Interrupt` is raised).
+    Returns the run's summary and the seconds it took (logged, never written into the results).
     """
     from sim.experiment.simulate import RunInterrupted, signals_deferred, simulate
     from sim.results import write_incomplete, write_run
+    from sim.results.lock import writer_lock
 
-    try:
-        result = simulate(config)
-    except RunInterrupted as stop:
-        write_incomplete(out_dir, stop, config_yaml)
-        raise
-    with signals_deferred():
-        write_run(out_dir, result.metrics, result.buildings, result.summary, config_yaml)
-    return result.summary
+    with writer_lock(out_dir):
+        try:
+            result = simulate(config)
+        except RunInterrupted as stop:
+            write_incomplete(out_dir, stop, config_yaml)
+            raise
+        with signals_deferred():
+            write_run(out_dir, result.metrics, result.buildings, result.summary, config_yaml)
+    logging.getLogger(__name__).info("simulated in %.2f s", result.elapsed_seconds)
+    return result.summary, result.elapsed_seconds
 
 
 def _bracket(low: float, high: float) -> str:
     return "unknown (1 replicate)" if low is None or low != low else f"[{low:.3f}, {high:.3f}]"
 
 
-def format_summary(summary: dict) -> str:
+def format_summary(summary: dict, elapsed_seconds: float | None = None) -> str:
     """A short table of the headline metrics at the final step."""
     keys = [
         "participation",
@@ -80,7 +88,8 @@ def format_summary(summary: dict) -> str:
     ]
     lines = [
         f"scenario={summary['scenario']} preset={summary['preset']} steps={summary['steps']} "
-        f"replicates={summary['replicates']} ({summary['elapsed_seconds']:.1f} s)",
+        f"replicates={summary['replicates']}"
+        + (f" ({elapsed_seconds:.1f} s)" if elapsed_seconds is not None else ""),
         f"{'metric (final week)':<24}{'mean':>10}{'95% for the mean':>24}{'95% one community':>24}",
     ]
     for key in keys:
@@ -129,8 +138,8 @@ def main(cfg: DictConfig) -> Any:
 
             print(f"skipped (already complete): {out_dir}")
             return float(load_summary(out_dir)["final"]["satisfaction"]["mean"])
-        summary = run_job(config, out_dir, config_yaml)
-        print(format_summary(summary))
+        summary, elapsed = run_job(config, out_dir, config_yaml)
+        print(format_summary(summary, elapsed))
         print(f"results: {out_dir}")
         if config.report:
             from sim.present.report import write_report
@@ -145,6 +154,7 @@ def _stop_cleanly(out_dir: Path) -> Iterator[None]:
     from sim.core.model import NonFiniteStateError
     from sim.experiment.simulate import Interrupt, RunInterrupted
     from sim.results import INCOMPLETE, WriteError
+    from sim.results.lock import DirectoryLocked
 
     try:
         yield
@@ -162,6 +172,9 @@ def _stop_cleanly(out_dir: Path) -> Iterator[None]:
     except WriteError as exc:
         print(f"sim-run: error: {exc}; no result was left half-written", file=sys.stderr)
         sys.exit(EXIT_WRITE_ERROR)
+    except DirectoryLocked as exc:
+        print(f"sim-run: error: {exc}; nothing written", file=sys.stderr)
+        sys.exit(EXIT_LOCKED)
     except NonFiniteStateError as exc:
         print(f"sim-run: error: check_finite: {exc}; nothing was written", file=sys.stderr)
         sys.exit(1)
@@ -171,7 +184,7 @@ def _complete_with(out_dir: Path, config_yaml: str) -> bool:
     """Whether ``out_dir`` holds a complete, undamaged run of exactly this config."""
     from sim.results import CONFIG_FILE, check_run
 
-    if check_run(out_dir) is not None:
+    if not check_run(out_dir):
         return False
     return (out_dir / CONFIG_FILE).read_text(encoding="utf-8") == config_yaml
 
@@ -180,7 +193,9 @@ def _remove_if_only_hydra_record(out_dir: Path) -> None:
     """Undo the directory Hydra made for a job that failed validation (results are never touched)."""
     if not out_dir.is_dir():
         return
-    allowed = {".hydra", "run.log", "sim-run.log"}
+    from sim.results.lock import LOCK_FILE
+
+    allowed = {".hydra", "run.log", "sim-run.log", LOCK_FILE}
     if all(p.name in allowed or p.suffix == ".log" for p in out_dir.iterdir()):
         import shutil
 
@@ -257,9 +272,14 @@ def cli() -> None:
 
     SIGINT and SIGTERM stop the run cleanly (see :func:`sim.experiment.simulate.stop_on_signals`).
     """
+    import os
+
     from sim.experiment.simulate import stop_on_signals
+    from sim.results.lock import writer_lock
 
     args, resume = _pop_resume(sys.argv[1:])
+    args, verbose = _pop_verbose(args)
+    lock_dir: Path | None = None
     try:
         line = parse_command_line(args)
         if resume is not None and not line.multirun:
@@ -268,17 +288,48 @@ def cli() -> None:
             precheck(line.overrides, line.multirun, line.config_dir, line.config_name)
         if resume is not None and resume.lower() not in ("false", "no", "0"):
             args = [*args, *_resume_dir_override(line.overrides, resume)]
+        if not line.runs_nothing:
+            lock_dir = _given_output_dir(parse_command_line(args).overrides, line.multirun)
     except ConfigError as exc:
         print(f"sim-run: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_CONFIG)
+    except Exception as exc:  # a sweep record that cannot be read: say which, in one line
+        sys.exit(report_failure(exc, verbose, "sim-run"))
     sys.argv = [sys.argv[0], *args]
+    # Hydra would print its own traceback of any error; let errors reach report_failure instead.
+    os.environ["HYDRA_FULL_ERROR"] = "1"
     with stop_on_signals():
         try:
-            main()
+            with contextlib.ExitStack() as stack:
+                if lock_dir is not None:  # before Hydra writes .hydra/: a second writer changes nothing
+                    stack.enter_context(writer_lock(lock_dir))
+                main()
         except KeyboardInterrupt as exc:  # stopped outside a job (composing, launching)
             signum = getattr(exc, "signum", signal.SIGINT)
             print(f"sim-run: stopped by {signal.Signals(signum).name}", file=sys.stderr)
             sys.exit(128 + signum)
+        except Exception as exc:
+            sys.exit(report_failure(exc, verbose, "sim-run"))
+
+
+def _pop_verbose(args: list[str]) -> tuple[list[str], bool]:
+    """Take ``-v``/``--verbose`` off the command line (tracebacks on errors; not a Hydra flag)."""
+    rest = [a for a in args if a not in ("-v", "--verbose")]
+    return rest, len(rest) != len(args)
+
+
+def _given_output_dir(overrides: list[str], multirun: bool) -> Path | None:
+    """The run (or sweep) directory the command names with ``hydra.run.dir=`` (``hydra.sweep.dir=``).
+
+    Only a directory given on the command line can be shared by two commands by accident; the
+    default ones are time-stamped (a run's to the microsecond), and a job locks its own
+    directory in any case.
+    """
+    key = "hydra.sweep.dir=" if multirun else "hydra.run.dir="
+    given = [a.lstrip("+").partition("=")[2] for a in overrides if a.lstrip("+").startswith(key)]
+    if not given or "${" in given[-1]:
+        return None
+    return Path(given[-1].strip("'\""))
 
 
 def _pop_resume(args: list[str]) -> tuple[list[str], str | None]:

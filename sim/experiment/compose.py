@@ -129,6 +129,7 @@ def check_group_choices(overrides: Sequence[str], config_dir: str | None = None)
     """
     for override in overrides:
         key, sep, value = override.lstrip("+~").partition("=")
+        key = key.partition("@")[0]  # `community@pkg=x` chooses from the same folder
         if not sep or key.startswith("hydra") or not group_dirs(key, config_dir):
             continue
         for choice in _choices(value):

@@ -38,6 +38,7 @@ def precheck(
     In both, no setting may name code to run (see :func:`check_no_code`).
     """
     parsed = parse_overrides(overrides)
+    refuse_repeated_keys(parsed)
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
     sweeps = [o for o in parsed if o.is_sweep_override()]
     if sweeps and not multirun:
@@ -58,6 +59,18 @@ def precheck(
         _check_design(cfg, fixed, task_sweeps, list(parsed), config_name, config_dir)
     else:
         _check_plain_sweep(cfg, base, fixed, task_sweeps, config_name, config_dir)
+
+
+def refuse_repeated_keys(parsed: list[Any]) -> None:
+    """Refuse a key given twice (``steps=3 steps=4``): Hydra would keep the last one silently."""
+    seen: dict[str, str] = {}
+    for o in parsed:
+        key = o.get_key_element().lstrip("+~")
+        if key in seen:
+            raise ConfigError(
+                f"{key} is given twice ({seen[key]} and {o.input_line}); allowed: each key once"
+            )
+        seen[key] = o.input_line
 
 
 def check_no_code(cfg: DictConfig) -> None:

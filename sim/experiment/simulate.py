@@ -62,6 +62,9 @@ class RunResult:
     metrics: pd.DataFrame
     buildings: pd.DataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    #: wall-clock seconds the replicates took; kept out of ``summary`` so that summary.json is
+    #: bit-identical between identical runs (sim-run logs it instead)
+    elapsed_seconds: float = math.nan
 
 
 def run_replicate(
@@ -119,8 +122,8 @@ def _assemble(
     buildings = pd.concat(building_frames, ignore_index=True) if building_frames else pd.DataFrame()
     params = pd.DataFrame({key: [value] * len(metrics) for key, value in flatten(cfg).items()})
     metrics = pd.concat([metrics, params], axis=1)
-    summary = summarise(metrics, cfg, elapsed=time.perf_counter() - started)
-    return RunResult(metrics=metrics, buildings=buildings, summary=summary)
+    summary = summarise(metrics, cfg)
+    return RunResult(metrics, buildings, summary, elapsed_seconds=time.perf_counter() - started)
 
 
 # ------------------------------------------------------------------------------ stopping cleanly
@@ -273,7 +276,7 @@ def replication_warning(summary: dict[str, Any]) -> str | None:
     )
 
 
-def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> dict[str, Any]:
+def summarise(metrics: pd.DataFrame, cfg: Config) -> dict[str, Any]:
     """Final-step statistics of every metric across replicates, plus run facts.
 
     Each metric has ``n``, ``mean``, ``sd``, ``low``/``high`` (the 95% interval for the mean,
@@ -295,7 +298,6 @@ def summarise(metrics: pd.DataFrame, cfg: Config, elapsed: float = math.nan) -> 
         "replicates": replicates,
         "budget_bound_steps": float(budget_bound_steps),
         "total_cost": float(metrics.groupby("replicate")["cost"].sum().mean()),
-        "elapsed_seconds": elapsed,
         "final": table,
         "provenance": provenance(
             {"seed": cfg.seed, "replicate_streams": "SeedSequence(seed).spawn(replicates)"}

@@ -100,6 +100,7 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
     from sim.cli.run import to_config
     from sim.experiment.simulate import RunInterrupted, signals_deferred, simulate
     from sim.results import WriteError, check_run, write_incomplete, write_json, write_run
+    from sim.results.lock import DirectoryLocked, writer_lock
 
     base = to_config(cfg)
     design = load_design(sweep_dir)
@@ -110,43 +111,63 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
     for pid in points:
         entry = by_id[pid]
         out = job_dir / point_dirname(pid)
-        if check_run(out) is None:
-            skipped.append(pid)
-            continue
-        if out.exists():
-            shutil.rmtree(out)  # an interrupted attempt: start the point again from nothing
         try:
-            config = point_config(base, entry["overrides"])
-            try:
-                result = simulate(config)
-            except RunInterrupted as stop:
-                write_incomplete(out, stop, config_yaml(config))
-                stop.where = out  # sim-run names the point's directory, not the job's
-                raise
-            metrics = result.metrics
-            metrics.insert(0, "point", pid)
-            if "arm" in entry:
-                metrics.insert(1, "arm", entry["arm"])
-            summary = {
-                **result.summary,
-                "point": pid,
-                "arm": entry.get("arm"),
-                "overrides": entry["overrides"],
-            }
-            with signals_deferred():
-                write_run(out, metrics, result.buildings, summary, config_yaml(config))
-            ran.append(pid)
-        except WriteError:
-            raise
-        except Exception as exc:  # one bad point must not take its batch down with it
-            message = f"{type(exc).__name__}: {exc}"
-            log.error("point %d failed: %s", pid, message)
-            write_json(
-                out / FAILED_FILE, {"point": pid, "error": message, "traceback": traceback.format_exc()}
-            )
-            failed[pid] = message
+            with writer_lock(out):  # one writer per point, even across sweeps driven by hand
+                if check_run(out):
+                    skipped.append(pid)
+                    continue
+                _clear_point(out)  # an interrupted attempt: start the point again from nothing
+                try:
+                    config = point_config(base, entry["overrides"])
+                    try:
+                        result = simulate(config)
+                    except RunInterrupted as stop:
+                        write_incomplete(out, stop, config_yaml(config))
+                        stop.where = out  # sim-run names the point's directory, not the job's
+                        raise
+                    metrics = result.metrics
+                    metrics.insert(0, "point", pid)
+                    if "arm" in entry:
+                        metrics.insert(1, "arm", entry["arm"])
+                    summary = {
+                        **result.summary,
+                        "point": pid,
+                        "arm": entry.get("arm"),
+                        "overrides": entry["overrides"],
+                    }
+                    with signals_deferred():
+                        write_run(out, metrics, result.buildings, summary, config_yaml(config))
+                    ran.append(pid)
+                except WriteError:
+                    raise
+                except Exception as exc:  # one bad point must not take its batch down with it
+                    message = f"{type(exc).__name__}: {exc}"
+                    log.error("point %d failed: %s", pid, message)
+                    write_json(
+                        out / FAILED_FILE,
+                        {"point": pid, "error": message, "traceback": traceback.format_exc()},
+                    )
+                    failed[pid] = message
+        except DirectoryLocked as exc:  # another process writes this point: leave it alone
+            log.error("point %d: %s", pid, exc)
+            failed[pid] = str(exc)
     print(f"job {job_dir.name}: ran {len(ran)}, skipped {len(skipped)}, failed {len(failed)} point(s)")
     return {"ran": ran, "skipped": skipped, "failed": failed}
+
+
+def _clear_point(out: Path) -> None:
+    """Empty a point's directory of an earlier attempt, keeping the lock file this job holds."""
+    from sim.results.lock import LOCK_FILE
+
+    if not out.is_dir():
+        return
+    for child in out.iterdir():
+        if child.name == LOCK_FILE:
+            continue
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 def _sweep_overrides(args: list[str]) -> tuple[list[str], list[str]]:

@@ -725,9 +725,19 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)"
     )
+    from sim.present import serve
+
+    parser.add_argument("--allow-remote", action="store_true", help="allow a --host beyond this computer")
+    parser.add_argument(
+        "--allowed-host", action="append", default=[], help="a name clients may use (repeatable; see serve)"
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port={args.port} is out of range; allowed: 0 to 65535")
+    try:
+        args.warning = serve.check_bind(args.host, args.allow_remote)
+    except serve.BindRefused as exc:
+        parser.error(str(exc))
     return args
 
 
@@ -762,6 +772,10 @@ def cli(argv: Sequence[str] | None = None) -> None:
     catalogue = scenario_catalogue(DEFAULT_PRESET)
     print(f"sim-app: {len(catalogue)} scenarios: {', '.join(catalogue)}", flush=True)
     print(f"sim-app: the workshop dashboard is at http://{args.host}:{port}/ (Ctrl+C stops it)", flush=True)
+    from sim.present import serve
+
+    serve.warn(args.warning)
+    serve.install(args.host, port, args.allowed_host)  # Host/Origin checked, no /resourcez
     solara_cli.main(
         [
             "run",

@@ -145,6 +145,8 @@ class Source:
     unit: str | None = None
     #: column naming the compared arms of a scenario set ("scenario.name" or a design's "arm")
     arms: str | None = None
+    #: the PARTIAL note of a table collected with points missing (shown on top of the report)
+    partial: str | None = None
 
 
 def _varying(df: pd.DataFrame) -> list[str]:
@@ -170,8 +172,11 @@ def _add_constants(metrics: pd.DataFrame, path: Path) -> pd.DataFrame:
     return pd.concat([metrics, pd.DataFrame(extra, index=metrics.index)], axis=1)
 
 
-def read_source(path: str | os.PathLike[str]) -> Source:
-    """Load a run directory, a directory of runs or a collected sweep table and classify it."""
+def read_source(path: str | os.PathLike[str], allow_missing: bool = False) -> Source:
+    """Load a run directory, a directory of runs or a collected sweep table and classify it.
+
+    A collected table is verified first (edited, stale or, unless ``allow_missing``, partial
+    tables are refused: :func:`sim.results.integrity.verify_collection`)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(
@@ -182,10 +187,10 @@ def read_source(path: str | os.PathLike[str]) -> Source:
             raise ValueError(
                 f"PATH={path} is not a .parquet table; allowed: a run directory or collected.parquet"
             )
-        metrics = _add_constants(pd.read_parquet(path), path)
+        metrics = _add_constants(load(path, verbose=False, allow_missing=allow_missing), path)
         buildings = None
     else:
-        metrics = load(path, verbose=False)
+        metrics = load(path, verbose=False, allow_missing=allow_missing)
         if (path / COLLECTED_FILE).exists():
             metrics = _add_constants(metrics, path / COLLECTED_FILE)
         single = (path / METRICS_FILE).exists()
@@ -210,6 +215,7 @@ def read_source(path: str | os.PathLike[str]) -> Source:
         varying=_varying(metrics),
         unit=unit,
         arms=arms,
+        partial=metrics.attrs.get("partial"),
     )
 
 
@@ -403,6 +409,14 @@ footer { margin-top: 3rem; color: #777; font-size: .8rem; }
 """
 
 
+def _partial_banner(src: Source) -> str:
+    """A warning on top of a report made from a partial collection (empty otherwise)."""
+    if not src.partial:
+        return ""
+    style = "border:3px solid #d55e00;padding:0.6em;font-weight:bold"
+    return f'<p class="partial" style="{style}">{html.escape(src.partial)}</p>\n'
+
+
 def build_report(src: Source, lang: str = "en", figures: list | None = None) -> str:
     """The report as one HTML string (plotly.js inlined once; no external resources)."""
     check_lang(lang)
@@ -438,7 +452,7 @@ def build_report(src: Source, lang: str = "en", figures: list | None = None) -> 
 <style>{_CSS}</style>
 </head>
 <body>
-<h1>{html.escape(title)}</h1>
+{_partial_banner(src)}<h1>{html.escape(title)}</h1>
 <h2>{_t("what", lang)}</h2>
 <table class="facts">{facts}</table>
 <h2>{_t("figures", lang)}</h2>
@@ -458,10 +472,13 @@ def default_output(path: Path) -> Path:
 
 
 def write_report(
-    path: str | os.PathLike[str], out: str | os.PathLike[str] | None = None, lang: str = "en"
+    path: str | os.PathLike[str],
+    out: str | os.PathLike[str] | None = None,
+    lang: str = "en",
+    allow_missing: bool = False,
 ) -> tuple[Path, list[tuple[str, go.Figure, str]]]:
     """Write the HTML report of ``path`` (atomically) and return its path and its figures."""
-    src = read_source(path)
+    src = read_source(path, allow_missing)
     figures = _figures(src, lang)
     target = Path(out) if out is not None else default_output(src.path)
     write_text(target, build_report(src, lang, figures))
@@ -512,12 +529,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-o", "--output", type=Path, help=f"where to write (default: PATH/{REPORT_FILE})")
     parser.add_argument("--lang", choices=LANGS, default="en", help="language of the report")
     parser.add_argument("--png", action="store_true", help=f"also write each figure as PNG into {PNG_DIR}/")
+    parser.add_argument(
+        "--allow-missing", action="store_true", help="report a partial collection (marked PARTIAL)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
+    from sim.results.failure import report_failure
+
     try:
-        out, figures = write_report(args.path, args.output, args.lang)
+        out, figures = write_report(args.path, args.output, args.lang, args.allow_missing)
     except (FileNotFoundError, ValueError) as exc:
         print(f"sim-report: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:  # e.g. -o into a read-only folder: one line, exit 74
+        return report_failure(exc, args.verbose, "sim-report")
     print(f"wrote {out}")
     if args.png:
         try:

@@ -36,6 +36,8 @@ METRICS_FILE = "metrics.parquet"
 BUILDINGS_FILE = "buildings.parquet"
 SUMMARY_FILE = "summary.json"
 CONFIG_FILE = "config.yaml"
+#: Hydra's record of how a run was made; covered by the completion marker
+HYDRA_RECORD = ".hydra"
 
 
 # ------------------------------------------------------------------------------ writing
@@ -57,6 +59,17 @@ class WriteError(OSError):
 
     def __str__(self) -> str:
         return str(self.strerror)
+
+
+def describe_os_error(exc: OSError) -> str:
+    """One line for an operating-system error: the path and the reason, without a traceback."""
+    if isinstance(exc, WriteError):
+        return str(exc)
+    reason = exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if exc.filename is None:
+        return f"{reason}"
+    where = f"{exc.filename}" + (f" -> {exc.filename2}" if exc.filename2 else "")
+    return f"cannot access {where}: {reason}"
 
 
 def _umask() -> int:
@@ -145,6 +158,7 @@ def write_run(
     for old in (MARKER, INCOMPLETE):
         with contextlib.suppress(FileNotFoundError):
             (out_dir / old).unlink()
+    remove_orphan_temporaries(out_dir)
     written: list[Path] = []
 
     def put(name: str, write: Callable[[Path, Any], None], data: Any) -> None:
@@ -157,7 +171,8 @@ def write_run(
             put(BUILDINGS_FILE, write_parquet, buildings)
         put(SUMMARY_FILE, write_json, summary)
         put(CONFIG_FILE, write_text, config_yaml)
-        checksums = {"files": {p.name: sha256(p) for p in written}}
+        covered = [*written, *_record_files(out_dir)]
+        checksums = {"files": {p.relative_to(out_dir).as_posix(): sha256(p) for p in covered}}
         if incomplete is None:
             write_json(out_dir / MARKER, checksums)
         else:
@@ -207,20 +222,46 @@ def _json_safe(value: Any) -> Any:
 
 
 # ------------------------------------------------------------------------------ reading
-def check_run(run_dir: Path) -> str | None:
-    """None when ``run_dir`` is a complete run whose files match their checksums; else why not."""
+@dataclass(frozen=True)
+class RunStatus:
+    """Whether a run directory is a complete, undamaged run; truthy only when it is.
+
+    ``problem`` says why not (one line naming the file), None when complete.
+    """
+
+    complete: bool
+    problem: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.complete
+
+    def __str__(self) -> str:
+        return self.problem or "complete"
+
+
+COMPLETE = RunStatus(True)
+
+
+def check_run(run_dir: Path) -> RunStatus:
+    """The :class:`RunStatus` of ``run_dir``: complete only if its marker vouches for every file.
+
+    Every file the marker lists must be there with its checksum, and every file of ``.hydra/``
+    (the record of how the run was made) must be listed: a record rewritten by another writer
+    after the marker makes the run incomplete.
+    """
     run_dir = Path(run_dir)
     marker = run_dir / MARKER
     if not marker.exists():
         partial = incomplete_info(run_dir)
         if partial is not None:
-            return describe_incomplete(partial)
-        return "no completion marker (unfinished or interrupted run)"
+            return RunStatus(False, describe_incomplete(partial))
+        return RunStatus(False, "no completion marker (unfinished or interrupted run)")
     try:
         files = json.loads(marker.read_text(encoding="utf-8"))["files"]
     except (ValueError, KeyError, TypeError, OSError):
-        return f"unreadable completion marker {marker}"
-    return _check_files(run_dir, files, marker)
+        return RunStatus(False, f"unreadable completion marker {marker}")
+    problem = _check_files(run_dir, files, marker)
+    return COMPLETE if problem is None else RunStatus(False, problem)
 
 
 def _check_files(run_dir: Path, files: Any, marker: Path) -> str | None:
@@ -233,7 +274,43 @@ def _check_files(run_dir: Path, files: Any, marker: Path) -> str | None:
             return f"missing file {path}"
         if sha256(path) != digest:
             return f"corrupt file {path} (checksum differs from {marker.name})"
+    for path in _record_files(run_dir):
+        if path.relative_to(run_dir).as_posix() not in files:
+            return f"file {path} is not covered by {marker.name} (written after the run completed)"
     return None
+
+
+def _record_files(run_dir: Path) -> list[Path]:
+    """The files of Hydra's ``.hydra/`` record of a run (sorted), which its marker must cover."""
+    record = Path(run_dir) / HYDRA_RECORD
+    if not record.is_dir():
+        return []
+    return sorted(p for p in record.rglob("*") if p.is_file() and not _is_temporary(p))
+
+
+def _is_temporary(path: Path) -> bool:
+    return path.name.startswith(".") and path.name.endswith(".tmp")
+
+
+def remove_orphan_temporaries(directory: Path) -> list[Path]:
+    """Remove temporary files (``.NAME.*.tmp``) a killed writer left in ``directory``; return them.
+
+    Only call this while holding the directory's writer lock (:mod:`sim.results.lock`): then no
+    other process can be writing them.
+    """
+    removed = []
+    directory = Path(directory)
+    if not directory.is_dir():
+        return removed
+    for path in [directory, *(directory / HYDRA_RECORD,)]:
+        if not path.is_dir():
+            continue
+        for tmp in path.iterdir():
+            if tmp.is_file() and _is_temporary(tmp):
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                    removed.append(tmp)
+    return removed
 
 
 def incomplete_info(run_dir: Path) -> dict[str, Any] | None:
@@ -302,6 +379,7 @@ def load(
     table: str = "metrics",
     verbose: bool = True,
     incomplete: bool = False,
+    allow_missing: bool = False,
 ) -> pd.DataFrame:
     """The tidy table of a run, or of every complete run under a directory.
 
@@ -311,6 +389,12 @@ def load(
         table: ``"metrics"`` (replicate × step) or ``"buildings"`` (replicate × step × building).
         verbose: say which runs were skipped and why.
         incomplete: also read interrupted runs (their finished replicates, checksums verified).
+        allow_missing: accept a collected table made with ``sim-collect --allow-missing``; it is
+            returned with ``df.attrs["partial"]`` set to its PARTIAL note (also printed).
+
+    A collected table is read only after :func:`sim.results.integrity.verify_collection`
+    has checked it against its record and the sweep: an edited, stale or (unless
+    ``allow_missing``) partial table raises :class:`~sim.results.integrity.CollectionError`.
 
     With several runs, a ``run`` column holds each run's path relative to ``path``. A damaged
     Parquet file raises :class:`CorruptResultError` naming it; a run without a valid marker is
@@ -318,19 +402,21 @@ def load(
     """
     path = Path(path)
     if path.is_file():
+        if path.name in (COLLECTED_FILE, SUMMARY_TABLE_FILE):
+            return _read_collected(path, allow_missing, verbose)
         return read_parquet(path)
     if not path.exists():
         raise FileNotFoundError(f"no such run or directory: {path}")
     filename = {"metrics": METRICS_FILE, "buildings": BUILDINGS_FILE}.get(table)
     if filename is None:
         raise ValueError(f"table={table!r}; allowed: 'metrics' or 'buildings'")
-    if (path / "collected.parquet").exists() and table == "metrics":
-        return read_parquet(path / "collected.parquet")
+    if (path / COLLECTED_FILE).exists() and table == "metrics":
+        return _read_collected(path / COLLECTED_FILE, allow_missing, verbose)
     frames = []
     runs = list(find_runs(path))
     skipped: list[str] = []
     for run in runs:
-        problem = check_run(run)
+        problem = check_run(run).problem
         if problem is not None and incomplete and incomplete_info(run) is not None:
             problem = _check_files(run, incomplete_info(run).get("files"), run / INCOMPLETE)
         if problem is not None:
@@ -350,6 +436,19 @@ def load(
     return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
 
 
+def _read_collected(table: Path, allow_missing: bool, verbose: bool) -> pd.DataFrame:
+    """A collected table, verified first against its record and its sweep (one-line refusal)."""
+    from sim.results.integrity import verify_collection
+
+    df = read_parquet(table)  # a damaged file is named as such before anything else is said of it
+    status = verify_collection(table.parent, allow_missing=allow_missing)
+    if status.note is not None:
+        df.attrs["partial"] = status.note
+        if verbose:
+            print(f"{table}: {status.note}", file=sys.stderr)
+    return df
+
+
 def load_summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """The ``summary.json`` of a run."""
     return json.loads((Path(run_dir) / SUMMARY_FILE).read_text(encoding="utf-8"))
@@ -358,6 +457,7 @@ def load_summary(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- collecting
 COLLECTED_FILE = "collected.parquet"
 SUMMARY_TABLE_FILE = "summary.parquet"
+COLLECTION_RECORD = "_COLLECTED.json"  # sim.results.integrity: what the tables were made from
 #: parameter columns kept in collected.parquet even when they do not vary across the sweep
 ALWAYS_KEPT = ("seed", "community.preset", "scenario.name")
 ID_COLUMNS = ("point", "arm", "replicate", "step")
@@ -375,11 +475,21 @@ class CollectReport:
     missing: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    #: points whose run directory another process is writing now (neither missing nor failed)
+    running: list[str] = field(default_factory=list)
+    #: how many points the sweep has (its design's, or the jobs Hydra launched), None if unknown
+    expected: int | None = None
     written: bool = False
+    #: the PARTIAL note of a table collected with some points missing, None if complete
+    partial_note: str | None = None
 
     @property
     def problems(self) -> list[str]:
-        return [*(f"missing: {m}" for m in self.missing), *(f"failed: {f}" for f in self.failed)]
+        return [
+            *(f"missing: {m}" for m in self.missing),
+            *(f"failed: {f}" for f in self.failed),
+            *(f"running: {r}" for r in self.running),
+        ]
 
 
 def _param_names() -> set[str]:
@@ -402,7 +512,7 @@ def _point_of_dir(run: Path, root: Path) -> int | None:
 def _failure(run: Path) -> str:
     from hydra_plugins.design_sweeper.design_sweeper import FAILED_FILE
 
-    problem = check_run(run) or "unknown problem"
+    problem = check_run(run).problem or "unknown problem"
     failed = run / FAILED_FILE
     if failed.exists():
         with contextlib.suppress(ValueError, KeyError, OSError):
@@ -434,15 +544,22 @@ def discover(root: Path) -> tuple[dict[int, Path], CollectReport]:
     root = Path(root)
     report = CollectReport(root, root / COLLECTED_FILE, root / SUMMARY_TABLE_FILE)
     good: dict[int, Path] = {}
+    from sim.results.lock import is_locked
+
     if (root / DESIGN_FILE).exists():
         expected = [p["point"] for p in load_design(root)["points"]]
+        report.expected = len(expected)
         found = find_point_dirs(root)
         for pid in expected:
             dirs = found.get(pid, [])
-            complete = [d for d in dirs if check_run(d) is None]
+            complete = [d for d in dirs if check_run(d)]
             if complete:
                 good[pid] = complete[0]
                 report.duplicates += [str(d) for d in complete[1:]]
+            elif any(is_locked(d) for d in dirs):
+                report.running.append(
+                    f"point {pid} ({next(d for d in dirs if is_locked(d))} is being written)"
+                )
             elif dirs:
                 report.failed.append(_failure(dirs[-1]))
             else:
@@ -456,11 +573,14 @@ def discover(root: Path) -> tuple[dict[int, Path], CollectReport]:
     for i, run in enumerate(sorted(runs_set)):
         pid = _point_of_dir(run, root)
         pid = i if pid is None else pid
-        if check_run(run) is None:
+        if check_run(run):
             good[pid] = run
+        elif is_locked(run):
+            report.running.append(f"{run} (being written)")
         else:
             report.failed.append(_failure(run))
     expected = _expected_basic_jobs(root)
+    report.expected = expected
     if expected is not None:
         present = {_point_of_dir(r, root) for r in runs_set}
         report.missing += [
@@ -490,11 +610,11 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
 
     root = Path(root)
     good, report = discover(root)
+    report.points = len(good)
     if report.problems and not allow_missing:
         return report
     if not good:
-        report.missing.append(f"{root}: no complete run found")
-        return report
+        return report  # nothing complete to collect (the CLI says so); not one more "missing" point
 
     # Pass 1 (schemas and first rows only): which parameters vary, and the union of columns.
     params = _param_names()
@@ -523,11 +643,23 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
     ]
     columns = [*ids, *param_cols, *metric_cols]
     point_type = pa.int64()
+    from hydra_plugins.design_sweeper.design_sweeper import DESIGN_FILE, load_design
+    from sim.results.integrity import build_record, table_metadata, write_record
+
+    has_design = (root / DESIGN_FILE).exists()
+    design = load_design(root) if has_design else None
+    expected_ids: list[Any] | None
+    if design is not None:
+        expected_ids = [p["point"] for p in design["points"]]
+    else:
+        expected_ids = [*good, *report.missing, *report.failed, *report.running] if report.problems else None
+    record = build_record(root, good, expected_ids, design.get("fingerprint") if design else None)
     schema = pa.schema(
         [pa.field("point", point_type)] + [fields[c] for c in columns[1:]],
         metadata={
             "sim.constants": json.dumps(_json_safe(constants)),
             "sim.source": str(root),
+            **table_metadata(record),
         },
     )
 
@@ -563,15 +695,23 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
                 row["run"] = str(run.relative_to(root))
                 summary_rows.append(row)
                 del df, final
-        pd.DataFrame(summary_rows).to_parquet(tmp_summary, index=False, compression="zstd")
+        summary_table = pa.Table.from_pandas(pd.DataFrame(summary_rows), preserve_index=False)
+        summary_table = summary_table.replace_schema_metadata(
+            {**(summary_table.schema.metadata or {}), **table_metadata(record)}
+        )
+        pq.write_table(summary_table, tmp_summary, compression="zstd")
         umask = os.umask(0)
         os.umask(umask)
         for tmp in (tmp_collected, tmp_summary):
             os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files; tables are for sharing
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
+        # The old record goes first and the new one comes last: in between, readers refuse the tables.
+        with contextlib.suppress(FileNotFoundError):
+            (root / COLLECTION_RECORD).unlink()
         os.replace(tmp_summary, report.summary)
         os.replace(tmp_collected, report.collected)
+        write_record(root, record, [report.collected, report.summary])
     except BaseException:
         for tmp in (tmp_collected, tmp_summary):
             with contextlib.suppress(FileNotFoundError):
@@ -579,6 +719,12 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
         raise
     report.points = len(good)
     report.written = True
+    if record["partial"]:
+        from sim.results.integrity import CollectionStatus
+
+        report.partial_note = CollectionStatus(
+            root, tuple(record["points"]), len(record["expected"]), tuple(record["missing"])
+        ).note
     return report
 
 
@@ -599,37 +745,49 @@ def collected_constants(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def collect_cli(argv: list[str] | None = None) -> int:
     """``sim-collect DIR``: every complete run under DIR into DIR/collected.parquet and summary.parquet."""
+    from sim.results.failure import EXIT_OTHER, report_failure
+
     parser = argparse.ArgumentParser(prog="sim-collect", description=collect_cli.__doc__)
     parser.add_argument("directory", type=Path, help="a sweep directory (or any folder of runs)")
     parser.add_argument(
         "--allow-missing",
         action="store_true",
-        help="collect what is complete even if some points are missing or failed",
+        help="collect what is complete even if some points are missing or failed (marked PARTIAL)",
     )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"sim-collect: error: {args.directory} is not a directory", file=sys.stderr)
         return 2
     try:
         report = collect(args.directory, allow_missing=args.allow_missing)
-    except Exception as exc:  # unreadable input: say which, and leave no partial output
-        print(f"sim-collect: error: {type(exc).__name__}: {exc}; nothing written", file=sys.stderr)
-        return 1
+    except Exception as exc:  # unreadable input or unwritable folder: one line, nothing half-written
+        return report_failure(exc, args.verbose, "sim-collect", suffix="; nothing written")
     for line in report.missing:
         print(f"sim-collect: missing {line}", file=sys.stderr)
     for line in report.failed:
         print(f"sim-collect: failed {line}", file=sys.stderr)
+    for line in report.running:
+        print(f"sim-collect: running {line}", file=sys.stderr)
     for line in report.duplicates:
         print(f"sim-collect: ignored duplicate {line}", file=sys.stderr)
+    of = f" of {report.expected}" if report.expected is not None else ""
+    counts = f"{len(report.missing)} missing, {len(report.failed)} failed, {len(report.running)} running"
     if not report.written:
         print(
-            f"sim-collect: {len(report.missing)} missing, {len(report.failed)} failed; nothing written"
-            + ("" if args.allow_missing else " (use --allow-missing to collect the rest)"),
+            f"sim-collect: {report.points} complete{of} point(s): {counts}; nothing written"
+            + (
+                ""
+                if args.allow_missing or not report.problems
+                else " (use --allow-missing to collect the rest)"
+            ),
             file=sys.stderr,
         )
-        return 1
+        return EXIT_OTHER
     print(
-        f"collected {report.points} point(s), {report.rows} rows: {report.collected} and {report.summary}"
-        + (f" ({len(report.missing)} missing, {len(report.failed)} failed)" if report.problems else "")
+        f"collected {report.points}{of} point(s), {report.rows} rows: {report.collected} and {report.summary}"
+        + (f" ({counts})" if report.problems else "")
     )
+    if report.partial_note:
+        print(f"sim-collect: {report.partial_note}", file=sys.stderr)
     return 0
