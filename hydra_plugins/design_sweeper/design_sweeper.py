@@ -44,6 +44,7 @@ from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from hydra_plugins.design_sweeper import designs
+from hydra_plugins.design_sweeper import overrides as job_overrides_lib
 
 log = logging.getLogger(__name__)
 
@@ -212,11 +213,14 @@ class DesignSweeper(Sweeper):
         overrides = parser.parse_overrides(arguments)
         groups = set(self.config.hydra.runtime.choices.keys())
         fixed: list[str] = []  # every job carries these
-        group_axes: list[list[str]] = []  # command-line sweeps over config groups: cells
+        group_axes: list[list[str]] = []  # sweeps the job applies (groups, +/~ keys): cells
         value_axes: list[tuple[str, list[Any]]] = []  # command-line sweeps over values: per point
+        template: list[dict[str, Any]] = []  # the command line in order (see overrides.job_overrides)
+        value_texts: dict[str, dict[str, list[Any]]] = {}
         for o in overrides:
             if not o.is_sweep_override():
                 fixed.append(o.input_line)
+                template.append({"fixed": o.input_line})
                 continue
             if not o.is_discrete_sweep():
                 raise HydraException(
@@ -224,12 +228,16 @@ class DesignSweeper(Sweeper):
                     "give continuous ranges as hydra.sweeper.params.NAME={lo: ..., hi: ...}"
                 )
             key = o.get_key_element()
-            if o.key_or_group in groups or o.package is not None:
-                group_axes.append([f"{key}={v}" for v in o.sweep_string_iterator()])
+            elements = job_overrides_lib.sweep_elements(o, int(s.get("seed", 12345)))
+            texts = [job_overrides_lib.element_text(e) for e in elements]
+            if job_overrides_lib.applied_by_job(o, groups):
+                template.append({"cell": len(group_axes)})
+                group_axes.append([f"{key}={t}" for t in texts])
             else:
-                if key.startswith(("+", "~")):
-                    raise HydraException(f"{o.input_line}: only existing keys can be swept ({key})")
-                value_axes.append((key, [designs.native(v) for v in o.sweep_iterator()]))
+                values = [job_overrides_lib.element_value(e) for e in elements]
+                template.append({"value": key})
+                value_axes.append((key, values))
+                value_texts[key] = {"values": values, "texts": texts}
 
         try:
             params = designs.parse_params(_plain(s.get("params")))
@@ -280,6 +288,9 @@ class DesignSweeper(Sweeper):
             "cells": cells,
             "samples": len(matrix),
             "points": points,
+            # how jobs write their overrides back in command-line order (not part of the fingerprint)
+            "template": template,
+            "value_texts": value_texts,
         }
         design["fingerprint"] = fingerprint(design)
         return design
@@ -334,8 +345,17 @@ class DesignSweeper(Sweeper):
             f"of up to {batch_size} point(s)",
             flush=True,
         )
+        if total and not pending:
+            message = (
+                f"design sweep {sweep_dir}: all {total} point(s) are already complete there "
+                f"({_id_ranges(sorted(complete))}), so nothing runs; to run the sweep again, "
+                "give a new hydra.sweep.dir"
+            )
+            log.warning(message)
+            print(message, file=sys.stderr, flush=True)
         returns: list[Sequence[JobReturn]] = []
         job_errors: list[str] = []
+        first_error: BaseException | None = None  # the first job's own exception, raised at the end
         if jobs:
             first_job = self._next_job_number(sweep_dir)
             monitor = _Progress(
@@ -350,6 +370,8 @@ class DesignSweeper(Sweeper):
                     returns.append(results)
                     for r in results:
                         if r.status == JobStatus.FAILED:
+                            if first_error is None and isinstance(r._return_value, BaseException):
+                                first_error = r._return_value
                             job_errors.append(
                                 f"job {r.hydra_cfg.hydra.job.num if r.hydra_cfg else '?'}: "
                                 f"{type(r._return_value).__name__}: {r._return_value}"
@@ -368,10 +390,15 @@ class DesignSweeper(Sweeper):
                 print(f"  point {pid} failed: {reasons.get(pid, 'no complete run written')}", file=sys.stderr)
             if len(failed) > 20:
                 print(f"  ... and {len(failed) - 20} more", file=sys.stderr)
-            raise HydraException(
+            summary = (
                 f"{len(failed)} of {total} point(s) failed; rerun the same command (with resume=true) "
                 "to retry only those"
             )
+            if first_error is not None:
+                # as Hydra's basic sweeper does: the job's own exception, with what the sweep knows
+                first_error.add_note(f"design sweep: {summary}")
+                raise first_error
+            raise HydraException(summary)
         return returns
 
     def _validate(self, design: dict[str, Any]) -> None:
@@ -435,6 +462,17 @@ class DesignSweeper(Sweeper):
             raise HydraException(
                 f"hydra.sweeper.batch_size={size}; allowed: 0 (automatic) or a positive integer"
             )
+        assert self.config is not None
+        subdir = str(OmegaConf.to_container(self.config.hydra.sweep, resolve=False).get("subdir", ""))
+        if "override_dirname" in subdir:
+            # a job of several points has no overrides of its own: its directory would be shared
+            if size > 1:
+                raise HydraException(
+                    f"hydra.sweeper.batch_size={size} with hydra.sweep.subdir={subdir} gives every job of "
+                    "a cell the same directory; allowed: hydra.sweeper.batch_size=1 (or 0), or a subdir "
+                    "with ${hydra.job.num}"
+                )
+            return 1
         if size == 0:
             workers = os.cpu_count() or 1
             size = max(1, min(64, -(-pending // (4 * workers))))
@@ -444,14 +482,17 @@ class DesignSweeper(Sweeper):
         self, design: dict[str, Any], pending: list[dict[str, Any]], size: int, sweep_dir: Path
     ) -> list[list[str]]:
         jobs = []
+        by_id = {p["point"]: p for p in pending}
         for ci, cell in enumerate(design["cells"]):
             ids = [p["point"] for p in pending if p["cell"] == ci]
             for start in range(0, len(ids), size):
                 chunk = ids[start : start + size]
+                only = by_id[chunk[0]] if len(chunk) == 1 else None
                 jobs.append(
                     [
-                        *design["fixed"],
-                        *cell,
+                        *job_overrides_lib.job_overrides(
+                            design["template"], cell, only, design["value_texts"]
+                        ),
                         f"hydra.sweep.dir='{sweep_dir}'",
                         f"hydra.sweeper.points=[{','.join(map(str, chunk))}]",
                     ]
@@ -480,6 +521,15 @@ def fingerprint(design: dict[str, Any]) -> str:
     keys = ("method", "n", "seed", "params", "arms", "fixed", "cells", "points")
     blob = json.dumps({k: design[k] for k in keys}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _id_ranges(ids: list[int]) -> str:
+    """Sorted point ids as ranges: ``points 0-5, 8``."""
+    parts: list[str] = []
+    for _key, run in itertools.groupby(enumerate(ids), key=lambda item: item[1] - item[0]):
+        block = [pid for _, pid in run]
+        parts.append(str(block[0]) if len(block) == 1 else f"{block[0]}-{block[-1]}")
+    return "points " + ", ".join(parts)
 
 
 def _failure_reasons(sweep_dir: Path, failed: list[int]) -> dict[int, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sim.core.levers.conduction import ConductionConfig
@@ -350,10 +351,49 @@ def validate(cfg: Config) -> Config:
     return cfg
 
 
+#: the community size presets (config group ``community``), shipped inside the package
+PRESET_DIR = Path(__file__).resolve().parent.parent / "configs" / "community"
+#: the keys a size preset sets; a community that gives all of them needs no preset file
+PRESET_SIZE_KEYS = ("n_compounds", "buildings_per_compound", "households_per_building")
+
+
+def preset_names() -> list[str]:
+    """Names of the community size presets in ``sim/configs/community/``."""
+    return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
+
+
+def _preset_values(data: dict[str, Any]) -> dict[str, Any]:
+    """What the named community preset sets, for the keys ``data`` does not give itself.
+
+    ``{"community": {"preset": "workshop"}}`` means what ``community=workshop`` means on the
+    command line: the preset's sizes, not the default community relabelled. A name that is not a
+    shipped preset is refused unless ``data`` gives every size itself (a composed config whose
+    preset came from another config directory).
+    """
+    community = data.get("community") if isinstance(data, dict) else None
+    if not isinstance(community, dict) or community.get("preset") is None:
+        return {}
+    from omegaconf import OmegaConf
+
+    name = str(community["preset"])
+    path = PRESET_DIR / f"{name}.yaml"
+    if name in preset_names():
+        values = OmegaConf.to_container(OmegaConf.load(path))
+        assert isinstance(values, dict)
+        return {"community": values}
+    if all(key in community for key in PRESET_SIZE_KEYS):
+        return {}
+    raise ConfigError(
+        f"community.preset={name!r} is not a size preset; allowed: {', '.join(preset_names())} "
+        f"(or give {', '.join('community.' + k for k in PRESET_SIZE_KEYS)} yourself)"
+    )
+
+
 def from_dict(data: dict[str, Any] | None = None) -> Config:
     """Build and validate a :class:`Config` from a (possibly partial, nested) plain dict.
 
-    This is the notebook-friendly way in: ``from_dict({"community": {"preset": "workshop"}})``.
+    This is the notebook-friendly way in: ``from_dict({"community": {"preset": "workshop"}})``
+    builds the workshop community (the preset's sizes; keys given beside it win).
     Keys missing from ``data`` keep their defaults; unknown keys raise ConfigError.
     """
     from omegaconf import OmegaConf
@@ -361,7 +401,7 @@ def from_dict(data: dict[str, Any] | None = None) -> Config:
 
     schema = OmegaConf.structured(Config)
     try:
-        merged = OmegaConf.merge(schema, OmegaConf.create(data or {}))
+        merged = OmegaConf.merge(schema, _preset_values(data or {}), OmegaConf.create(data or {}))
         cfg = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise ConfigError(config_error_message(exc)) from None

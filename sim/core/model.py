@@ -13,12 +13,15 @@ from typing import Any
 import mesa
 import numpy as np
 import scipy.sparse as sp
+from mesa.experimental.scenarios import Scenario
 from scipy import stats
 
 from sim.core import dynamics, kernels
 from sim.core.agents import Organisation, PartyMember, PropertyCompany, Resident
+from sim.core.collector import RecorderDataCollector
 from sim.core.community import Community, build_community
-from sim.core.config import NEED_CATEGORIES, Config, validate
+from sim.core.config import NEED_CATEGORIES, Config, ConfigError, validate
+from sim.core.keywords import SEED_FROM_CONFIG, config_from_keywords, model_rng
 from sim.core.levers import LEVERS, conduction, converging, embedding, immersion, integration, linking
 from sim.core.metrics import Recorder
 from sim.core.state import (
@@ -39,17 +42,48 @@ class NonFiniteStateError(FloatingPointError):
 class CommunityModel(mesa.Model):
     """One urban community under a configuration of the six levers.
 
+    ``CommunityModel()`` is the default community; Mesa's tools build it from flat keywords
+    (:mod:`sim.core.keywords`): ``CommunityModel(converging=1.0, preset="workshop", seed=3)``.
+    ``model.datacollector`` holds every metric, read from the recorder
+    (:mod:`sim.core.collector`), so ``mesa.batch_run`` and SolaraViz plot components work.
+
     Args:
-        cfg: a validated :class:`sim.core.config.Config` (see :func:`sim.core.config.from_dict`).
+        cfg: a :class:`sim.core.config.Config` (see :func:`sim.core.config.from_dict`); default:
+            the default config. Flat ``keywords`` are applied on top of it.
         rng: a seed, ``SeedSequence`` or ``numpy.random.Generator``; everything random in the
-            model, the community included, is drawn from it.
+            model, the community included, is drawn from it. Default: replicate 0 of the
+            config's ``seed``, as ``sim-run`` draws it; ``None``: fresh entropy, as in Mesa.
+        scenario: a ``mesa.experimental.scenarios.Scenario`` (SolaraViz passes one on reset):
+            its ``rng`` seeds the model when ``rng`` is not given, its other values are flat
+            keywords. The config's named scenario is chosen with ``sim.experiment.compose``.
+        keywords: flat keywords, each setting one config key (:func:`sim.core.keywords.keyword_keys`).
     """
 
-    def __init__(self, cfg: Config, rng: int | np.random.SeedSequence | np.random.Generator = 0):
-        if isinstance(rng, np.random.SeedSequence):
-            rng = np.random.default_rng(rng)
+    def __init__(
+        self,
+        cfg: Config | None = None,
+        rng: int | np.random.SeedSequence | np.random.Generator | None = SEED_FROM_CONFIG,
+        *,
+        scenario: Scenario | None = None,
+        **keywords: Any,
+    ):
+        if scenario is not None:
+            if not isinstance(scenario, Scenario):
+                raise ConfigError(
+                    f"CommunityModel(scenario={scenario!r}): allowed: a mesa Scenario; a named scenario "
+                    "is composed with sim.experiment.compose.compose_config(['scenario=NAME'])"
+                )
+            values = dict(scenario.__dict__)
+            scenario_rng = values.pop("rng", None)
+            if rng is SEED_FROM_CONFIG and scenario_rng is not None:
+                rng = scenario_rng
+            keywords = {**values, **keywords}
+        cfg = validate(cfg) if cfg is not None and not keywords else config_from_keywords(cfg, keywords)
+        rng, self.seed_sequence = model_rng(cfg, rng)
         super().__init__(rng=rng)
-        self.cfg = validate(cfg)
+        if scenario is not None:
+            self.scenario = scenario
+        self.cfg = cfg
         dyn = cfg.dynamics
         self.community: Community = build_community(
             cfg.community, dyn.threshold_mean, dyn.threshold_sd, self.rng
@@ -63,7 +97,19 @@ class CommunityModel(mesa.Model):
         #: last coverage), by name; kept in the open so that a reader sees every piece of state
         self.caches: dict[str, Any] = {}
         self.recorder = Recorder(self, cfg.steps, cfg.record_buildings)
+        self.datacollector = RecorderDataCollector(self.recorder)
         self.flow = Flows()
+
+    # Mesa's batch runner and SolaraViz stop when ``running`` is false: at the configured horizon.
+    @property
+    def running(self) -> bool:
+        """True until ``cfg.steps`` weeks have run (or Mesa's ``running`` was set false)."""
+        cfg = self.__dict__.get("cfg")
+        return self.__dict__.get("_running", True) and (cfg is None or self.week < cfg.steps)
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        self._running = bool(value)
 
     # ----------------------------------------------------------------------------- set-up
     def _init_state(self) -> None:
