@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sim.core.levers.conduction import ConductionConfig
@@ -27,6 +28,7 @@ from sim.core.params import ConfigError, param
 
 __all__ = [
     "CHANNELS",
+    "COMMUNITY_TYPES",
     "NEED_CATEGORIES",
     "PROFILES",
     "CommunityConfig",
@@ -43,15 +45,40 @@ __all__ = [
 NEED_CATEGORIES: tuple[str, ...] = ("care", "family", "property", "safety", "dispute")
 CHANNELS: tuple[str, ...] = ("government", "social", "volunteer", "market")
 PROFILES: tuple[str, ...] = ("elderly", "family", "worker")
+#: the community types of ``sim/configs/community/type/`` (docs/community_types.md)
+COMMUNITY_TYPES: tuple[str, ...] = (
+    "mixed",
+    "old_compound",
+    "commercial_estate",
+    "resettlement",
+    "migrant_rental",
+)
+#: where the shipped community presets live (package data, read by :func:`from_dict`)
+_COMMUNITY_CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "community"
 #: a larger community does not fit in memory (about 1 kB of state per household) or int32 indices
 MAX_HOUSEHOLDS = 10_000_000
 
 
 @dataclass
 class CommunityConfig:
-    """Size and make-up of the synthetic community (config group ``community``)."""
+    """Size and make-up of the synthetic community.
+
+    Size comes from the config group ``community`` (workshop, community, street, metro), the
+    type's shares from ``community/type`` (docs/community_types.md). Counts are allocated
+    deterministically from the shares; ``seed`` places households, ties and members.
+    """
 
     preset: str = param("community", doc="name of the size preset this came from")
+    type: str = param("mixed", doc="community type (community/type): " + ", ".join(COMMUNITY_TYPES))
+    seed: int = param(
+        20261201, 0, 2**63 - 1, "structure seed: places households, ties, members, traits (not behaviour)"
+    )
+    vary_structure: bool = param(
+        False, doc="give replicates their own structure seeds (structural uncertainty, reported apart)"
+    )
+    runs_per_structure: int = param(
+        2, 1, 1000, "with vary_structure: replicates sharing one structure (to separate the two spreads)"
+    )
     n_compounds: int = param(4, 1, 2000, "compounds (小区) in the community")
     buildings_per_compound: int = param(6, 1, 500, "buildings (楼院) per compound")
     households_per_building: int = param(50, 1, 2000, "mean households per building")
@@ -88,6 +115,9 @@ class CommunityConfig:
         0.4, 0.01, 0.99, "mean civic resources r (time, skills, money), Beta-distributed"
     )
     company_quality: float = param(0.6, 0.0, 1.0, "mean initial service quality of property companies")
+    fee_payment_shift: float = param(
+        0.0, -0.5, 0.5, "shift of the fee collection rate from dynamics.fee_base by payment habits"
+    )
 
     @property
     def expected_households(self) -> int:
@@ -323,6 +353,10 @@ def validate(cfg: Config) -> Config:
             _check_number(key, value, lo, hi)
 
     c = cfg.community
+    if c.type not in COMMUNITY_TYPES:
+        raise ConfigError(
+            f"community.type={c.type!r} is not a community type; allowed: {', '.join(COMMUNITY_TYPES)}"
+        )
     if c.elderly_share + c.family_share > 1.0 + 1e-12:
         raise ConfigError(
             f"community.elderly_share + community.family_share = "
@@ -350,19 +384,46 @@ def from_dict(data: dict[str, Any] | None = None) -> Config:
     """Build and validate a :class:`Config` from a (possibly partial, nested) plain dict.
 
     This is the notebook-friendly way in: ``from_dict({"community": {"preset": "workshop"}})``.
-    Keys missing from ``data`` keep their defaults; unknown keys raise ConfigError.
+    A shipped size preset (``community.preset``) and community type (``community.type``) bring
+    their values, as ``community=NAME`` and ``community/type=NAME`` do in Hydra; keys given in
+    ``data`` win over them. Keys missing from ``data`` keep their defaults; unknown keys raise
+    ConfigError.
     """
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     schema = OmegaConf.structured(Config)
     try:
-        merged = OmegaConf.merge(schema, OmegaConf.create(data or {}))
+        layers = _community_presets(data or {})
+        merged = OmegaConf.merge(schema, *layers, OmegaConf.create(data or {}))
         cfg = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise ConfigError(config_error_message(exc)) from None
     assert isinstance(cfg, Config)
     return validate(cfg)
+
+
+def _community_presets(data: dict[str, Any]) -> list[Any]:
+    """The shipped size preset's and type's values named in ``data`` (as OmegaConf layers).
+
+    A preset name with no shipped file (a user's own ``--config-dir`` preset) is only a label:
+    its values are already in ``data``. An unknown type is refused by :func:`validate`.
+    """
+    from omegaconf import OmegaConf
+
+    community = data.get("community") if isinstance(data, dict) else None
+    if not isinstance(community, dict):
+        return []
+    layers = []
+    type_name = community.get("type")
+    if isinstance(type_name, str) and type_name in COMMUNITY_TYPES:
+        path = _COMMUNITY_CONFIGS / "type" / f"{type_name}.yaml"
+        layers.append({"community": OmegaConf.to_container(OmegaConf.load(path))})
+    preset = community.get("preset")
+    path = _COMMUNITY_CONFIGS / f"{preset}.yaml" if isinstance(preset, str) else None
+    if path is not None and preset.isidentifier() and path.is_file():
+        layers.append({"community": OmegaConf.to_container(OmegaConf.load(path))})
+    return [OmegaConf.create(layer) for layer in layers]
 
 
 def config_error_message(exc: Exception) -> str:

@@ -41,7 +41,9 @@ class CommunityModel(mesa.Model):
     Args:
         cfg: a validated :class:`sim.core.config.Config` (see :func:`sim.core.config.from_dict`).
         rng: a seed, ``SeedSequence`` or ``numpy.random.Generator``; everything random in the
-            model, the community included, is drawn from it.
+            model's behaviour is drawn from it. The community's structure (who lives where,
+            ties, members, household traits) comes from ``cfg.community.seed`` alone, so
+            replicates of one configuration share their community and vary behaviour only.
     """
 
     def __init__(self, cfg: Config, rng: int | np.random.SeedSequence | np.random.Generator = 0):
@@ -51,7 +53,7 @@ class CommunityModel(mesa.Model):
         self.cfg = validate(cfg)
         dyn = cfg.dynamics
         self.community: Community = build_community(
-            cfg.community, dyn.threshold_mean, dyn.threshold_sd, self.rng
+            cfg.community, dyn.threshold_mean, dyn.threshold_sd, structure_rng(cfg.community.seed)
         )
         self.week = 0
         self._init_state()
@@ -270,6 +272,11 @@ class CommunityModel(mesa.Model):
                     raise NonFiniteStateError(
                         f"week {self.week}: {type(table).__name__}.{f.name} holds NaN or inf"
                     )
+
+
+def structure_rng(community_seed: int) -> np.random.Generator:
+    """The generator that places a community's households, ties and members."""
+    return np.random.default_rng(np.random.SeedSequence(community_seed))
 
 
 def _row_normalised(adj: sp.csr_matrix) -> sp.csr_matrix:
