@@ -24,6 +24,7 @@ from sim.core.levers.embedding import EmbeddingConfig
 from sim.core.levers.immersion import ImmersionConfig
 from sim.core.levers.integration import IntegrationConfig
 from sim.core.levers.linking import LinkingConfig
+from sim.core.members import MembersConfig
 from sim.core.params import ConfigError, param
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "ConfigError",
     "DynamicsConfig",
     "LeversConfig",
+    "MembersConfig",
     "ScenarioInfo",
     "ShockConfig",
     "from_dict",
@@ -205,7 +207,7 @@ class DynamicsConfig:
     trust_down_ratio: float = param(3.0, 1.0, 10.0, "α⁻/α⁺, how much faster trust falls")
     trust_neighbour: float = param(0.02, 0.0, 0.2, "μ, pull toward neighbours' mean trust")
     conflict_trust_shock: float = param(
-        0.01, 0.0, 0.5, "weekly trust lost by every household of a compound with an open conflict"
+        0.01, 0.0, 0.5, "weekly share of its trust a household loses per open conflict of its compound (≤ 3)"
     )
     threshold_mean: float = param(0.65, -1.0, 2.0, "μ_θ, mean participation threshold")
     threshold_sd: float = param(0.4, 0.0, 2.0, "σ_θ, spread of participation thresholds")
@@ -224,14 +226,62 @@ class DynamicsConfig:
         0.02, 0.0, 1.0, "weekly pull of a company's quality back toward its own standard"
     )
     quality_adjustment: float = param(0.05, 0.0, 1.0, "weekly quality change per unit of fee surplus")
+    service_floor: float = param(
+        0.2, 0.0, 1.0, "lowest service quality the street's property office lets a company fall to"
+    )
+    quality_response: float = param(
+        0.05,
+        0.0,
+        1.0,
+        "weekly quality a company adds per unit of complaint pressure (unrepaired need × fees)",
+    )
+    owners_committee_pressure: float = param(
+        1.0, 0.0, 10.0, "extra complaint pressure, relative, where an owners' committee presses the company"
+    )
+    replacement_threshold: float = param(
+        0.35, 0.0, 1.0, "compound satisfaction below which its owners' committee moves to replace the company"
+    )
+    replacement_patience: int = param(
+        12, 1, 1000, "weeks of satisfaction below the threshold before a replacement can be voted"
+    )
+    replacement_rate: float = param(
+        0.05, 0.0, 1.0, "weekly chance of replacing the company once the patience has run out"
+    )
+    replacement_risk_response: float = param(
+        0.01, 0.0, 1.0, "weekly quality a company adds at full risk of replacement (patience run out)"
+    )
+    red_property_weight: float = param(
+        0.1,
+        0.0,
+        1.0,
+        "weekly quality a company with a Party branch (红色物业) adds per unit of satisfaction below ½",
+    )
     conflict_intercept: float = param(-5.0, -20.0, 5.0, "γ₀, log-odds of a weekly conflict at no gap")
     conflict_gap: float = param(4.0, 0.0, 20.0, "γ₁, log-odds per unit of E − company quality")
-    mediation_rate: float = param(0.08, 0.0, 1.0, "weekly chance that an open conflict is resolved")
+    conflict_repairs: float = param(
+        5.0, 0.0, 50.0, "γ_R, log-odds per unit of mean property need left unrepaired in the compound"
+    )
+    conflict_arrears: float = param(
+        2.0, 0.0, 20.0, "γ_A, log-odds per unit of fee arrears (1 − the company's fee collection)"
+    )
+    mediation_rate: float = param(
+        0.08, 0.0, 1.0, "weekly chance that community mediation (人民调解) resolves an open conflict"
+    )
+    resolution_owners_committee: float = param(
+        0.05, 0.0, 1.0, "weekly chance that negotiation through the owners' committee resolves a conflict"
+    )
+    resolution_legal: float = param(
+        0.01, 0.0, 1.0, "weekly chance that the legal channel (slow, sure) settles a conflict"
+    )
+    resolution_street: float = param(
+        0.1, 0.0, 1.0, "weekly chance that the street settles a conflict open longer than street_after_weeks"
+    )
+    street_after_weeks: int = param(8, 0, 1000, "weeks a conflict stays open before the street steps in")
     conflict_dispute_need: float = param(
         0.05,
         0.0,
         1.0,
-        "dispute need added per week to households of a compound with an open conflict",
+        "dispute need added per week per unit of grievance (service gap + unrepaired need) in conflict",
     )
     no_management_property_need: float = param(
         0.5, 0.0, 5.0, "extra property need arrival in compounds without property management (×ν)"
@@ -283,6 +333,7 @@ class Config:
     community: CommunityConfig = field(default_factory=CommunityConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     levers: LeversConfig = field(default_factory=LeversConfig)
+    members: MembersConfig = field(default_factory=MembersConfig)
     scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     budget: float = param(
         math.inf,

@@ -122,6 +122,17 @@ METRICS: dict[str, Metric] = {
     "coverage_body": Metric("Coverage, links among branches (body)", "体覆盖"),
     "cross_appointment": Metric("Cross-appointment χ", "交叉任职 χ"),
     "company_quality": Metric("Property service quality", "物业服务质量"),
+    "fee_collection": Metric("Fee collection", "物业费收缴率", "mean share of fees collected by companies"),
+    "company_replacements": Metric(
+        "Companies replaced", "更换物业次数", "companies replaced through owners' committees so far"
+    ),
+    "members_active": Metric("Active Party members", "活跃党员比例", "share of members with activity ≥ ½"),
+    "member_activity": Metric("Party members' activity", "党员活跃度", "mean activity e of members"),
+    "member_overload": Metric("Members' overload", "党员负担超载", "mean overload of buildings' members"),
+    "leaders": Metric("Buildings with a leader", "有楼栋长的楼栋", "share of buildings with a 楼栋长"),
+    "role_model_reach": Metric(
+        "Role-model reach", "先锋模范影响", "mean exposure x to members' visible service"
+    ),
     "cost": Metric("Lever cost", "举措成本", "budget units per 1,000 households per week"),
     "budget_bound": Metric("Budget-bound", "预算约束", "1 when the levers were scaled down"),
     **{
@@ -251,6 +262,13 @@ class Recorder:
             ("coverage_body", flow.coverage_body),
             ("cross_appointment", flow.cross_appointment),
             ("company_quality", model.companies.quality.mean() if c.n_companies else np.nan),
+            ("fee_collection", model.companies.fee_collection.mean() if c.n_companies else np.nan),
+            ("company_replacements", float(model.companies.replacements.sum())),
+            ("members_active", flow.members_active),
+            ("member_activity", flow.member_activity),
+            ("member_overload", flow.member_overload),
+            ("leaders", flow.leaders),
+            ("role_model_reach", flow.role_model_reach),
             ("cost", flow.cost),
             ("budget_bound", flow.budget_bound),
         ]

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy import stats
 
-from sim.core import dynamics, kernels
+from sim.core import dynamics, kernels, members
 from sim.core.agents import Organisation, PartyMember, PropertyCompany, Resident
 from sim.core.community import Community, build_community
 from sim.core.config import NEED_CATEGORIES, Config, validate
@@ -84,6 +84,8 @@ class CommunityModel(mesa.Model):
         self.need_weights = np.asarray(cfg.dynamics.need_weights, dtype=np.float64)
 
         activity = _member_activity(c.activity, cfg.levers.embedding.member_activity)
+        # each member's own disposition, to which her activity returns (members.act)
+        self.member_activity_start = np.where(c.is_member, activity, 0.0)
         self.households = HouseholdState(
             needs=np.zeros((n, k)),
             expectation=c.expectation.copy(),
@@ -92,6 +94,8 @@ class CommunityModel(mesa.Model):
             civic_resources=c.civic_resources.copy(),
             threshold=np.empty(n),
             activity=np.where(c.is_member, activity, 0.0),
+            is_leader=c.is_leader.copy(),
+            role_model=np.zeros(n),
             participating=np.zeros(n, dtype=bool),
             asked=np.zeros(n, dtype=bool),
             performance=np.ones(n),
@@ -108,12 +112,18 @@ class CommunityModel(mesa.Model):
             participation=np.bincount(c.building, weights=hh.participating, minlength=c.n_buildings)
             / np.maximum(c.building_size, 1),
         )
-        self.compounds = CompoundState(open_conflicts=np.zeros(c.n_compounds, dtype=np.int64))
+        self.compounds = CompoundState(
+            open_conflicts=np.zeros(c.n_compounds, dtype=np.int64),
+            conflict_weeks=np.zeros(c.n_compounds, dtype=np.int64),
+            weeks_dissatisfied=np.zeros(c.n_compounds, dtype=np.int64),
+        )
         self.companies = CompanyState(
             quality=c.company_quality.copy(),
             fee_collection=np.full(c.n_companies, cfg.dynamics.fee_base),
             responsiveness=np.ones(c.n_companies),
             cross_appointed=np.zeros(c.n_companies),
+            standard=c.company_quality.copy(),
+            replacements=np.zeros(c.n_companies, dtype=np.int64),
         )
         self.orgs = OrgState(
             propensity=np.full(c.n_orgs, cfg.dynamics.initial_propensity),
@@ -180,10 +190,12 @@ class CommunityModel(mesa.Model):
             Organisation(self, row)
 
     def update_thresholds(self) -> None:
-        """θ_i = θ̃_i − β_R r_i (recomputed when civic resources change)."""
+        """θ_i = θ̃_i − β_R r_i − β_M x_i (when civic resources or role-model exposure change)."""
         hh = self.households
         hh.threshold[:] = (
-            self.community.threshold_base - self.cfg.dynamics.resource_effect * hh.civic_resources
+            self.community.threshold_base
+            - self.cfg.dynamics.resource_effect * hh.civic_resources
+            - self.cfg.members.threshold_effect * hh.role_model
         )
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
@@ -236,6 +248,7 @@ class CommunityModel(mesa.Model):
         embedding.recruit(self)  # 10 asks
         immersion.educate(self, k["immersion"])  # 10 education
         dynamics.participate(self, immersion.recruitment_effect(self, k["immersion"]))  # 11
+        members.act(self)  # 11b members' activity, leaders, role models
         converging.learn(self)  # 12
         self.week += 1
         if self.cfg.check_finite:
