@@ -27,12 +27,19 @@ def lived_in() -> CommunityModel:
         {
             "community": {"n_compounds": 3},
             "levers": {name: {"intensity": 0.7} for name in LEVERS},
-            "dynamics": {"conflict_intercept": -1.0},  # conflicts open, so their trust shock acts
+            # conflicts open and stay open, so their trust shock acts
+            "dynamics": {
+                "conflict_intercept": -1.0,
+                "resolution_owners_committee": 0.0,
+                "resolution_street": 0.0,
+                "resolution_legal": 0.0,
+            },
         }
     )
     model = CommunityModel(cfg, rng=11)
     model.run(12)
-    assert model.compounds.open_conflicts.any()
+    model.compounds.open_conflicts[:] = [0, 1, 2]  # so that the conflicts' trust shock acts
+
     return model
 
 
@@ -79,7 +86,10 @@ def test_supply_and_allocation_match_the_whole_array_form(lived_in: CommunityMod
         m_weights = (
             np.nan_to_num(a[:, None] * before / compound_demand[c.compound]) + ((1 - a) / size)[:, None]
         )
-    allotted += m_weights * m_supply[c.compound]
+    # market weights sum to one within every compound and category
+    m_sums = np.stack([np.bincount(c.compound, m_weights[:, k], c.n_compounds) for k in range(5)], 1)
+    np.testing.assert_allclose((m_weights / m_sums[c.compound]).sum(axis=0), c.n_compounds, rtol=1e-12)
+    allotted += m_weights / m_sums[c.compound] * m_supply[c.compound]
     served = np.minimum(before, allotted)
     w = model.need_weights
     performance = 1 - ((before - served) @ w) / (before @ w)
@@ -116,7 +126,7 @@ def test_attitudes_and_participation_match_the_whole_array_form(lived_in: Commun
         + dyn.trust_up * np.maximum(s_new - t, 0)
         - dyn.trust_up * dyn.trust_down_ratio * np.maximum(t - s_new, 0)
         + dyn.trust_neighbour * (model.neighbour_mean(t) - t)
-        - shock,
+        - shock * t,
         0,
         1,
     )

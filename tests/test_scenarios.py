@@ -70,6 +70,29 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
 }
 
 
+# Claims that no longer hold since the community's structure is fixed by its type (measured on the
+# workshop preset, 3 replicates, last quarter of the run). Kept as hypotheses, not tuned away.
+NO_LONGER_HOLDS: dict[str, str] = {
+    "ageing_community": (
+        "measured: unmet need +0.003 over baseline (claim: > +0.01); both workshop compounds of the "
+        "mixed type are managed, so the baseline has no unmanaged compound to be worse in"
+    ),
+    "all_six": (
+        "measured: satisfaction +0.013 over baseline (claim: > +0.02) on an all-managed workshop "
+        "community; the gains came mostly from unmanaged compounds drawn by chance"
+    ),
+}
+
+
+def _claim_params(names: list[str]) -> list:
+    return [
+        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=NO_LONGER_HOLDS[n]))
+        if n in NO_LONGER_HOLDS
+        else n
+        for n in names
+    ]
+
+
 def composed(name: str, *overrides: str) -> Config:
     """The validated config ``sim-run scenario=NAME community=workshop …`` would run."""
     return compose_config([f"scenario={name}", "community=workshop", *overrides])
@@ -103,7 +126,7 @@ def test_scenario_is_described_for_a_facilitator(name: str, configs: dict[str, C
     assert configs[name].community.preset == "workshop"
 
 
-@pytest.mark.parametrize("name", [n for n in SCENARIOS if n != "baseline"])
+@pytest.mark.parametrize("name", _claim_params([n for n in SCENARIOS if n != "baseline"]))
 def test_scenario_differs_from_baseline_as_described(name: str, configs: dict[str, Config]) -> None:
     cfg, base = configs[name], configs["baseline"]
     for frame in frames(cfg, REPLICATES):
@@ -116,6 +139,7 @@ def test_scenario_differs_from_baseline_as_described(name: str, configs: dict[st
         )
 
 
+@pytest.mark.xfail(strict=True, reason=NO_LONGER_HOLDS["all_six"])
 def test_all_six_beats_baseline_while_coverage_on_paper_does_not(configs: dict[str, Config]) -> None:
     base = configs["baseline"]
     for metric in ("satisfaction", "participation", "trust"):

@@ -85,7 +85,8 @@ class PartyMember(Resident):
     """A Party-member household (党员户): recruits, volunteers and reports needs."""
 
     activity = _Column("households")
-    is_building_leader = _Column("community", "is_leader", static=True)
+    is_building_leader = _Column("households", "is_leader")
+    role_model = _Column("households")
 
 
 class PropertyCompany(mesa.Agent):

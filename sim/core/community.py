@@ -1,8 +1,10 @@
 """The synthetic community: compounds → buildings → households, the social network,
 property companies and organisations of every kind.
 
-Everything here is built with vectorised numpy from one random generator, so a community is
-O(households + ties) to make and the same seed always gives the same community.
+Everything here is built with vectorised numpy from one random generator (the structure seed,
+``community.seed``), so a community is O(households + ties) to make and the same seed always
+gives the same community. Counts come from the configuration by largest remainder; the
+generator only places households, ties and members.
 """
 
 from __future__ import annotations
@@ -128,28 +130,63 @@ class Community:
         return int(self.org_kind.size)
 
 
+def largest_remainder(shares: np.ndarray | list[float], total: int) -> np.ndarray:
+    """Integer counts that sum to ``total`` in proportion to ``shares`` (Hamilton's method).
+
+    Each part gets the floor of its quota; the units left over go to the largest remainders,
+    ties to the earlier part. Deterministic: the structure of a community type does not depend
+    on any random draw.
+    """
+    weights = np.clip(np.asarray(shares, dtype=np.float64), 0.0, None)
+    if total <= 0 or weights.sum() <= 0:
+        return np.zeros(weights.size, dtype=np.int64)
+    quota = weights / weights.sum() * total
+    counts = np.floor(quota + 1e-9).astype(np.int64)
+    left = int(total - counts.sum())
+    if left > 0:
+        order = np.argsort(-(quota - counts), kind="stable")
+        counts[order[:left]] += 1
+    return counts
+
+
+def count_of(share: float, total: int) -> int:
+    """How many of ``total`` items a ``share`` stands for, by largest remainder."""
+    return int(largest_remainder([share, 1.0 - share], total)[0])
+
+
 def build_community(
     cfg: CommunityConfig, threshold_mean: float, threshold_sd: float, rng: np.random.Generator
 ) -> Community:
-    """Draw a community of the given make-up.
+    """Make a community of the given make-up; ``rng`` (the structure seed's) only places things.
 
-    Thresholds are drawn here (they are a fixed trait of each household) from
-    N(threshold_mean, threshold_sd) via a stored standard-normal draw, so that a sweep over σ_θ
-    with the same seed rescales the same households' thresholds (common random numbers).
+    Every count is fixed by the configuration (largest remainder): building sizes, profiles,
+    Party-member households and building leaders, managed compounds, owners' committees and
+    organisations. The generator decides only where they are (which household, building or
+    compound), the household traits (civic resources, thresholds, initial attitudes), the
+    network's ties and the companies' and organisations' endowments.
+
+    Thresholds are drawn from N(threshold_mean, threshold_sd) via a stored standard-normal
+    draw, so that a sweep over σ_θ with the same seed rescales the same households' thresholds
+    (common random numbers).
     """
     n_buildings = cfg.n_compounds * cfg.buildings_per_compound
     building_compound = np.repeat(np.arange(cfg.n_compounds, dtype=np.int32), cfg.buildings_per_compound)
     mean = cfg.households_per_building
     lo = max(1, round(mean * (1 - cfg.building_size_spread)))
     hi = max(lo, round(mean * (1 + cfg.building_size_spread)))
-    building_size = rng.integers(lo, hi + 1, size=n_buildings).astype(np.int32)
+    # sizes evenly spread over [lo, hi] (a fixed total), placed at random among the buildings
+    evenly = lo + np.floor((hi - lo + 1) * (np.arange(n_buildings) + 0.5) / max(n_buildings, 1))
+    building_size = rng.permutation(np.minimum(evenly, hi).astype(np.int32))
     building = np.repeat(np.arange(n_buildings, dtype=np.int32), building_size)
     compound = building_compound[building]
     n = building.size
 
-    profile = _draw_profiles(cfg, n, rng)
-    is_member = rng.random(n) < cfg.party_share
-    is_leader = is_member & (rng.random(n) < cfg.building_leader_share)
+    profile = _place_profiles(cfg, n, rng)
+    is_member = np.zeros(n, dtype=bool)
+    is_member[rng.permutation(n)[: count_of(cfg.party_share, n)]] = True
+    members = np.flatnonzero(is_member)
+    is_leader = np.zeros(n, dtype=bool)
+    is_leader[rng.permutation(members)[: count_of(cfg.building_leader_share, members.size)]] = True
     activity_draw = rng.random(n)  # rescaled into activities by the model (member_activity)
     r_mean = cfg.civic_resources_mean
     concentration = 5.0
@@ -166,15 +203,20 @@ def build_community(
 
     network = build_network(building, compound, building_size, cfg, rng)
 
-    # Property companies: a share of compounds is managed; each company serves a block of them.
-    managed = rng.random(cfg.n_compounds) < cfg.property_managed_share
+    # Compounds: a fixed number managed and with owners' committees, placed at random. Owners'
+    # committees form first where a company serves (they are owners' bodies facing a company).
+    order = rng.permutation(cfg.n_compounds)
+    managed = np.zeros(cfg.n_compounds, dtype=bool)
+    managed[order[: count_of(cfg.property_managed_share, cfg.n_compounds)]] = True
+    by_management = order[np.argsort(~managed[order], kind="stable")]
+    owners_committee = np.zeros(cfg.n_compounds, dtype=bool)
+    owners_committee[by_management[: count_of(cfg.owners_committee_share, cfg.n_compounds)]] = True
     managed_idx = np.flatnonzero(managed)
     company_of_managed = (np.arange(managed_idx.size) // cfg.compounds_per_company).astype(np.int32)
     compound_company = np.full(cfg.n_compounds, -1, dtype=np.int32)
     compound_company[managed_idx] = company_of_managed
     n_companies = int(company_of_managed.max()) + 1 if managed_idx.size else 0
     company_quality = np.clip(cfg.company_quality + 0.1 * rng.standard_normal(n_companies), 0.05, 1.0)
-    owners_committee = rng.random(cfg.n_compounds) < cfg.owners_committee_share
 
     org_kind, org_compound = _organisations(cfg, n, owners_committee, n_companies, compound_company)
     org_resources = np.array([ORG_RESOURCES[OrgKind(k)] for k in org_kind], dtype=np.float64)
@@ -210,12 +252,12 @@ def build_community(
     )
 
 
-def _draw_profiles(cfg: CommunityConfig, n: int, rng: np.random.Generator) -> np.ndarray:
-    shares = np.array([cfg.elderly_share, cfg.family_share, 1.0 - cfg.elderly_share - cfg.family_share])
-    shares = np.clip(shares, 0.0, None)
-    cumulative = np.cumsum(shares / shares.sum())
-    profile = np.searchsorted(cumulative, rng.random(n), side="right")
-    return np.minimum(profile, len(PROFILES) - 1).astype(np.int8)
+def _place_profiles(cfg: CommunityConfig, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Exactly the type's number of elderly, family and worker households, placed at random."""
+    shares = [cfg.elderly_share, cfg.family_share, 1.0 - cfg.elderly_share - cfg.family_share]
+    counts = largest_remainder(shares, n)
+    profile = np.repeat(np.arange(len(PROFILES), dtype=np.int8), counts)
+    return rng.permutation(profile)
 
 
 def build_network(

@@ -24,10 +24,12 @@ from sim.core.levers.embedding import EmbeddingConfig
 from sim.core.levers.immersion import ImmersionConfig
 from sim.core.levers.integration import IntegrationConfig
 from sim.core.levers.linking import LinkingConfig
+from sim.core.members import MembersConfig
 from sim.core.params import ConfigError, param
 
 __all__ = [
     "CHANNELS",
+    "COMMUNITY_TYPES",
     "NEED_CATEGORIES",
     "PROFILES",
     "CommunityConfig",
@@ -35,6 +37,7 @@ __all__ = [
     "ConfigError",
     "DynamicsConfig",
     "LeversConfig",
+    "MembersConfig",
     "ScenarioInfo",
     "ShockConfig",
     "from_dict",
@@ -44,15 +47,40 @@ __all__ = [
 NEED_CATEGORIES: tuple[str, ...] = ("care", "family", "property", "safety", "dispute")
 CHANNELS: tuple[str, ...] = ("government", "social", "volunteer", "market")
 PROFILES: tuple[str, ...] = ("elderly", "family", "worker")
+#: the community types of ``sim/configs/community/type/`` (docs/community_types.md)
+COMMUNITY_TYPES: tuple[str, ...] = (
+    "mixed",
+    "old_compound",
+    "commercial_estate",
+    "resettlement",
+    "migrant_rental",
+)
+#: where the shipped community presets live (package data, read by :func:`from_dict`)
+_COMMUNITY_CONFIGS = Path(__file__).resolve().parent.parent / "configs" / "community"
 #: a larger community does not fit in memory (about 1 kB of state per household) or int32 indices
 MAX_HOUSEHOLDS = 10_000_000
 
 
 @dataclass
 class CommunityConfig:
-    """Size and make-up of the synthetic community (config group ``community``)."""
+    """Size and make-up of the synthetic community.
+
+    Size comes from the config group ``community`` (workshop, community, street, metro), the
+    type's shares from ``community/type`` (docs/community_types.md). Counts are allocated
+    deterministically from the shares; ``seed`` places households, ties and members.
+    """
 
     preset: str = param("community", doc="name of the size preset this came from")
+    type: str = param("mixed", doc="community type (community/type): " + ", ".join(COMMUNITY_TYPES))
+    seed: int = param(
+        20261201, 0, 2**63 - 1, "structure seed: places households, ties, members, traits (not behaviour)"
+    )
+    vary_structure: bool = param(
+        False, doc="give replicates their own structure seeds (structural uncertainty, reported apart)"
+    )
+    runs_per_structure: int = param(
+        2, 1, 1000, "with vary_structure: replicates sharing one structure (to separate the two spreads)"
+    )
     n_compounds: int = param(4, 1, 2000, "compounds (小区) in the community")
     buildings_per_compound: int = param(6, 1, 500, "buildings (楼院) per compound")
     households_per_building: int = param(50, 1, 2000, "mean households per building")
@@ -89,6 +117,9 @@ class CommunityConfig:
         0.4, 0.01, 0.99, "mean civic resources r (time, skills, money), Beta-distributed"
     )
     company_quality: float = param(0.6, 0.0, 1.0, "mean initial service quality of property companies")
+    fee_payment_shift: float = param(
+        0.0, -0.5, 0.5, "shift of the fee collection rate from dynamics.fee_base by payment habits"
+    )
 
     @property
     def expected_households(self) -> int:
@@ -176,7 +207,7 @@ class DynamicsConfig:
     trust_down_ratio: float = param(3.0, 1.0, 10.0, "α⁻/α⁺, how much faster trust falls")
     trust_neighbour: float = param(0.02, 0.0, 0.2, "μ, pull toward neighbours' mean trust")
     conflict_trust_shock: float = param(
-        0.01, 0.0, 0.5, "weekly trust lost by every household of a compound with an open conflict"
+        0.01, 0.0, 0.5, "weekly share of its trust a household loses per open conflict of its compound (≤ 3)"
     )
     threshold_mean: float = param(0.65, -1.0, 2.0, "μ_θ, mean participation threshold")
     threshold_sd: float = param(0.4, 0.0, 2.0, "σ_θ, spread of participation thresholds")
@@ -195,14 +226,62 @@ class DynamicsConfig:
         0.02, 0.0, 1.0, "weekly pull of a company's quality back toward its own standard"
     )
     quality_adjustment: float = param(0.05, 0.0, 1.0, "weekly quality change per unit of fee surplus")
+    service_floor: float = param(
+        0.2, 0.0, 1.0, "lowest service quality the street's property office lets a company fall to"
+    )
+    quality_response: float = param(
+        0.05,
+        0.0,
+        1.0,
+        "weekly quality a company adds per unit of complaint pressure (unrepaired need × fees)",
+    )
+    owners_committee_pressure: float = param(
+        1.0, 0.0, 10.0, "extra complaint pressure, relative, where an owners' committee presses the company"
+    )
+    replacement_threshold: float = param(
+        0.35, 0.0, 1.0, "compound satisfaction below which its owners' committee moves to replace the company"
+    )
+    replacement_patience: int = param(
+        12, 1, 1000, "weeks of satisfaction below the threshold before a replacement can be voted"
+    )
+    replacement_rate: float = param(
+        0.05, 0.0, 1.0, "weekly chance of replacing the company once the patience has run out"
+    )
+    replacement_risk_response: float = param(
+        0.01, 0.0, 1.0, "weekly quality a company adds at full risk of replacement (patience run out)"
+    )
+    red_property_weight: float = param(
+        0.1,
+        0.0,
+        1.0,
+        "weekly quality a company with a Party branch (红色物业) adds per unit of satisfaction below ½",
+    )
     conflict_intercept: float = param(-5.0, -20.0, 5.0, "γ₀, log-odds of a weekly conflict at no gap")
     conflict_gap: float = param(4.0, 0.0, 20.0, "γ₁, log-odds per unit of E − company quality")
-    mediation_rate: float = param(0.08, 0.0, 1.0, "weekly chance that an open conflict is resolved")
+    conflict_repairs: float = param(
+        5.0, 0.0, 50.0, "γ_R, log-odds per unit of mean property need left unrepaired in the compound"
+    )
+    conflict_arrears: float = param(
+        2.0, 0.0, 20.0, "γ_A, log-odds per unit of fee arrears (1 − the company's fee collection)"
+    )
+    mediation_rate: float = param(
+        0.08, 0.0, 1.0, "weekly chance that community mediation (人民调解) resolves an open conflict"
+    )
+    resolution_owners_committee: float = param(
+        0.05, 0.0, 1.0, "weekly chance that negotiation through the owners' committee resolves a conflict"
+    )
+    resolution_legal: float = param(
+        0.01, 0.0, 1.0, "weekly chance that the legal channel (slow, sure) settles a conflict"
+    )
+    resolution_street: float = param(
+        0.1, 0.0, 1.0, "weekly chance that the street settles a conflict open longer than street_after_weeks"
+    )
+    street_after_weeks: int = param(8, 0, 1000, "weeks a conflict stays open before the street steps in")
     conflict_dispute_need: float = param(
         0.05,
         0.0,
         1.0,
-        "dispute need added per week to households of a compound with an open conflict",
+        "dispute need added per week per unit of grievance (service gap + unrepaired need) in conflict",
     )
     no_management_property_need: float = param(
         0.5, 0.0, 5.0, "extra property need arrival in compounds without property management (×ν)"
@@ -254,6 +333,7 @@ class Config:
     community: CommunityConfig = field(default_factory=CommunityConfig)
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     levers: LeversConfig = field(default_factory=LeversConfig)
+    members: MembersConfig = field(default_factory=MembersConfig)
     scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     budget: float = param(
         math.inf,
@@ -328,6 +408,10 @@ def validate(cfg: Config) -> Config:
             _check_number(key, value, lo, hi)
 
     c = cfg.community
+    if c.type not in COMMUNITY_TYPES:
+        raise ConfigError(
+            f"community.type={c.type!r} is not a community type; allowed: {', '.join(COMMUNITY_TYPES)}"
+        )
     if c.elderly_share + c.family_share > 1.0 + 1e-12:
         raise ConfigError(
             f"community.elderly_share + community.family_share = "
@@ -392,21 +476,47 @@ def _preset_values(data: dict[str, Any]) -> dict[str, Any]:
 def from_dict(data: dict[str, Any] | None = None) -> Config:
     """Build and validate a :class:`Config` from a (possibly partial, nested) plain dict.
 
-    This is the notebook-friendly way in: ``from_dict({"community": {"preset": "workshop"}})``
-    builds the workshop community (the preset's sizes; keys given beside it win).
-    Keys missing from ``data`` keep their defaults; unknown keys raise ConfigError.
+    This is the notebook-friendly way in: ``from_dict({"community": {"preset": "workshop"}})``.
+    A shipped size preset (``community.preset``) and community type (``community.type``) bring
+    their values, as ``community=NAME`` and ``community/type=NAME`` do in Hydra; keys given in
+    ``data`` win over them. Keys missing from ``data`` keep their defaults; unknown keys raise
+    ConfigError.
     """
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
     schema = OmegaConf.structured(Config)
     try:
-        merged = OmegaConf.merge(schema, _preset_values(data or {}), OmegaConf.create(data or {}))
+        layers = _community_presets(data or {})
+        merged = OmegaConf.merge(schema, *layers, OmegaConf.create(data or {}))
         cfg = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise ConfigError(config_error_message(exc)) from None
     assert isinstance(cfg, Config)
     return validate(cfg)
+
+
+def _community_presets(data: dict[str, Any]) -> list[Any]:
+    """The shipped size preset's and type's values named in ``data`` (as OmegaConf layers).
+
+    A preset name with no shipped file (a user's own ``--config-dir`` preset) is only a label:
+    its values are already in ``data``. An unknown type is refused by :func:`validate`.
+    """
+    from omegaconf import OmegaConf
+
+    community = data.get("community") if isinstance(data, dict) else None
+    if not isinstance(community, dict):
+        return []
+    layers = []
+    type_name = community.get("type")
+    if isinstance(type_name, str) and type_name in COMMUNITY_TYPES:
+        path = _COMMUNITY_CONFIGS / "type" / f"{type_name}.yaml"
+        layers.append({"community": OmegaConf.to_container(OmegaConf.load(path))})
+    preset = community.get("preset")
+    path = _COMMUNITY_CONFIGS / f"{preset}.yaml" if isinstance(preset, str) else None
+    if path is not None and preset.isidentifier() and path.is_file():
+        layers.append({"community": OmegaConf.to_container(OmegaConf.load(path))})
+    return [OmegaConf.create(layer) for layer in layers]
 
 
 def config_error_message(exc: Exception) -> str:

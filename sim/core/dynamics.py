@@ -72,6 +72,7 @@ class _Scratch:
         self.market_capacity = np.zeros(n)
         self.compound_market_capacity = np.empty(c.n_compounds)
         self.weight_sums = np.empty(k)
+        self.compound_weight_sums = np.empty((c.n_compounds, k))
         self.served_by_category = np.empty(k)
         self.old_trust = np.empty(n)
         self.neighbours = np.empty(n)
@@ -182,6 +183,7 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
         hh.performance,
         s.weight_sums,
         s.served_by_category,
+        s.compound_weight_sums,
     )
 
     # bookkeeping: what each channel delivered, pro rata within each category
@@ -197,7 +199,27 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
 
 
 def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) -> None:
-    """Fees follow satisfaction, quality follows fees; owner–company conflicts start and end."""
+    """Companies and owners act on this week's service: fees, quality, conflicts, replacement.
+
+    Reads this week's satisfaction of last week's update (stage 9 comes later), this week's
+    unrepaired property need (after stage 7) and expectations.
+
+    1. Fees: collection = fee_base + fee_payment_shift + fee_sensitivity (S̄_company − ½).
+    2. Quality: Q ← clip(Q + q_F (fees − break-even) + q_R (standard − Q) + q_C pressure +
+       q_X risk + q_P (½ − S̄)⁺·[Party branch], floor, 1); pressure = fees × unrepaired property
+       need of its compounds × (1 + owners' committee pressure where one exists) (answering
+       complaints costs money), risk = the share of its compounds' replacement patience used up.
+    3. Conflicts start with probability σ(γ₀ + γ₁ (Ē − Q) + γ_R unrepaired + γ_A arrears − γ₂ χ)
+       and each open one ends with 1 − Π(1 − channel rate) over mediation (with integration's
+       cross-appointed leaders and the joint meeting), the owners' committee, the legal channel
+       and, once it has lasted ``street_after_weeks``, the street.
+    4. Exit (Hirschman 1970): where an owners' committee exists and the compound's
+       satisfaction has stayed below the threshold for the patience, the company is replaced
+       with a weekly chance; the newcomer brings the type's standard quality and the old
+       company's conflicts end.
+    5. An open conflict adds dispute need in proportion to its grievance (the service gap and
+       unrepaired need), so a dispute whose cause is gone stops feeding need.
+    """
     dyn = model.cfg.dynamics
     c = model.community
     hh = model.households
@@ -207,37 +229,80 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) 
     size = s_.compound_size_nonzero
     sat_c = np.bincount(c.compound, weights=hh.satisfaction, minlength=c.n_compounds) / size
     exp_c = np.bincount(c.compound, weights=hh.expectation, minlength=c.n_compounds) / size
+    unrepaired = np.bincount(c.compound, weights=hh.needs[:, PROPERTY], minlength=c.n_compounds) / size
     managed = s_.managed_compounds
+    committee = c.compound_owners_committee
+    company = s_.company_of_managed
+    patience_used = np.minimum(cmp.weeks_dissatisfied / dyn.replacement_patience, 1.0) * committee
     if c.n_companies:
-        company = s_.company_of_managed
-        served_sat = np.bincount(company, weights=sat_c[managed], minlength=c.n_companies)
-        fee = dyn.fee_base + dyn.fee_sensitivity * (served_sat / s_.compounds_served - 0.5)
+        per_company = s_.compounds_served
+
+        def company_mean(values: np.ndarray) -> np.ndarray:
+            return np.bincount(company, weights=values[managed], minlength=c.n_companies) / per_company
+
+        served_sat = company_mean(sat_c)
+        fee = dyn.fee_base + c_shift(model) + dyn.fee_sensitivity * (served_sat - 0.5)
         co.fee_collection[:] = _clip01(fee)
+        pressure = company_mean(unrepaired * (1.0 + dyn.owners_committee_pressure * committee))
+        red = model.orgs.has_branch[c.company_org]
         co.quality += dyn.quality_adjustment * (co.fee_collection - dyn.fee_break_even)
-        co.quality += dyn.quality_reversion * (c.company_quality - co.quality)
-        _clip01(co.quality, 0.05, 1.0)
+        co.quality += dyn.quality_reversion * (co.standard - co.quality)
+        co.quality += dyn.quality_response * co.fee_collection * pressure  # repairs cost money
+        co.quality += dyn.replacement_risk_response * company_mean(patience_used)
+        co.quality += dyn.red_property_weight * red * np.maximum(0.5 - served_sat, 0.0)
+        _clip01(co.quality, max(dyn.service_floor, 0.05), 1.0)
 
     gap = np.zeros(c.n_compounds)
+    arrears = np.zeros(c.n_compounds)
     if c.n_companies:
         gap[managed] = exp_c[managed] - co.quality[company]
+        arrears[managed] = 1.0 - co.fee_collection[company]
     logit = (
         dyn.conflict_intercept
         + dyn.conflict_gap * gap
+        + dyn.conflict_repairs * unrepaired
+        + dyn.conflict_arrears * arrears
         - model.cfg.levers.integration.conflict_reduction * chi
     )
     p_start = np.where(managed, 1.0 / (1.0 + np.exp(-logit)), 0.0)
     started = model.rng.random(c.n_compounds) < p_start
-    resolved = model.rng.binomial(cmp.open_conflicts, mediation)
+    street = (cmp.conflict_weeks >= dyn.street_after_weeks) * dyn.resolution_street
+    stays = (1.0 - mediation) * (1.0 - dyn.resolution_owners_committee * committee)
+    stays = stays * (1.0 - dyn.resolution_legal) * (1.0 - street)
+    resolved = model.rng.binomial(cmp.open_conflicts, np.clip(1.0 - stays, 0.0, 1.0))
     cmp.open_conflicts += started.astype(cmp.open_conflicts.dtype) - resolved
     model.flow.conflicts_started = float(np.count_nonzero(started))
     model.flow.conflicts_resolved = float(resolved.sum())
 
-    # open conflicts breed disputes in their compound (adding zero elsewhere changes nothing)
+    # exit: owners' committees replace a company after sustained dissatisfaction
+    below = managed & committee & (sat_c < dyn.replacement_threshold)
+    cmp.weeks_dissatisfied[:] = np.where(below, cmp.weeks_dissatisfied + 1, 0)
+    ready = below & (cmp.weeks_dissatisfied >= dyn.replacement_patience)
+    vote = model.rng.random(c.n_compounds) < dyn.replacement_rate
+    model.flow.company_replacements = 0.0
+    if c.n_companies and (ready & vote).any():
+        replaced = np.unique(c.compound_company[ready & vote])
+        co.replacements[replaced] += 1
+        co.standard[replaced] = model.cfg.community.company_quality
+        co.quality[replaced] = model.cfg.community.company_quality
+        of_replaced = np.isin(c.compound_company, replaced)
+        model.flow.conflicts_resolved += float(cmp.open_conflicts[of_replaced].sum())
+        cmp.open_conflicts[of_replaced] = 0
+        cmp.weeks_dissatisfied[of_replaced] = 0
+        model.flow.company_replacements = float(replaced.size)
+    cmp.conflict_weeks[:] = np.where(cmp.open_conflicts > 0, cmp.conflict_weeks + 1, 0)
+
+    # open conflicts breed disputes in proportion to what they are about
     open_compounds = cmp.open_conflicts > 0
     if open_compounds.any():
-        in_conflict = open_compounds[c.compound]
+        grievance = np.clip(np.maximum(gap, 0.0) + unrepaired, 0.0, 1.0) * open_compounds
         dispute = hh.needs[:, DISPUTE]
-        hh.needs[:, DISPUTE] = np.minimum(1.0, dispute + dyn.conflict_dispute_need * in_conflict)
+        hh.needs[:, DISPUTE] = np.minimum(1.0, dispute + dyn.conflict_dispute_need * grievance[c.compound])
+
+
+def c_shift(model: CommunityModel) -> float:
+    """The community type's shift of fee collection (payment habits, e.g. resettled villagers)."""
+    return model.cfg.community.fee_payment_shift
 
 
 def _clip01(x: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
@@ -252,7 +317,8 @@ def update_attitudes(model: CommunityModel) -> None:
     S ← S + λ_S (clip(s₀ + a_Q Q + a_D (Q − E)) − S);
     E ← clip(max(E_norm, E + η± (Q − E))), η⁻ where Q < E;
     T ← clip(T + α⁺(S − T)⁺ − α⁻(T − S)⁺ + μ(T̄ − T) − shock), T̄ the neighbours' mean trust
-    last week and the shock c_T · min(open conflicts of the compound, 3).
+    last week and the shock c_T · min(open conflicts of the compound, 3) · T, a share of the
+    household's trust (so a long conflict lowers trust toward a fraction of S, not to zero).
     """
     dyn = model.cfg.dynamics
     hh = model.households

@@ -119,21 +119,30 @@ def allocate(
     performance: np.ndarray,
     weight_sums: np.ndarray,
     served_by_category: np.ndarray,
+    compound_weight_sums: np.ndarray,
 ) -> None:
     """Share every category's supply out to households, serve their needs, form Q.
 
     Community-wide supply S_k goes to household i in proportion to its weight
-    A_b · n_ik / D_k + (1 − A_b) / N; a compound's market supply M_ck goes out by
-    (A_b · n_ik / D_ck + (1 − A_b) / |compound|) · M_ck. Nobody is served more than they need.
-    Q_i = 1 − Σ_k w_k n_ik(after) / Σ_k w_k n_ik(before), 1 when there was no need.
+    A_b · n_ik / D_k + (1 − A_b) / N; a compound's market supply M_ck in proportion to
+    A_b · n_ik / D_ck + (1 − A_b) / |compound|. Both weights are normalised to sum to one (over
+    the community, over the compound), so that every unit offered is shared out even where
+    need information A_b differs between the buildings of a compound. Nobody is served more
+    than they need. Q_i = 1 − Σ_k w_k n_ik(after) / Σ_k w_k n_ik(before), 1 when there was no need.
     """
     n, k_count = needs.shape
     weight_sums[:] = 0.0
+    compound_weight_sums[:] = 0.0
     for i in range(n):
         a = information[building[i]]
         spread_share = (1.0 - a) / n
+        c = compound[i]
+        spread_compound = (1.0 - a) / compound_size[c]
         for k in range(k_count):
             weight_sums[k] += _community_weight(needs[i, k], demand[k], a, spread_share)
+            compound_weight_sums[c, k] += _community_weight(
+                needs[i, k], compound_demand[c, k], a, spread_compound
+            )
     served_by_category[:] = 0.0
     for i in range(n):
         a = information[building[i]]
@@ -149,9 +158,10 @@ def allocate(
             if weight_sums[k] > 0.0:
                 weight = weight / weight_sums[k]
             allotted = weight * community_supply[k]
-            d = compound_demand[c, k]
-            market_share = need / d if d > 0.0 else 0.0
-            allotted += (market_share * a + spread_compound) * compound_supply[c, k]
+            market = _community_weight(need, compound_demand[c, k], a, spread_compound)
+            if compound_weight_sums[c, k] > 0.0:
+                market = market / compound_weight_sums[c, k]
+            allotted += market * compound_supply[c, k]
             s = _smaller(need, allotted)
             served[i, k] = s
             left = need - s
@@ -196,7 +206,7 @@ def update_attitudes(
     """Satisfaction, expectation and trust of every household (MODEL.md §3), in place.
 
     ``constants`` = (s₀, a_Q, a_D, λ_S, η⁺, η⁻, E_norm, α⁺, α⁻, μ); ``trust_shock`` is the
-    trust each compound's open conflicts take away this week.
+    share of its trust a household of each compound loses to open conflicts this week.
     """
     s0, a_q, a_d, lam, eta_up, eta_down, e_floor, alpha_up, alpha_down, mu = constants
     n = performance.size
@@ -216,7 +226,7 @@ def update_attitudes(
         new = t + _at_least(s - t, 0.0) * alpha_up
         new -= _at_least(t - s, 0.0) * alpha_down
         new += (neighbours[i] - t) * mu
-        new -= trust_shock[compound[i]]
+        new -= trust_shock[compound[i]] * t
         trust[i] = _clip01(new)
 
 

@@ -44,6 +44,16 @@ class Metric:
     kind: str = "proportion"
 
 
+#: compound types whose outcomes are reported apart (a compound can be managed and have a committee)
+COMPOUND_KINDS: tuple[str, ...] = ("managed", "unmanaged", "owners_committee")
+_COMPOUND_KIND_EN = {
+    "managed": "compounds with a property company",
+    "unmanaged": "compounds without a property company",
+    "owners_committee": "compounds with an owners' committee",
+}
+_COMPOUND_KIND_ZH = {"managed": "有物业小区", "unmanaged": "无物业小区", "owners_committee": "有业委会小区"}
+_OUTCOME_ZH = {"satisfaction": "满意度", "trust": "信任度"}
+
 METRICS: dict[str, Metric] = {
     "participation": Metric("Participation rate", "参与率", "share of households taking part"),
     "satisfaction": Metric("Satisfaction", "满意度", "mean satisfaction S"),
@@ -54,6 +64,15 @@ METRICS: dict[str, Metric] = {
         "mean S of the least satisfied compound",
     ),
     "trust": Metric("Trust", "信任度", "mean trust T in the community Party organisation"),
+    **{
+        f"{outcome}_{kind}": Metric(
+            f"{outcome.capitalize()}, {_COMPOUND_KIND_EN[kind]}",
+            f"{_COMPOUND_KIND_ZH[kind]}{_OUTCOME_ZH[outcome]}",
+            f"mean {outcome} of households in {_COMPOUND_KIND_EN[kind]} (NaN where there are none)",
+        )
+        for outcome in ("satisfaction", "trust")
+        for kind in COMPOUND_KINDS
+    },
     "expectation": Metric("Expectation", "期望", "mean expectation E"),
     "performance": Metric("Perceived performance", "感知绩效", "mean Q, share of weighted need met"),
     "unmet_need": Metric(
@@ -129,6 +148,27 @@ METRICS: dict[str, Metric] = {
     "coverage_body": Metric("Coverage, links among branches (body)", "体覆盖"),
     "cross_appointment": Metric("Cross-appointment χ", "交叉任职 χ"),
     "company_quality": Metric("Property service quality", "物业服务质量"),
+    "fee_collection": Metric("Fee collection", "物业费收缴率", "mean share of fees collected by companies"),
+    "company_replacements": Metric(
+        "Companies replaced",
+        "更换物业次数",
+        "companies replaced through owners' committees so far",
+        NON_NEGATIVE,
+        "count",
+    ),
+    "members_active": Metric("Active Party members", "活跃党员比例", "share of members with activity ≥ ½"),
+    "member_activity": Metric("Party members' activity", "党员活跃度", "mean activity e of members"),
+    "member_overload": Metric(
+        "Members' overload", "党员负担超载", "mean overload of buildings' members", NON_NEGATIVE, "amount"
+    ),
+    "leaders": Metric("Buildings with a leader", "有楼栋长的楼栋", "share of buildings with a 楼栋长"),
+    "role_model_reach": Metric(
+        "Role-model reach",
+        "先锋模范影响",
+        "mean exposure x to members' visible service",
+        NON_NEGATIVE,
+        "amount",
+    ),
     "cost": Metric(
         "Lever cost", "举措成本", "budget units per 1,000 households per week", NON_NEGATIVE, "amount"
     ),
@@ -186,6 +226,12 @@ class Recorder:
         self._means = np.empty(11)
         self._building_sums = np.empty((3, c.n_buildings))
         self._compound_satisfaction = np.empty(c.n_compounds)
+        # households per compound type (managed, unmanaged, with owners' committee)
+        managed = c.compound_company >= 0
+        kinds = {"managed": managed, "unmanaged": ~managed, "owners_committee": c.compound_owners_committee}
+        self._kind_masks = {k: kinds[k].astype(np.float64) for k in COMPOUND_KINDS}
+        sizes = np.bincount(c.compound, minlength=c.n_compounds).astype(np.float64)
+        self._kind_households = {k: float(sizes @ self._kind_masks[k]) for k in COMPOUND_KINDS}
         self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
 
     def record(self, model: CommunityModel) -> None:
@@ -254,9 +300,22 @@ class Recorder:
             ("coverage_body", flow.coverage_body),
             ("cross_appointment", flow.cross_appointment),
             ("company_quality", model.companies.quality.mean() if c.n_companies else np.nan),
+            ("fee_collection", model.companies.fee_collection.mean() if c.n_companies else np.nan),
+            ("company_replacements", float(model.companies.replacements.sum())),
+            ("members_active", flow.members_active),
+            ("member_activity", flow.member_activity),
+            ("member_overload", flow.member_overload),
+            ("leaders", flow.leaders),
+            ("role_model_reach", flow.role_model_reach),
             ("cost", flow.cost),
             ("budget_bound", flow.budget_bound),
         ]
+        compound_trust = np.bincount(self._compound, weights=hh.trust, minlength=c.n_compounds)
+        for kind in COMPOUND_KINDS:
+            households = self._kind_households[kind]
+            mask = self._kind_masks[kind]
+            for outcome, sums in (("satisfaction", self._compound_satisfaction), ("trust", compound_trust)):
+                values.append((f"{outcome}_{kind}", sums @ mask / households if households else np.nan))
         values += [(f"served_{ch}", flow.served_by_channel[i]) for i, ch in enumerate(CHANNELS)]
         values += [(f"served_{cat}", flow.served_by_category[i]) for i, cat in enumerate(NEED_CATEGORIES)]
         values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]

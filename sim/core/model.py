@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from mesa.experimental.scenarios import Scenario
 from scipy import stats
 
-from sim.core import dynamics, kernels
+from sim.core import dynamics, kernels, members
 from sim.core.agents import Organisation, PartyMember, PropertyCompany, Resident
 from sim.core.collector import RecorderDataCollector
 from sim.core.community import Community, build_community
@@ -51,7 +51,10 @@ class CommunityModel(mesa.Model):
         cfg: a :class:`sim.core.config.Config` (see :func:`sim.core.config.from_dict`); default:
             the default config. Flat ``keywords`` are applied on top of it.
         rng: a seed, ``SeedSequence`` or ``numpy.random.Generator``; everything random in the
-            model, the community included, is drawn from it. Default: replicate 0 of the
+            model's behaviour is drawn from it. The community's structure (who lives where,
+            ties, members, household traits) comes from ``cfg.community.seed`` alone, so
+            replicates of one configuration share their community and vary behaviour only.
+            Default: replicate 0 of the
             config's ``seed``, as ``sim-run`` draws it; ``None``: fresh entropy, as in Mesa.
         scenario: a ``mesa.experimental.scenarios.Scenario`` (SolaraViz passes one on reset):
             its ``rng`` seeds the model when ``rng`` is not given, its other values are flat
@@ -86,7 +89,7 @@ class CommunityModel(mesa.Model):
         self.cfg = cfg
         dyn = cfg.dynamics
         self.community: Community = build_community(
-            cfg.community, dyn.threshold_mean, dyn.threshold_sd, self.rng
+            cfg.community, dyn.threshold_mean, dyn.threshold_sd, structure_rng(cfg.community.seed)
         )
         self.week = 0
         self._init_state()
@@ -132,6 +135,8 @@ class CommunityModel(mesa.Model):
         self.need_weights = np.asarray(cfg.dynamics.need_weights, dtype=np.float64)
 
         activity = _member_activity(c.activity, cfg.levers.embedding.member_activity)
+        # each member's own disposition, to which her activity returns (members.act)
+        self.member_activity_start = np.where(c.is_member, activity, 0.0)
         self.households = HouseholdState(
             needs=np.zeros((n, k)),
             expectation=c.expectation.copy(),
@@ -140,6 +145,8 @@ class CommunityModel(mesa.Model):
             civic_resources=c.civic_resources.copy(),
             threshold=np.empty(n),
             activity=np.where(c.is_member, activity, 0.0),
+            is_leader=c.is_leader.copy(),
+            role_model=np.zeros(n),
             participating=np.zeros(n, dtype=bool),
             asked=np.zeros(n, dtype=bool),
             performance=np.ones(n),
@@ -156,12 +163,18 @@ class CommunityModel(mesa.Model):
             participation=np.bincount(c.building, weights=hh.participating, minlength=c.n_buildings)
             / np.maximum(c.building_size, 1),
         )
-        self.compounds = CompoundState(open_conflicts=np.zeros(c.n_compounds, dtype=np.int64))
+        self.compounds = CompoundState(
+            open_conflicts=np.zeros(c.n_compounds, dtype=np.int64),
+            conflict_weeks=np.zeros(c.n_compounds, dtype=np.int64),
+            weeks_dissatisfied=np.zeros(c.n_compounds, dtype=np.int64),
+        )
         self.companies = CompanyState(
             quality=c.company_quality.copy(),
             fee_collection=np.full(c.n_companies, cfg.dynamics.fee_base),
             responsiveness=np.ones(c.n_companies),
             cross_appointed=np.zeros(c.n_companies),
+            standard=c.company_quality.copy(),
+            replacements=np.zeros(c.n_companies, dtype=np.int64),
         )
         self.orgs = OrgState(
             propensity=np.full(c.n_orgs, cfg.dynamics.initial_propensity),
@@ -228,10 +241,12 @@ class CommunityModel(mesa.Model):
             Organisation(self, org)
 
     def update_thresholds(self) -> None:
-        """θ_i = θ̃_i − β_R r_i (recomputed when civic resources change)."""
+        """θ_i = θ̃_i − β_R r_i − β_M x_i (when civic resources or role-model exposure change)."""
         hh = self.households
         hh.threshold[:] = (
-            self.community.threshold_base - self.cfg.dynamics.resource_effect * hh.civic_resources
+            self.community.threshold_base
+            - self.cfg.dynamics.resource_effect * hh.civic_resources
+            - self.cfg.members.threshold_effect * hh.role_model
         )
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
@@ -284,6 +299,7 @@ class CommunityModel(mesa.Model):
         embedding.recruit(self)  # 10 asks
         immersion.educate(self, k["immersion"])  # 10 education
         dynamics.participate(self, immersion.recruitment_effect(self, k["immersion"]))  # 11
+        members.act(self)  # 11b members' activity, leaders, role models
         converging.learn(self)  # 12
         self.week += 1
         if self.cfg.check_finite:
@@ -320,6 +336,11 @@ class CommunityModel(mesa.Model):
                     raise NonFiniteStateError(
                         f"week {self.week}: {type(table).__name__}.{f.name} holds NaN or inf"
                     )
+
+
+def structure_rng(community_seed: int) -> np.random.Generator:
+    """The generator that places a community's households, ties and members."""
+    return np.random.default_rng(np.random.SeedSequence(community_seed))
 
 
 def _row_normalised(adj: sp.csr_matrix) -> sp.csr_matrix:

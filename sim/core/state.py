@@ -24,6 +24,8 @@ class HouseholdState:
     civic_resources: np.ndarray  # r
     threshold: np.ndarray  # θ = θ̃ − β_R r
     activity: np.ndarray  # e, Party members' recruiting activity (0 for others)
+    is_leader: np.ndarray  # bool, member acting as building leader (楼栋长) this week
+    role_model: np.ndarray  # x, exposure to members' visible service (lowers θ, raises T)
     participating: np.ndarray  # bool, took part this week
     asked: np.ndarray  # bool, asked by a Party member this week
     performance: np.ndarray  # Q, perceived performance this week
@@ -44,6 +46,8 @@ class BuildingState:
 @dataclass
 class CompoundState:
     open_conflicts: np.ndarray  # int, owner–company conflicts not yet resolved
+    conflict_weeks: np.ndarray  # int, weeks the compound has had an open conflict without a break
+    weeks_dissatisfied: np.ndarray  # int, weeks in a row below the replacement threshold
 
 
 @dataclass
@@ -52,6 +56,8 @@ class CompanyState:
     fee_collection: np.ndarray  # share of fees collected
     responsiveness: np.ndarray  # share of its compounds' property need it answers
     cross_appointed: np.ndarray  # χ, share of leaders cross-appointed (integration)
+    standard: np.ndarray  # the quality its contract holds it to (a new company brings its own)
+    replacements: np.ndarray  # int, times it was replaced through an owners' committee
 
 
 @dataclass
@@ -102,6 +108,13 @@ class Flows:
     overlap: float = 0.0
     conflicts_started: float = 0.0
     conflicts_resolved: float = 0.0
+    company_replacements: float = 0.0
+    # Party members
+    members_active: float = 0.0
+    member_activity: float = 0.0
+    leaders: float = 0.0
+    role_model_reach: float = 0.0
+    member_overload: float = 0.0
     # supply
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))

@@ -43,6 +43,23 @@ def replicate_seeds(seed: int, replicates: int) -> list[np.random.SeedSequence]:
     return np.random.SeedSequence(seed).spawn(replicates)
 
 
+def structure_of(cfg: Config, replicate: int) -> tuple[Config, int]:
+    """The config replicate ``replicate`` runs and the index of its community structure.
+
+    Replicates share the community seed (structure 0) unless ``community.vary_structure``:
+    then every ``community.runs_per_structure`` consecutive replicates share a structure seed
+    spawned from ``community.seed``, so that the summary can tell structural spread (between
+    structures) from behavioural spread (within one).
+    """
+    c = cfg.community
+    if not c.vary_structure:
+        return cfg, 0
+    index = replicate // c.runs_per_structure
+    state = np.random.SeedSequence(c.seed, spawn_key=(index,)).generate_state(1, np.uint64)[0]
+    seed = int(state >> np.uint64(1))  # within the parameter's range [0, 2**63 - 1]
+    return dataclasses.replace(cfg, community=dataclasses.replace(c, seed=seed)), index
+
+
 def baseline_of(cfg: Config) -> Config:
     """The same community and dynamics with every lever switched off."""
     base = dataclasses.replace(cfg, levers=dataclasses.replace(cfg.levers))
@@ -71,10 +88,12 @@ def run_replicate(
     cfg: Config, replicate: int, seed: np.random.SeedSequence
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run one replicate to its horizon; return its metrics and building tables."""
+    cfg, structure = structure_of(cfg, replicate)
     model = CommunityModel(cfg, rng=seed)
     model.run()
     metrics = model.recorder.frame()
     metrics.insert(0, "replicate", np.int32(replicate))
+    metrics.insert(1, "structure", np.int32(structure))
     buildings = model.recorder.building_frame(model)
     if not buildings.empty:
         buildings.insert(0, "replicate", np.int32(replicate))
@@ -290,7 +309,7 @@ def summarise(metrics: pd.DataFrame, cfg: Config) -> dict[str, Any]:
         table[name] = stats.describe(final[name].to_numpy(), stats.bounds_of(name))
     budget_bound_steps = metrics.groupby("replicate")["budget_bound"].sum().mean()
     replicates = int(metrics["replicate"].nunique())
-    return {
+    out = {
         "scenario": cfg.scenario.name,
         "preset": cfg.community.preset,
         "seed": cfg.seed,
@@ -304,3 +323,36 @@ def summarise(metrics: pd.DataFrame, cfg: Config) -> dict[str, Any]:
         ),
         "replication": replication(final, replicates, cfg.interval_half_width),
     }
+    if cfg.community.vary_structure and "structure" in final:
+        out["structure"] = structural_spread(final, metric_columns(metrics))
+    return out
+
+
+def structural_spread(final: pd.DataFrame, names: list[str]) -> dict[str, Any]:
+    """Between-structure and within-structure (behavioural) sd of each final metric.
+
+    A one-way random-effects analysis of variance with structures as groups: the behavioural
+    variance is the within-structure mean square, the structural variance (MS_between −
+    MS_within) / runs per structure, floored at 0. Both are spreads of one community's outcome,
+    not intervals for the mean. NaN where a part cannot be estimated (one run per structure,
+    or a single structure).
+    """
+    groups = final.groupby("structure")
+    sizes = groups.size().to_numpy()
+    k, n = sizes.size, int(sizes.sum())
+    out: dict[str, Any] = {"structures": int(k), "runs_per_structure": float(sizes.mean()) if k else 0.0}
+    for name in names:
+        values = final[name].to_numpy(dtype=np.float64)
+        if not np.isfinite(values).all():
+            out[name] = {"structural_sd": math.nan, "behavioural_sd": math.nan}
+            continue
+        means = groups[name].mean().to_numpy()
+        within = float(((values - groups[name].transform("mean").to_numpy()) ** 2).sum())
+        ms_within = within / (n - k) if n > k else math.nan
+        ms_between = float((sizes * (means - values.mean()) ** 2).sum()) / (k - 1) if k > 1 else math.nan
+        between = max(0.0, (ms_between - ms_within) / float(sizes.mean())) if k > 1 and n > k else math.nan
+        out[name] = {
+            "structural_sd": math.sqrt(between) if math.isfinite(between) else math.nan,
+            "behavioural_sd": math.sqrt(ms_within) if math.isfinite(ms_within) else math.nan,
+        }
+    return out
