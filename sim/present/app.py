@@ -139,8 +139,8 @@ _TEXT: dict[str, tuple[str, str]] = {
         "更换情景、社区或随机种子会从第 0 周重新开始；举措和预算的调整从当前周起生效。",
     ),
     "from_now": (
-        "Changes apply from this week on (marked on the charts).",
-        "调整从本周起生效（图中有标记）。",
+        "During a run, lever and budget changes apply from the current week (marked on the charts).",
+        "运行中调整举措或预算，从当前周起生效（图中有标记）。",
     ),
     "reset_preset": ("Reset to preset", "恢复预设"),
     "preset_was": ("Preset (before your changes): {description}", "预设（修改前）：{description}"),
@@ -465,7 +465,7 @@ _PLOTLY_VIEW = """
     <div class="sim-chart-tools" style="text-align: right; line-height: 1">
       <button class="export-png" type="button" @click="save('png')" :title="tips.png">PNG</button>
       <button class="export-svg" type="button" @click="save('svg')" :title="tips.svg">SVG</button>
-      <button class="full-screen" type="button" @click="full()" :title="tips.full">⛶</button>
+      <button class="full-screen" type="button" @click="full()" :title="tips.full">{{ tips.full }}</button>
     </div>
     <div class="sim-plotly" ref="plot" style="width: 100%"></div>
   </div>
@@ -652,7 +652,7 @@ def ArmCard(
                 tag="div",
                 children=[f"{explanation} {text('cost', lang, cost=cost)}"],
                 class_=f"caption lever-help lever-help-{name}",
-                style_="margin: -12px 0 6px 0; line-height: 1.25",
+                style_="margin: 0 0 10px 0; line-height: 1.25",
             )
         max_budget = sum(getattr(base.levers, n).cost_per_unit for n in LEVERS)
         limited = math.isfinite(budget)

@@ -191,9 +191,9 @@ def _layout(title: str, height: int, font: int) -> dict:
     return {
         "title": {"text": title, "x": 0.02, "xanchor": "left", "font": {"size": font + 3}},
         "height": height,
-        "margin": {"l": 60, "r": 20, "t": 45 + font, "b": 50 + 3 * font},
+        "margin": {"l": 60, "r": 20, "t": 45 + font, "b": 60 + 4 * font},
         "font": {"size": font, "family": "Noto Sans CJK SC, Microsoft YaHei, Arial, sans-serif"},
-        "legend": {"orientation": "h", "y": -0.22, "x": 0},
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
         "plot_bgcolor": "white",
         "uirevision": "keep",  # the browser keeps zoom and legend choices across redraws
     }
@@ -212,7 +212,7 @@ def _nice_ceiling(value: float) -> float:
 
 def _event_marks(events: Sequence[Event], lang: str, font: int) -> tuple[list[dict], list[dict]]:
     shapes, notes = [], []
-    for e in events:
+    for i, e in enumerate(events):
         shapes.append(
             {
                 "type": "line",
@@ -232,6 +232,8 @@ def _event_marks(events: Sequence[Event], lang: str, font: int) -> tuple[list[di
                 "xref": "x",
                 "yref": "paper",
                 "yanchor": "bottom",
+                "xanchor": "left",
+                "yshift": -(i % 3) * (font + 2),  # events close in time stack instead of overlapping
                 "showarrow": False,
                 "text": f"{e.arm} {word(e.kind, lang)}",
                 "font": {"size": font - 1, "color": "#444444"},
