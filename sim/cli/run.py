@@ -6,6 +6,12 @@
     sim-run -m levers.linking.intensity=0,0.5,1   # a sweep (one job per point)
     sim-run -m experiment=lever_ablation      # a named sweep (sim/configs/experiment/)
     sim-run -m experiment=lever_ablation resume=true   # finish the newest such sweep
+    sim-run -o DIR ...                        # write into DIR (hydra.run.dir, or hydra.sweep.dir with -m)
+    sim-run -v -m ...                         # each job's table (default: one line per job)
+    sim-run --help                            # what the tool does, then Hydra's own help
+
+A typo in a key or a group option gets the allowed names and the closest ones (see
+:mod:`sim.cli.guide`).
 
 Before Hydra creates any directory, the command is composed and validated: a single run's
 config, and in a sweep every point it will run (each value of a command-line sweep, every
@@ -22,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -34,6 +41,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim.cli import guide
 from sim.core.config import Config, ConfigError
 from sim.experiment.compose import CONFIG_DIR, compose, parse_overrides, to_config
 from sim.experiment.precheck import precheck
@@ -117,8 +125,12 @@ def main(cfg: DictConfig) -> Any:
             print(f"skipped (already complete): {out_dir}")
             return float(load_summary(out_dir)["final"]["satisfaction"]["mean"])
         summary = run_job(config, out_dir, config_yaml)
-        print(format_summary(summary))
-        print(f"results: {out_dir}")
+        if hydra_cfg.mode == RunMode.MULTIRUN and not guide.is_verbose():
+            final = summary["final"]["satisfaction"]["mean"]  # one line per job (-v: the table)
+            print(f"done: satisfaction {final:.3f} ({summary['elapsed_seconds']:.1f} s) -> {out_dir}")
+        else:
+            print(format_summary(summary))
+            print(f"results: {out_dir}")
         if config.report:
             from sim.present.report import write_report
 
@@ -247,7 +259,15 @@ def cli() -> None:
     from sim.experiment.simulate import stop_on_signals
 
     args, resume = _pop_resume(sys.argv[1:])
+    args, verbose = guide.pop_verbose(args)
+    if verbose:
+        os.environ[guide.VERBOSE_ENV] = "1"  # jobs run in this or other processes: they read it
+    if any(a in ("-h", "--help") for a in args):
+        print(guide.RUN_HELP, flush=True)  # what the tool is, before Hydra's list of keys
+    line = None
     try:
+        args, out = guide.pop_out(args, multirun=any(a in ("-m", "--multirun") for a in args))
+        args = [*args, *out]
         line = parse_command_line(args)
         if resume is not None and not line.multirun:
             raise ConfigError(f"resume={resume}: allowed only with a sweep (sim-run -m ...)")
@@ -255,8 +275,9 @@ def cli() -> None:
             precheck(line.overrides, line.multirun, line.config_dir, line.config_name)
         if resume is not None and resume.lower() not in ("false", "no", "0"):
             args = [*args, *_resume_dir_override(line.overrides, resume)]
-    except ConfigError as exc:
-        print(f"sim-run: error: {exc}", file=sys.stderr)
+    except (ConfigError, ValueError) as exc:
+        overrides, config_dir = (line.overrides, line.config_dir) if line else (args, None)
+        print(f"sim-run: error: {guide.did_you_mean(str(exc), overrides, config_dir)}", file=sys.stderr)
         sys.exit(EXIT_BAD_CONFIG)
     sys.argv = [sys.argv[0], *args]
     with stop_on_signals():

@@ -937,7 +937,14 @@ def Page():
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="sim-app",
-        description="The workshop dashboard: pick a scenario, move the six levers, watch the community.",
+        description="The workshop dashboard: pick a scenario, move the six levers, watch the community "
+        "week by week; change levers mid-run, branch a counterfactual, present full-screen, hand out a "
+        "one-page summary. In Chinese and English.",
+        epilog="examples:\n"
+        "  sim-app                     http://127.0.0.1:8765 (this computer only)\n"
+        "  sim-app --port 9000\n"
+        "  sim-app --host 0.0.0.0      reachable from the room's network (only when asked)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--host",

@@ -502,9 +502,25 @@ def write_pngs(figures: list[tuple[str, go.Figure, str]], folder: Path) -> list[
 # ------------------------------------------------------------------------------ command line
 def main(argv: list[str] | None = None) -> int:
     """``sim-report PATH``: write PATH's report.html (and, with --png, its figures as PNGs)."""
-    parser = argparse.ArgumentParser(prog="sim-report", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sim-report",
+        description="Write one self-contained HTML report (works offline) of a run, a folder of runs "
+        "or a collected sweep: takeaways first, then the figures for that kind of result.",
+        epilog="examples:\n"
+        "  sim-report results/runs/2026-11-28/10-00-00-000000\n"
+        "  sim-report results/sweeps/lever_ablation/2026-11-28_10-00-00 --lang zh\n"
+        "  sim-report results/sweeps/x/collected.parquet -o ~/reports/x.html --png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("path", type=Path, help="a run directory, a folder of runs, or a collected .parquet")
-    parser.add_argument("-o", "--output", type=Path, help=f"where to write (default: PATH/{REPORT_FILE})")
+    parser.add_argument(
+        "-o",
+        "--out",
+        "--output",
+        dest="output",
+        type=Path,
+        help=f"where to write (default: PATH/{REPORT_FILE})",
+    )
     parser.add_argument("--lang", choices=LANGS, default="en", help="language of the report")
     parser.add_argument("--png", action="store_true", help=f"also write each figure as PNG into {PNG_DIR}/")
     args = parser.parse_args(argv)
