@@ -104,8 +104,8 @@ def test_workshop_arms_share_the_seed_so_equal_settings_give_equal_runs() -> Non
     assert len(diff) == len(app.SERIES_METRICS)
     fa, fb = ab.arms["A"].recorder.frame(), ab.arms["B"].recorder.frame()
     assert not np.allclose(fa["participation"], fb["participation"])
-    line = diff[0].data[-1]  # the mean line of participation B − A
-    assert np.allclose(np.asarray(line.y, dtype=float), fb["participation"] - fa["participation"])
+    line = diff[0]["data"][-1]  # participation B − A, in percentage points
+    assert np.allclose(np.asarray(line["y"], dtype=float), 100 * (fb["participation"] - fa["participation"]))
 
 
 def test_arm_overrides_name_only_what_the_facilitator_changed() -> None:
@@ -172,8 +172,8 @@ def test_every_scenario_file_is_offered_with_both_languages() -> None:
 def test_page_text_has_both_languages() -> None:
     for key in app._TEXT:
         en, zh = (
-            app.text(key, "en", n=1, arm="A", metric="m", message="x", name="n"),
-            app.text(key, "zh", n=1, arm="A", metric="m", message="x", name="n"),
+            app.text(key, "en", n=1, arm="A", metric="m", message="x", name="n", description="d", cost=1),
+            app.text(key, "zh", n=1, arm="A", metric="m", message="x", name="n", description="d", cost=1),
         )
         assert en and zh and en != zh, key
         assert any("\u4e00" <= ch <= "\u9fff" for ch in zh), f"{key}: no Chinese in {zh!r}"
@@ -187,8 +187,8 @@ def test_figures_follow_the_weeks_and_the_language() -> None:
         workshop.step()
     figs = app.render_figures(workshop, "trust", "zh")
     assert len(figs) == 1 + len(app.SERIES_METRICS)
-    assert "满意度" in figs[2].layout.title.text
-    assert figs[1].data[-1].x[-1] == 3
+    assert "满意度" in figs[2]["layout"]["title"]["text"]
+    assert figs[1]["data"][-1]["x"][-1] == 3
 
     # the map's gaps between compounds travel as valid JSON (no NaN constant)
     def refuse(constant: str) -> None:
@@ -196,6 +196,7 @@ def test_figures_follow_the_weeks_and_the_language() -> None:
 
     decoded = json.loads(app.figure_json(figs[0]), parse_constant=refuse)
     assert decoded["data"][0]["type"] == "heatmap"
+    assert None in decoded["data"][0]["z"][-1] or any(None in row for row in decoded["data"][0]["z"])
 
 
 # ------------------------------------------------------------------------------ the page, in-process
@@ -251,3 +252,165 @@ def test_a_step_of_the_community_preset_redraws_well_under_a_second(page) -> Non
     median = statistics.median(times)
     print(f"community preset: step + redraw on the server, median {median * 1000:.0f} ms over 6 steps")
     assert median < 0.5
+
+
+# ------------------------------------------------------------------------------ mid-run changes
+def test_a_mid_run_change_is_the_lever_switched_on_at_that_week() -> None:
+    """Moving a slider at week 5 gives the run whose config starts the lever at week 5."""
+    workshop = app.Workshop(app.Settings(preset="workshop", seed=11))
+    for _ in range(5):
+        workshop.step()
+    intensities = [0.0] * len(LEVERS)
+    intensities[LEVERS.index("linking")] = 0.6
+    workshop.change("A", app.Arm("baseline", intensities=tuple(intensities)))
+    assert workshop.week == 5 and workshop.events[-1] == app.live.Event(5, "A", "change")
+    for _ in range(5):
+        workshop.step()
+    switched = app.make_model(
+        "baseline",
+        ["levers.linking.intensity=0.6", "levers.linking.start_week=5"],
+        seed=11,
+        preset="workshop",
+    )
+    assert_same_metrics(workshop.arms["A"].recorder.frame(), run_weeks(switched, 10))
+    # the ghost baseline did not move
+    assert_same_metrics(
+        workshop.reference.recorder.frame(), run_weeks(app.make_model("baseline", [], 11, "workshop"), 10)
+    )
+    with pytest.raises(ValueError, match="scenario"):
+        workshop.change("A", app.Arm("all_six"))
+
+
+def test_a_branch_runs_two_futures_from_the_same_state_and_draw() -> None:
+    workshop = app.Workshop(app.Settings(preset="workshop", seed=5))
+    for _ in range(4):
+        workshop.step()
+    workshop.branch()
+    assert set(workshop.arms) == {"A", "B"} and workshop.settings.b == workshop.settings.a
+    for _ in range(3):
+        workshop.step()
+    # unchanged, the branch is the same future (same random stream, not a fresh draw)
+    assert_same_metrics(workshop.arms["A"].recorder.frame(), workshop.arms["B"].recorder.frame())
+    workshop.change("B", app.Arm("baseline", intensities=(1.0,) * len(LEVERS)))
+    for _ in range(3):
+        workshop.step()
+    a, b = workshop.arms["A"].recorder.frame(), workshop.arms["B"].recorder.frame()
+    assert_same_metrics(a.iloc[:7], b.iloc[:7])
+    assert not np.allclose(a["participation"].iloc[7:], b["participation"].iloc[7:])
+    kinds = [(e.week, e.arm, e.kind) for e in workshop.events]
+    assert kinds == [(4, "B", "branch"), (7, "B", "change")]
+    # every chart marks both events
+    figs = app.render_figures(workshop, "satisfaction")
+    assert all(len(f["layout"].get("shapes", [])) == 2 for f in figs[2:])
+
+
+def test_snapshots_taken_while_the_play_thread_steps_are_whole_weeks() -> None:
+    """The page reads while the play loop writes: every snapshot has one length for all series."""
+    import threading
+
+    workshop = app.Workshop(app.Settings(a=app.Arm("all_six"), b=app.Arm("baseline"), preset="workshop"))
+    done = threading.Event()
+
+    def play() -> None:
+        for _ in range(60):
+            workshop.step()
+        done.set()
+
+    thread = threading.Thread(target=play)
+    thread.start()
+    seen = 0
+    while not done.is_set() or seen == 0:
+        snap = workshop.snapshot()
+        lengths = {len(v) for arm in snap.arms.values() for v in arm.series.values()}
+        lengths |= {len(v) for v in snap.baseline.values()}
+        assert lengths == {snap.week}, (snap.week, lengths)
+        app.render_figures(snap, "satisfaction")
+        seen += 1
+    thread.join()
+    assert seen > 1
+
+
+# ------------------------------------------------------------------------------ what the room sees
+def test_bounded_metrics_have_fixed_percent_axes_and_the_baseline_ghost() -> None:
+    workshop = app.Workshop(app.Settings(a=app.Arm("all_six"), preset="workshop"))
+    for _ in range(3):
+        workshop.step()
+    series = app.series_figures(workshop)
+    by_metric = dict(zip(app.SERIES_METRICS, series, strict=True))
+    for metric in ("participation", "satisfaction", "trust"):
+        y = by_metric[metric]["layout"]["yaxis"]
+        assert y["range"] == [0, 1] and y["tickformat"] == ".0%", metric
+        assert by_metric[metric]["layout"]["xaxis"]["range"] == [0, workshop.arms["A"].cfg.steps]
+        ghost = by_metric[metric]["data"][0]
+        assert ghost["line"]["dash"] == "dash" and ghost["name"] == app.word("baseline")
+    unmet = by_metric["unmet_need"]["layout"]["yaxis"]["range"]
+    assert unmet[0] == 0 and unmet[1] >= max(by_metric["unmet_need"]["data"][1]["y"])
+    assert app.live.percent(0.328) == "33%"
+    # the map has a key: colour bar in %, covered buildings, compound kinds
+    fig = app.map_figures(workshop, "satisfaction")[0]
+    assert fig["data"][0]["colorbar"]["tickformat"] == ".0%"
+    kinds = [k for pair in app.live.COMPOUND_KINDS.values() for k in pair]
+    assert all(any(k in label for k in kinds) for label in fig["data"][2]["text"])
+
+
+def test_scenario_list_is_sorted_in_the_page_language() -> None:
+    catalogue = app.scenario_catalogue("workshop")
+    for lang in ("en", "zh"):
+        items = app.scenario_items(catalogue, lang)
+        assert items[0]["value"] == "baseline"
+        titles = [i["text"] for i in items[1:]]
+        assert titles == sorted(titles, key=str.casefold), lang
+    assert [i["value"] for i in app.scenario_items(catalogue, "en")] != [
+        i["value"] for i in app.scenario_items(catalogue, "zh")
+    ]
+
+
+def test_handout_is_bilingual_with_settings_changes_and_results() -> None:
+    workshop = app.Workshop(app.Settings(preset="workshop"))
+    for _ in range(4):
+        workshop.step()
+    workshop.branch()
+    workshop.change("B", app.Arm("baseline", intensities=(0.5,) * len(LEVERS)))
+    for _ in range(2):
+        workshop.step()
+    page = app.live.handout_html(workshop.snapshot(), app.SERIES_METRICS, ("Workshop", "工作坊"))
+    for shown in ("工作坊小结", "Workshop summary", "满意度", "Satisfaction", "嵌入", "Embedding", "50%"):
+        assert shown in page, shown
+    assert "第 4 周：方案 B 自 A 分支" in page and "week 4: setting B changed" in page
+    assert "nan" not in page.lower()
+
+
+def test_served_pages_have_no_badge_free_closed_sessions_and_no_cookie_warning() -> None:
+    import warnings
+
+    assert app.solara_settings.theme.show_banner is False
+    assert app.solara_settings.kernel.cull_timeout == app.SESSION_CULL_TIMEOUT
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        app.warnings.filterwarnings(
+            "ignore", message="Cookies with samesite=none require https", category=UserWarning
+        )
+        warnings.warn("Cookies with samesite=none require https, but ...", UserWarning, stacklevel=1)
+    assert caught == []
+
+
+def test_page_moves_a_lever_mid_run_marks_it_modified_and_resets_to_preset(page) -> None:
+    rc = page
+    step = rc.find(v.Btn, children=["Step"]).widget
+    for _ in range(3):
+        step.click()
+    assert rc.find(v.Chip, class_="modified").widgets == []
+    slider = rc.find(v.Slider, label=f"{app.lever_label('linking')} 0%").widget
+    slider.v_model = 0.5
+    assert week_shown(rc) == "Week 3"  # a lever change does not restart the run
+    assert rc.find(v.Chip, class_="modified").widgets
+    rc.find(v.Btn, children=[app.text("reset_preset")]).widget.click()
+    assert rc.find(v.Chip, class_="modified").widgets == []
+    assert week_shown(rc) == "Week 3"
+    step.click()
+    assert week_shown(rc) == "Week 4"
+    rc.find(v.Btn, children=[app.text("branch", n=4)]).widget.click()
+    assert [w.children[0] for w in rc.find(v.Html, class_="scenario-title").widgets] == [
+        "A: " + app.scenario_config("baseline").scenario.title_en,
+        "B: " + app.scenario_config("baseline").scenario.title_en,
+    ]

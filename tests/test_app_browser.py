@@ -1,5 +1,5 @@
 """The workshop dashboard in a real browser: `sim-app` as a subprocess, Debian's Chromium
-driven by Playwright (no browser download). A screenshot is saved under test-artifacts/."""
+driven by Playwright (no browser download). Screenshots are saved under test-artifacts/."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def server() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # a shared, loaded machine starts slowly
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"sim-app exited with {proc.returncode}; see {ARTIFACTS / 'sim-app.log'}")
@@ -65,7 +65,7 @@ def server() -> Iterator[str]:
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"sim-app did not answer on {url} within 60 s")
+                raise RuntimeError(f"sim-app did not answer on {url} within 240 s")
             time.sleep(0.3)
         yield url
     finally:
@@ -128,7 +128,7 @@ def test_facilitator_session(browser_page) -> None:
     page.keyboard.press("ArrowRight")
     page.keyboard.press("ArrowRight")
     moved = min(1.0, start + 2 * app.INTENSITY_STEP)
-    linking.filter(has_text=f"{app.lever_label('linking')} {moved:.2f}").wait_for()
+    linking.filter(has_text=f"{app.lever_label('linking')} {app.live.percent(moved)}").wait_for()
     assert page.locator(".week-counter").inner_text() == "Week 0"
 
     # press Step several times: the counter follows and the charts are drawn
@@ -192,3 +192,164 @@ def test_facilitator_session(browser_page) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     assert errors == [], errors
+
+
+@pytest.fixture
+def fresh_page(server: str):
+    """A new browser tab on the dashboard (a new session: week 0, English, baseline)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.set_default_timeout(30_000)
+        page.goto(server)
+        page.wait_for_selector(".week-counter", timeout=60_000)
+        yield page, errors
+        browser.close()
+
+
+def chart_shapes(page) -> list[int]:
+    """How many event marks (vertical lines) each time-series chart carries."""
+    return page.evaluate(
+        """Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .filter(p => p.layout && p.layout.xaxis && p.layout.xaxis.range)
+            .map(p => (p.layout.shapes || []).length)"""
+    )
+
+
+def test_room_session_mid_run_change_branch_export_presenter_handout(fresh_page) -> None:
+    """What a facilitator does in front of a room, item by item of the dashboard's brief."""
+    page, errors = fresh_page
+    catalogue = app.scenario_catalogue(app.DEFAULT_PRESET)
+    body = page.locator("body")
+    assert "runs on Solara" not in body.inner_text()  # no framework badge over the charts
+
+    # the scenario list follows the page language; pick a scenario in Chinese, then in English
+    page.get_by_role("button", name="中文", exact=True).click()
+    page.locator(".week-counter", has_text="第 0 周").wait_for()
+    page.locator(".scenario-select-A .v-select__slot").click()
+    shown = page.locator(".menuable__content__active .v-list-item").all_inner_texts()
+    assert shown == [item["text"] for item in app.scenario_items(catalogue, "zh")]
+    zh_title = catalogue["all_six"].scenario.title_zh
+    page.locator(".menuable__content__active .v-list-item", has_text=zh_title).first.click()
+    page.locator(".scenario-A .scenario-title", has_text=zh_title).wait_for()
+    page.get_by_role("button", name="English", exact=True).click()
+    page.locator(".week-counter", has_text="Week 0").wait_for()
+    page.locator(".scenario-select-A .v-select__slot").click()
+    shown = page.locator(".menuable__content__active .v-list-item").all_inner_texts()
+    assert shown == [item["text"] for item in app.scenario_items(catalogue, "en")]
+    page.locator(".menuable__content__active .v-list-item", has_text="Baseline").first.click()
+    page.locator(".scenario-A .scenario-title", has_text="A: Baseline").wait_for()
+
+    # every lever is explained next to its slider, with its cost
+    for name in ("embedding", "integration"):
+        help_text = page.locator(f".lever-help-{name}").inner_text()
+        assert app.translate(app.LEVER_EXPLANATIONS, name, "en") in help_text
+        assert "Cost at 100%" in help_text
+
+    # play a few weeks: the baseline ghost line is there, axes fixed at 0–100 %
+    step = page.get_by_role("button", name="Step", exact=True)
+    for week in range(1, 5):
+        step.click()
+        page.locator(".week-counter", has_text=f"Week {week}").wait_for()
+    series_end_at(page, 4, 1 + len(app.SERIES_METRICS))
+    names = page.evaluate(
+        "Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => p.data.map(t => t.name))"
+    )
+    assert sum(app.word("baseline") in n for n in names) == len(app.SERIES_METRICS)
+    ranges = page.evaluate(
+        """Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .filter(p => p.layout.yaxis && p.layout.yaxis.tickformat === '.0%')
+            .map(p => p.layout.yaxis.range)"""
+    )
+    assert ranges and all(r == [0, 1] for r in ranges), ranges
+    assert "%" in page.locator(".scenario-A .now-line").inner_text()
+
+    # move a slider mid-run: the week stays, the setting is marked modified, the charts mark week 4
+    linking = page.locator(".arm-A .v-input", has_text=app.lever_label("linking"))
+    linking.get_by_role("slider").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    page.locator(".arm-A .modified").wait_for()
+    assert page.locator(".week-counter").inner_text() == "Week 4"
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .some(p => (p.layout.shapes || []).length === 1 && p.layout.shapes[0].x0 === 4)"""
+    )
+    step.click()
+    page.locator(".week-counter", has_text="Week 5").wait_for()
+    page.screenshot(path=str(ARTIFACTS / "dashboard-mid-run-change.png"), full_page=True)
+
+    # reset to preset takes the mark away
+    page.locator(".reset-preset-A").click()
+    page.locator(".arm-A .modified").wait_for(state="detached")
+
+    # branch: B continues from week 5 as a copy of A; both futures on the same draw
+    page.locator(".branch-button").click()
+    page.locator(".scenario-B").wait_for()
+    assert page.locator(".week-counter").inner_text() == "Week 5"
+    integration = page.locator(".arm-B .v-input", has_text=app.lever_label("integration"))
+    integration.get_by_role("slider").focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    page.locator(".arm-B .modified").wait_for()
+    for week in (6, 7):
+        step.click()
+        page.locator(".week-counter", has_text=f"Week {week}").wait_for()
+    series_end_at(page, 7, 2 + 2 * len(app.SERIES_METRICS))
+    diff = page.evaluate(
+        """Array.from(document.querySelectorAll('.js-plotly-plot'))
+            .filter(p => p.layout.showlegend === false).map(p => p.data[0].y)"""
+    )
+    assert len(diff) == len(app.SERIES_METRICS)
+    assert all(all(abs(v) < 1e-12 for v in y[:5]) for y in diff), "B differs from A before the branch"
+    assert any(abs(v) > 0 for y in diff for v in y[5:]), "the branch changed nothing"
+    page.screenshot(path=str(ARTIFACTS / "dashboard-branch.png"), full_page=True)
+
+    # export a chart as PNG and as SVG
+    chart = page.locator(".sim-chart").nth(1)
+    for fmt in ("png", "svg"):
+        with page.expect_download() as info:
+            chart.locator(f".export-{fmt}").click()
+        path = ARTIFACTS / f"chart.{fmt}"
+        info.value.save_as(path)
+        head = path.read_bytes()[:200]
+        assert head.startswith(b"\x89PNG") if fmt == "png" else b"<svg" in head, head[:40]
+
+    # presenter mode: large type and taller charts, then full screen for one chart
+    standard = page.evaluate("document.querySelector('.js-plotly-plot').layout.height")
+    page.locator(".presenter-toggle").click()
+    page.locator(".presenter .week-counter").wait_for()
+    page.wait_for_function("h => document.querySelector('.js-plotly-plot').layout.height > h", arg=standard)
+    size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('.week-counter')).fontSize)")
+    assert size >= 40, size
+    page.screenshot(path=str(ARTIFACTS / "dashboard-presenter.png"), full_page=False)
+    chart.locator(".full-screen").click()
+    page.wait_for_function("() => document.fullscreenElement !== null")
+    page.screenshot(path=str(ARTIFACTS / "dashboard-full-screen.png"))
+    page.evaluate("document.exitFullscreen()")
+    page.locator(".presenter-toggle").click()
+
+    # the handout: one bilingual page of the session
+    with page.expect_download() as info:
+        page.get_by_text(app.text("handout", "en")).click()
+    handout = ARTIFACTS / "handout.html"
+    info.value.save_as(handout)
+    content = handout.read_text(encoding="utf-8")
+    for expected in ("工作坊小结", "Workshop summary", "B branched from A", "满意度", "Satisfaction"):
+        assert expected in content, expected
+    assert errors == [], errors
+
+
+def test_server_log_has_no_cookie_warnings_or_exceptions(server: str, fresh_page) -> None:
+    """After sessions came and went, the log holds no per-page warning and no traceback."""
+    page, _errors = fresh_page
+    page.get_by_role("button", name="Step", exact=True).click()
+    page.locator(".week-counter", has_text="Week 1").wait_for()
+    log = (ARTIFACTS / "sim-app.log").read_text()
+    assert "samesite" not in log.lower(), log[-2000:]
+    assert "Traceback" not in log, log[-4000:]

@@ -100,7 +100,7 @@ def test_report_is_one_offline_html_file(results, kind):
         "run": "one run",
         "scenarios": "a set of scenarios",
         "sweep": "a parameter sweep",
-        "arms": "a set of scenarios",
+        "arms": "a set of 3 arms",
     }[kind]
     assert expected in text
 
@@ -110,8 +110,9 @@ def test_scenario_report_compares_to_baseline(results):
     text = (results["scenarios"] / "zh.html").read_text(encoding="utf-8")
     assert '<html lang="zh-CN">' in text
     assert "情景linking" in text and "情景all_six" in text
-    assert 'id="fig-comparison"' in text
+    assert 'id="fig-effects_satisfaction"' in text
     assert "运行内容" in text and "末周汇总" in text
+    assert text.index("要点") < text.index("运行内容")  # takeaways come first
 
 
 def test_sweep_report_shows_grid_and_frontier(results):
@@ -130,7 +131,62 @@ def test_arms_of_a_design_sweep_are_compared_to_the_baseline_arm(results):
     table = summary_table(src)
     assert list(table["Arm"]) == ["baseline", "only_linking", "all_six"]
     text = _report(results["arms"]).read_text(encoding="utf-8")
-    assert 'id="fig-comparison"' in text and "only_linking" in text
+    assert 'id="fig-effects_satisfaction"' in text and "only_linking" in text
+
+
+BOUNDED = ("satisfaction", "participation", "trust", "need_information")
+
+
+def _intervals_in_range(text: str) -> None:
+    """Every [low, high] printed in the summary table for a bounded metric lies in [0, 1]."""
+    from sim.core.metrics import label
+
+    table = text[text.index('class="dataframe summary"') :]
+    table = table[: table.index("</table>")]
+    header = [re.sub(r"<[^>]+>", "", h).strip() for h in re.findall(r"<th[^>]*>(.*?)</th>", table, re.S)]
+    bounded = {label(m, lang) for m in BOUNDED for lang in ("en", "zh")}
+    columns = [i for i, h in enumerate(header) if h in bounded]
+    assert columns, header
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)[1:]:
+        cells = re.findall(r"<td>(.*?)</td>", row, re.S)
+        for i in columns:
+            low, high = (float(x) for x in re.findall(r"\[(-?[\d.]+), (-?[\d.]+)\]", cells[i])[0])
+            assert 0.0 <= low <= high <= 1.0, (header[i], cells[i])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_arm_report_tells_the_story_first(results, lang) -> None:
+    """Takeaways before the facts, the arms listed with settings and names in the report's language,
+    no empty columns, and intervals inside the range of bounded metrics."""
+    out = results["arms"] / f"story-{lang}.html"
+    assert report_main([str(results["arms"]), "-o", str(out), "--lang", lang]) == 0
+    text = out.read_text(encoding="utf-8")
+    head = "要点" if lang == "zh" else "Takeaways"
+    facts = "运行内容" if lang == "zh" else "What was run"
+    assert text.index(head) < text.index(facts) < text.index('<figure id="fig-')
+    takeaways = re.search(r'<ul class="takeaways">(.*?)</ul>', text, flags=re.S).group(1)
+    items = re.findall(r"<li>(.*?)</li>", takeaways)
+    assert 3 <= len(items) <= 5, items
+    best = "仅链入" if lang == "zh" else "Linking alone"
+    assert any(n in takeaways for n in (best, "六入齐备" if lang == "zh" else "All six levers")), takeaways
+    assert re.search(r"\d\.\d{3}", takeaways)  # numbers, not adjectives
+    arms = text[text.index('class="dataframe arms"') :]
+    arms = arms[: arms.index("</table>")]
+    for name in ("baseline", "only_linking", "all_six"):
+        assert name in arms
+    assert ("仅链入" if lang == "zh" else "Linking alone") in arms and "100%" in arms
+    assert "<td>—</td>" not in text  # empty columns are left out, not shown as dashes
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="t intervals of 2 replicates leave [0, 1] (0.752 [-1.214, 2.719]) until the range-respecting "
+    "intervals of sim/analysis/stats.py replace plots.mean_interval; then this passes: remove the mark",
+)
+def test_report_intervals_stay_in_the_range_of_bounded_metrics(results) -> None:
+    out = results["arms"] / "range.html"
+    assert report_main([str(results["arms"]), "-o", str(out)]) == 0
+    _intervals_in_range(out.read_text(encoding="utf-8"))
 
 
 def test_sim_run_report_true_writes_report_next_to_results(tmp_path):

@@ -6,6 +6,12 @@
     sim-run -m levers.linking.intensity=0,0.5,1   # a sweep (one job per point)
     sim-run -m experiment=lever_ablation      # a named sweep (sim/configs/experiment/)
     sim-run -m experiment=lever_ablation resume=true   # finish the newest such sweep
+    sim-run -o DIR ...                        # write into DIR (hydra.run.dir, or hydra.sweep.dir with -m)
+    sim-run -v -m ...                         # each job's table (default: one line per job)
+    sim-run --help                            # what the tool does, then Hydra's own help
+
+A typo in a key or a group option gets the allowed names and the closest ones (see
+:mod:`sim.cli.guide`).
 
 Before Hydra creates any directory, the command is composed and validated: a single run's
 config, and in a sweep every point it will run (each value of a command-line sweep, every
@@ -25,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -37,6 +44,7 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
+from sim.cli import guide
 from sim.core.config import Config, ConfigError
 from sim.experiment.compose import CONFIG_DIR, compose, parse_overrides, to_config
 from sim.experiment.precheck import precheck
@@ -139,8 +147,12 @@ def main(cfg: DictConfig) -> Any:
             print(f"skipped (already complete): {out_dir}")
             return float(load_summary(out_dir)["final"]["satisfaction"]["mean"])
         summary, elapsed = run_job(config, out_dir, config_yaml)
-        print(format_summary(summary, elapsed))
-        print(f"results: {out_dir}")
+        if hydra_cfg.mode == RunMode.MULTIRUN and not guide.is_verbose():
+            final = summary["final"]["satisfaction"]["mean"]  # one line per job (-v: the table)
+            print(f"done: satisfaction {final:.3f} ({elapsed:.1f} s) -> {out_dir}")
+        else:
+            print(format_summary(summary, elapsed))
+            print(f"results: {out_dir}")
         if config.report:
             from sim.present.report import write_report
 
@@ -272,15 +284,21 @@ def cli() -> None:
 
     SIGINT and SIGTERM stop the run cleanly (see :func:`sim.experiment.simulate.stop_on_signals`).
     """
-    import os
 
     from sim.experiment.simulate import stop_on_signals
     from sim.results.lock import writer_lock
 
     args, resume = _pop_resume(sys.argv[1:])
-    args, verbose = _pop_verbose(args)
+    args, verbose = guide.pop_verbose(args)
+    if verbose:
+        os.environ[guide.VERBOSE_ENV] = "1"  # jobs run in this or other processes: they read it
+    if any(a in ("-h", "--help") for a in args):
+        print(guide.RUN_HELP, flush=True)  # what the tool is, before Hydra's list of keys
+    line = None
     lock_dir: Path | None = None
     try:
+        args, out = guide.pop_out(args, multirun=any(a in ("-m", "--multirun") for a in args))
+        args = [*args, *out]
         line = parse_command_line(args)
         if resume is not None and not line.multirun:
             raise ConfigError(f"resume={resume}: allowed only with a sweep (sim-run -m ...)")
@@ -290,8 +308,9 @@ def cli() -> None:
             args = [*args, *_resume_dir_override(line.overrides, resume)]
         if not line.runs_nothing:
             lock_dir = _given_output_dir(parse_command_line(args).overrides, line.multirun)
-    except ConfigError as exc:
-        print(f"sim-run: error: {exc}", file=sys.stderr)
+    except (ConfigError, ValueError) as exc:
+        overrides, config_dir = (line.overrides, line.config_dir) if line else (args, None)
+        print(f"sim-run: error: {guide.did_you_mean(str(exc), overrides, config_dir)}", file=sys.stderr)
         sys.exit(EXIT_BAD_CONFIG)
     except Exception as exc:  # a sweep record that cannot be read: say which, in one line
         sys.exit(report_failure(exc, verbose, "sim-run"))
@@ -310,12 +329,6 @@ def cli() -> None:
             sys.exit(128 + signum)
         except Exception as exc:
             sys.exit(report_failure(exc, verbose, "sim-run"))
-
-
-def _pop_verbose(args: list[str]) -> tuple[list[str], bool]:
-    """Take ``-v``/``--verbose`` off the command line (tracebacks on errors; not a Hydra flag)."""
-    rest = [a for a in args if a not in ("-v", "--verbose")]
-    return rest, len(rest) != len(args)
 
 
 def _given_output_dir(overrides: list[str], multirun: bool) -> Path | None:

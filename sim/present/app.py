@@ -27,12 +27,16 @@ User input is never evaluated: scenario and preset names are checked against the
 from __future__ import annotations
 
 import argparse
+import copy
 import dataclasses
+import json
 import logging
 import math
 import socket
 import sys
+import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -40,9 +44,9 @@ from pathlib import Path
 
 import ipyvuetify as v
 import mesa
-import pandas as pd
 import plotly.graph_objects as go
 import solara
+import solara.server.settings as solara_settings
 import traitlets
 from mesa.visualization.utils import force_update, update_counter
 
@@ -54,8 +58,8 @@ from sim.experiment import compose
 from sim.experiment.compose import CONFIG_DIR, group_options
 from sim.experiment.compose import compose_config as compose_overrides
 from sim.experiment.simulate import replicate_seeds
-from sim.present import plots
-from sim.vocab import PRESET_WORDS, translate
+from sim.present import live
+from sim.vocab import LEVER_EXPLANATIONS, PRESET_WORDS, translate, word
 
 __all__ = [
     "DEFAULT_HOST",
@@ -80,6 +84,17 @@ DEFAULT_PRESET = "community"
 BUDGET_STEP = 0.5
 INTENSITY_STEP = 0.05
 FIGURE_HEIGHT = 300
+PRESENTER_HEIGHT = 460
+MIN_REDRAW_S = 0.25  # at most four redraws a second while playing
+# A participant who closed the tab has their session (models, figures) freed after this long;
+# Solara's default keeps it a day, which a room of 30 reloading browsers fills.
+SESSION_CULL_TIMEOUT = "30s"
+
+# Served pages: no framework badge over the charts, closed sessions freed, and no warning per
+# page load that a plain-http address cannot set a SameSite=None cookie (the page is not embedded).
+solara_settings.theme.show_banner = False
+solara_settings.kernel.cull_timeout = SESSION_CULL_TIMEOUT
+warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
 _log = logging.getLogger(__name__)
 
@@ -110,18 +125,47 @@ _TEXT: dict[str, tuple[str, str]] = {
     "seed": ("Random seed", "随机种子"),
     "ab": ("A/B: run two settings side by side (same seed)", "A/B 对比：两个方案并排运行（相同随机种子）"),
     "copy_a": ("Copy setting A into B", "将方案 A 复制到方案 B"),
-    "restart_note": (
-        "Changing a setting restarts the run at week 0.",
-        "修改任何设置都会从第 0 周重新开始运行。",
-    ),
     "map": ("Community map: compounds and buildings", "社区地图：小区与楼栋"),
     "map_metric": ("Colour buildings by", "楼栋着色指标"),
     "series": ("Over the weeks", "随时间变化"),
     "difference": ("Difference B − A", "差值 B − A"),
     "difference_of": ("Δ {metric} (B − A)", "{metric}之差（B − A）"),
     "not_started": (
-        "Week 0: no week simulated yet. Press Step or ▶.",
-        "第 0 周：尚未开始模拟。请按 Step 或 ▶。",
+        "Week 0: no week simulated yet. Press Step or ▶ Play.",
+        "第 0 周：尚未开始模拟。请按“单步”或“▶ 播放”。",
+    ),
+    "restart_note": (
+        "A new scenario, community or seed starts again at week 0; levers and budget change "
+        "from the current week on.",
+        "更换情景、社区或随机种子会从第 0 周重新开始；举措和预算的调整从当前周起生效。",
+    ),
+    "from_now": (
+        "During a run, lever and budget changes apply from the current week (marked on the charts).",
+        "运行中调整举措或预算，从当前周起生效（图中有标记）。",
+    ),
+    "reset_preset": ("Reset to preset", "恢复预设"),
+    "preset_was": ("Preset (before your changes): {description}", "预设（修改前）：{description}"),
+    "cost": ("Cost at 100%: {cost:g} per 1,000 households a week.", "100% 强度成本：每千户每周 {cost:g}。"),
+    "branch": ("Branch at week {n}", "在第 {n} 周分支"),
+    "branch_help": (
+        "Branch: B continues from this week as a copy of A on the same random draw; change B's "
+        "levers to see both futures.",
+        "分支：方案 B 从本周起复制方案 A、沿用同一随机抽样；调整 B 的举措即可对照两种未来。",
+    ),
+    "handout": ("Handout (HTML, 中文/English)", "讲义（HTML，中文/English）"),
+    "presenter_on": ("Presenter mode", "演示模式"),
+    "presenter_off": ("Standard view", "标准视图"),
+    "export_png": ("Save as PNG", "保存为 PNG"),
+    "export_svg": ("Save as SVG", "保存为 SVG"),
+    "export_full": ("Full screen", "全屏"),
+    "ghost_note": (
+        "Grey dashed line: the baseline (no levers) on the same random draw.",
+        "灰色虚线：同一随机抽样下的基线（不启用举措）。",
+    ),
+    "map_key": (
+        "Each block is a compound (its label says who manages it), each tile a building, coloured "
+        "by the chosen measure; a white dot marks a building a Party branch covers.",
+        "每个方块是一个小区（标签注明管理方式），每个小格是一栋楼，颜色表示所选指标；白点表示该楼栋已有党组织覆盖。",
     ),
     "households": ("{name} (≈{n:,} households)", "{name}（约 {n:,} 户）"),
     "now": ("This week", "本周"),
@@ -286,100 +330,124 @@ class Settings:
 
 
 class Workshop(mesa.Model):
-    """What the dashboard steps: setting A and, in A/B mode, setting B, on the same seed.
+    """What the dashboard steps: setting A, in A/B mode setting B, and the baseline, on one seed.
 
     Each arm is a :class:`CommunityModel` made by :func:`make_model`, so it is the model
-    ``sim-run`` would run; one step of the workshop is one week of every arm.
+    ``sim-run`` would run; one step of the workshop is one week of every arm and of the
+    baseline reference (drawn as a grey ghost line). The play loop steps in a worker thread
+    while the page reads the results: both hold :attr:`lock`, so a figure never sees a week
+    half recorded (:meth:`snapshot`).
+
+    Lever and budget changes during a run apply from the current week (:meth:`change`);
+    :meth:`branch` copies A into B at the current week, so two futures run on from the same
+    state and the same random stream.
     """
 
     def __init__(self, settings: Settings | None = None) -> None:
         settings = settings or Settings()
         super().__init__(rng=settings.seed)
         self.settings = settings
+        self.lock = threading.RLock()
+        self.events: list[live.Event] = []
         self.arms: dict[str, CommunityModel] = {
             key: make_model(arm.scenario, arm.overrides(settings.preset), settings.seed, settings.preset)
             for key, arm in settings.arms().items()
         }
+        self.reference = make_model("baseline", [], settings.seed, settings.preset)
 
     def step(self) -> None:
-        """One week of every arm."""
-        for model in self.arms.values():
-            model.step()
+        """One week of every arm and of the baseline."""
+        with self.lock:
+            for model in self.arms.values():
+                model.step()
+            self.reference.step()
 
     @property
     def week(self) -> int:
         return self.arms["A"].week
 
+    def change(self, key: str, arm: Arm) -> None:
+        """Set arm ``key``'s levers and budget to ``arm``'s from the current week on.
+
+        The arm keeps its community, its state and its random stream; only the intensities and
+        the budget, which the model reads every week, change. The week is recorded as an event
+        (a marker on the charts). Raises ConfigError for a refused setting (nothing changes) and
+        ValueError when ``arm`` names another scenario (a new scenario starts a new run).
+        """
+        s = self.settings
+        with self.lock:
+            model = self.arms[key]
+            if arm.scenario != model.cfg.scenario.name:
+                raise ValueError(f"scenario={arm.scenario!r}; allowed mid-run: {model.cfg.scenario.name!r}")
+            model.cfg = compose_config(arm.scenario, arm.overrides(s.preset), s.seed, s.preset)
+            self.settings = dataclasses.replace(s, **{key.lower(): arm})
+            if self.week > 0:
+                self.events.append(live.Event(self.week, key, "change"))
+
+    def branch(self) -> None:
+        """B := a copy of A at this week (same state, same random stream); B's changes come next."""
+        with self.lock:
+            self.arms["B"] = copy.deepcopy(self.arms["A"])
+            self.settings = dataclasses.replace(self.settings, b=self.settings.a)
+            self.events.append(live.Event(self.week, "B", "branch"))
+
+    def snapshot(self, metrics: Sequence[str] = SERIES_METRICS) -> live.Snapshot:
+        """Copies of everything the page shows at the current week, taken under the lock."""
+        with self.lock:
+            arms = {key: live.take_arm(key, model, metrics) for key, model in self.arms.items()}
+            return live.Snapshot(
+                week=self.week,
+                steps=self.arms["A"].cfg.steps,
+                arms=arms,
+                baseline=live.take_series(self.reference, metrics),
+                preset=self.settings.preset,
+                seed=self.arms["A"].cfg.seed,
+                events=tuple(self.events),
+            )
+
 
 # ------------------------------------------------------------------------------ figures
-def _titled(fig: go.Figure, title: str) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.02, "xanchor": "left", "font": {"size": 14}},
-        height=FIGURE_HEIGHT,
-        margin={"l": 55, "r": 20, "t": 45, "b": 45},
-        legend={"orientation": "h", "y": -0.25},
-        uirevision="keep",  # the browser keeps zoom and legend choices across redraws
-    )
-    return fig
+def series_figures(workshop: Workshop, lang: str = "en", presenter: bool = False) -> list[dict]:
+    """Participation, satisfaction, trust and unmet need over the weeks: baseline ghost and arms."""
+    snap = workshop.snapshot()
+    return [live.series_figure(snap, m, lang, **_sizes(presenter)) for m in SERIES_METRICS]
 
 
-def _arm_name(workshop: Workshop, key: str, lang: str) -> str:
-    info = workshop.arms[key].cfg.scenario
-    title = info.title_zh if lang == "zh" else info.title_en
-    return f"{key}: {title}"
+def difference_figures(workshop: Workshop, lang: str = "en", presenter: bool = False) -> list[dict]:
+    """B − A of the four series, week by week (same seed, so the difference is the settings')."""
+    snap = workshop.snapshot()
+    return [live.difference_figure(snap, m, lang, **_sizes(presenter)) for m in SERIES_METRICS]
 
 
-def series_table(workshop: Workshop, lang: str = "en") -> pd.DataFrame:
-    """Metrics so far of every arm, one tidy table with a ``setting`` column for the legend."""
-    frames = []
-    for key, model in workshop.arms.items():
-        df = model.recorder.frame()
-        df.insert(0, "setting", _arm_name(workshop, key, lang))
-        frames.append(df)
-    return pd.concat(frames, ignore_index=True)
-
-
-def series_figures(workshop: Workshop, lang: str = "en") -> list[go.Figure]:
-    """Time series of participation, satisfaction, trust and unmet need (arms overlaid)."""
-    table = series_table(workshop, lang)
-    by = "setting" if len(workshop.arms) > 1 else None
+def map_figures(workshop: Workshop, metric: str, lang: str = "en", presenter: bool = False) -> list[dict]:
+    """The community map of every arm at the current week."""
+    snap = workshop.snapshot()
+    size = _sizes(presenter)
     return [
-        _titled(plots.time_series(table, metric, by=by, lang=lang), label(metric, lang))
-        for metric in SERIES_METRICS
+        live.map_figure(arm, metric, lang, size["height"] + 60, size["font"]) for arm in snap.arms.values()
     ]
 
 
-def difference_figures(workshop: Workshop, lang: str = "en") -> list[go.Figure]:
-    """B − A of the four series, week by week (same seed, so the difference is the settings')."""
-    a = workshop.arms["A"].recorder.frame().set_index("step")
-    b = workshop.arms["B"].recorder.frame().set_index("step")
-    diff = (b[list(SERIES_METRICS)] - a[list(SERIES_METRICS)]).reset_index()
-    figs = []
-    for metric in SERIES_METRICS:
-        fig = plots.time_series(diff, metric, lang=lang)
-        fig.add_hline(y=0.0, line={"color": plots.GREY, "width": 1})
-        figs.append(_titled(fig, text("difference_of", lang, metric=label(metric, lang))))
-    return figs
-
-
-def map_figures(workshop: Workshop, metric: str, lang: str = "en") -> list[go.Figure]:
-    """The community map of every arm at the current week."""
-    figs = []
-    for key, model in workshop.arms.items():
-        buildings = model.recorder.building_frame(model)
-        fig = plots.community_map(buildings, metric, lang=lang)
-        figs.append(_titled(fig, _arm_name(workshop, key, lang)))
-    return figs
-
-
-def render_figures(workshop: Workshop, metric: str, lang: str = "en") -> list[go.Figure]:
-    """Every figure the page shows for the workshop's current week (empty before week 1)."""
-    if workshop.week == 0:
+def render_figures(
+    workshop: Workshop | live.Snapshot, metric: str, lang: str = "en", presenter: bool = False
+) -> list[dict]:
+    """Every figure the page shows for the current week: maps, series, differences (none at week 0)."""
+    snap = workshop.snapshot() if isinstance(workshop, Workshop) else workshop
+    if snap.week == 0:
         return []
-    figs = map_figures(workshop, metric, lang) + series_figures(workshop, lang)
-    if len(workshop.arms) > 1:
-        figs += difference_figures(workshop, lang)
+    size = _sizes(presenter)
+    figs = [
+        live.map_figure(arm, metric, lang, size["height"] + 60, size["font"]) for arm in snap.arms.values()
+    ]
+    figs += [live.series_figure(snap, m, lang, **size) for m in SERIES_METRICS]
+    if len(snap.arms) > 1:
+        figs += [live.difference_figure(snap, m, lang, **size) for m in SERIES_METRICS]
     return figs
+
+
+def _sizes(presenter: bool) -> dict[str, int]:
+    """Chart height and font: presenter mode is for the back of the room."""
+    return {"height": PRESENTER_HEIGHT, "font": 18} if presenter else {"height": FIGURE_HEIGHT, "font": 12}
 
 
 # ------------------------------------------------------------------------------ the page
@@ -387,12 +455,20 @@ PLOTLY_JS_URL = "/static/assets/plotly.min.js"  # plotly.js of the installed plo
 
 _PLOTLY_VIEW = """
 <template>
-  <div class="sim-plotly" style="width: 100%"></div>
+  <div class="sim-chart" style="width: 100%; position: relative">
+    <div class="sim-chart-tools" style="text-align: right; line-height: 1">
+      <button class="export-png" type="button" @click="save('png')" :title="tips.png">PNG</button>
+      <button class="export-svg" type="button" @click="save('svg')" :title="tips.svg">SVG</button>
+      <button class="full-screen" type="button" @click="full()" :title="tips.full">{{ tips.full }}</button>
+    </div>
+    <div class="sim-plotly" ref="plot" style="width: 100%"></div>
+  </div>
 </template>
 <script>
 module.exports = {
   mounted() { this.draw(); },
   watch: { figure_json() { this.draw(); } },
+  computed: { tips() { return JSON.parse(this.labels || "{}"); } },
   methods: {
     plotly() {
       // plotly.js is fetched once per page and shared by every chart
@@ -410,45 +486,71 @@ module.exports = {
       return window.simPlotlyLoading;
     },
     draw() {
-      const el = this.$el;
+      const el = this.$refs.plot;
       const fig = JSON.parse(this.figure_json || "{}");
       this.plotly().then(function (Plotly) {
         Plotly.react(el, fig.data || [], fig.layout || {}, {responsive: true, displayModeBar: false});
       });
     },
+    save(format) {
+      const el = this.$refs.plot;
+      const name = this.filename;
+      this.plotly().then(function (Plotly) {
+        Plotly.downloadImage(el, {format: format, filename: name, width: 1400, height: 800, scale: 1});
+      });
+    },
+    full() {
+      const box = this.$el;
+      if (document.fullscreenElement) { document.exitFullscreen(); return; }
+      if (box.requestFullscreen) { box.requestFullscreen(); }
+    },
   },
-  beforeDestroy() { if (window.Plotly) { window.Plotly.purge(this.$el); } },
+  beforeDestroy() { if (window.Plotly) { window.Plotly.purge(this.$refs.plot); } },
 };
 </script>
+<style>
+.sim-chart-tools button { font-size: 12px; padding: 1px 6px; margin-left: 4px; border: 1px solid #bbb;
+  border-radius: 3px; background: white; color: #333; cursor: pointer; }
+.sim-chart:fullscreen { background: white; padding: 2em; }
+.sim-chart:fullscreen .sim-plotly { height: 90vh; }
+</style>
 """
 
 
 class PlotlyView(v.VuetifyTemplate):
-    """A Plotly chart drawn by plotly.js in the browser from the figure's JSON.
+    """A Plotly chart drawn by plotly.js in the browser from the figure's JSON, with export buttons.
 
     ``solara.FigurePlotly`` wraps Plotly's FigureWidget, which since Plotly 6 is an
     anywidget carrying the whole plotly.js bundle (5 MB) in every instance: a page of ten
-    charts took seconds to appear, and NaN (the map's gaps between compounds) broke its
-    messages. Here plotly.js is fetched once from this server, each redraw sends the
-    figure's JSON (NaN as null) and ``Plotly.react`` updates the chart in place. The mode
-    bar is hidden: its tooltips are English only; zoom by dragging, double-click to reset.
+    charts took seconds to appear. Here plotly.js is fetched once from this server, each redraw
+    sends the figure's JSON and ``Plotly.react`` updates the chart in place; a redraw whose
+    JSON did not change sends nothing (traitlets only sync changes). Plotly's mode bar is
+    hidden (its tooltips are English only); the chart's own buttons export PNG or SVG and show
+    the chart full-screen, with tooltips in the page's language.
     """
 
     template = traitlets.Unicode(_PLOTLY_VIEW).tag(sync=True)
     figure_json = traitlets.Unicode("{}").tag(sync=True)
     src = traitlets.Unicode(PLOTLY_JS_URL).tag(sync=True)
+    filename = traitlets.Unicode("chart").tag(sync=True)
+    labels = traitlets.Unicode("{}").tag(sync=True)
 
 
-def figure_json(fig: go.Figure) -> str:
-    """A figure as the JSON plotly.js reads (numpy arrays as lists, NaN as null)."""
+def figure_json(fig: dict | go.Figure) -> str:
+    """A figure as the JSON plotly.js reads (NaN as null)."""
+    if isinstance(fig, dict):
+        return live.figure_json(fig)
     import plotly.io as pio
 
     return pio.to_json(fig, validate=False)
 
 
-def _figure(fig: go.Figure, name: str):
+def _figure(fig: dict, name: str, lang: str):
     """Show ``fig``; the chart named ``name`` keeps its browser element from week to week."""
-    return PlotlyView.element(figure_json=figure_json(fig)).key(name)
+    tips = {key: text(f"export_{key}", lang) for key in ("png", "svg", "full")}
+    return PlotlyView.element(
+        figure_json=figure_json(fig), filename=name, labels=json.dumps(tips, ensure_ascii=False)
+    ).key(name)
 
 
 def _preset_label(name: str, lang: str) -> str:
@@ -460,6 +562,26 @@ def _preset_label(name: str, lang: str) -> str:
     return text("households", lang, name=zh if lang == "zh" else en, n=households)
 
 
+def scenario_items(catalogue: dict[str, Config], lang: str) -> list[dict[str, str]]:
+    """The scenario picker's entries: baseline first, then by title in the page's language.
+
+    Chinese titles sort by code point, which for common characters is radical-and-stroke
+    (Kangxi dictionary) order.
+    """
+
+    def title(name: str) -> str:
+        info = catalogue[name].scenario
+        return info.title_zh if lang == "zh" else info.title_en
+
+    names = sorted(catalogue, key=lambda n: (n != "baseline", title(n).casefold()))
+    return [{"text": title(n), "value": n} for n in names]
+
+
+def is_modified(arm: Arm, preset: str) -> bool:
+    """True when any lever or the budget differs from the arm's scenario preset."""
+    return bool(arm.overrides(preset))
+
+
 @solara.component
 def ArmCard(
     key: str,
@@ -469,16 +591,12 @@ def ArmCard(
     lang: str,
     on_arm: Callable[[Arm], None],
 ):
-    """Scenario picker, its description, six lever sliders and the budget of one setting."""
+    """Scenario picker, its description, six explained lever sliders and the budget of one setting."""
     base = catalogue.get(arm.scenario)
     with solara.Card(text("setting", lang, arm=key), classes=[f"arm-{key}"]):
-        items = [
-            {"text": (c.scenario.title_zh if lang == "zh" else c.scenario.title_en), "value": name}
-            for name, c in catalogue.items()
-        ]
         solara.v.Select(
             label=text("scenario", lang),
-            items=items,
+            items=scenario_items(catalogue, lang),
             v_model=arm.scenario,
             on_v_model=lambda name: on_arm(Arm(scenario=name)),
             class_=f"scenario-select-{key}",
@@ -488,12 +606,25 @@ def ArmCard(
             return
         intensities, budget = arm.resolved(preset)
         info = base.scenario
-        solara.v.Html(
-            tag="p",
-            children=[info.description_zh if lang == "zh" else info.description_en],
-            class_=f"caption scenario-description-{key}",
-        )
+        modified = is_modified(arm, preset)
+        if modified:
+            with solara.Row(classes=[f"modified-{key}"], style={"align-items": "center"}):
+                solara.v.Chip(
+                    children=[word("modified", lang)], small=True, color="warning", class_="modified"
+                )
+                solara.Button(
+                    text("reset_preset", lang),
+                    on_click=lambda: on_arm(Arm(scenario=arm.scenario)),
+                    text=True,
+                    small=True,
+                    classes=[f"reset-preset-{key}"],
+                )
+        description = info.description_zh if lang == "zh" else info.description_en
+        if modified:
+            description = text("preset_was", lang, description=description)
+        solara.v.Html(tag="p", children=[description], class_=f"caption scenario-description-{key}")
         solara.v.Html(tag="div", children=[text("levers", lang)], class_="subtitle-2")
+        solara.Text(text("from_now", lang), classes=["caption"])
         for i, name in enumerate(LEVERS):
 
             def set_intensity(value: float, i: int = i) -> None:
@@ -502,12 +633,20 @@ def ArmCard(
                 on_arm(dataclasses.replace(arm, intensities=tuple(values)))
 
             solara.SliderFloat(
-                f"{lever_label(name, lang)} {intensities[i]:.2f}",
+                f"{lever_label(name, lang)} {live.percent(intensities[i])}",
                 value=intensities[i],
                 min=0.0,
                 max=1.0,
                 step=INTENSITY_STEP,
                 on_value=set_intensity,
+            )
+            cost = getattr(base.levers, name).cost_per_unit
+            explanation = translate(LEVER_EXPLANATIONS, name, lang)
+            solara.v.Html(
+                tag="div",
+                children=[f"{explanation} {text('cost', lang, cost=cost)}"],
+                class_=f"caption lever-help lever-help-{name}",
+                style_="margin: 0 0 10px 0; line-height: 1.25",
             )
         max_budget = sum(getattr(base.levers, n).cost_per_unit for n in LEVERS)
         limited = math.isfinite(budget)
@@ -531,58 +670,55 @@ def ArmCard(
             solara.Text(text("budget_unbounded", lang), classes=["caption"])
 
 
-def _grid(figs: Sequence[go.Figure], names: Sequence[str], prefix: str) -> None:
-    """Figures two to a row."""
-    for i in range(0, len(figs), 2):
-        with solara.Columns([1, 1]):
-            for fig, name in zip(figs[i : i + 2], names[i : i + 2], strict=True):
-                _figure(fig, f"{prefix}-{name}")
+def _grid(figs: Sequence[dict], names: Sequence[str], prefix: str, lang: str, columns: int = 2) -> None:
+    """Figures ``columns`` to a row."""
+    for i in range(0, len(figs), columns):
+        with solara.Columns([1] * columns):
+            for fig, name in zip(figs[i : i + columns], names[i : i + columns], strict=True):
+                _figure(fig, f"{prefix}-{name}", lang)
 
 
 @solara.component
-def Views(workshop: Workshop, lang: str, metric: solara.Reactive[str]):
+def Views(workshop: Workshop, lang: str, metric: solara.Reactive[str], presenter: bool = False):
     """Week counter, scenario titles, the maps and the time series; redrawn on every render."""
-    update_counter.get()  # redraw whenever Mesa's controller has stepped the model
-    arms = workshop.arms
+    update_counter.get()  # redraw whenever the run controls have stepped the model
+    snap = workshop.snapshot()
+    arms = snap.arms
     with solara.Row(style={"align-items": "baseline", "flex-wrap": "wrap"}):
-        solara.v.Html(tag="h2", children=[text("week", lang, n=workshop.week)], class_="week-counter")
+        solara.v.Html(tag="h2", children=[text("week", lang, n=snap.week)], class_="week-counter")
     with solara.Columns([1] * len(arms)):
-        for key, model in arms.items():
-            info = model.cfg.scenario
+        for key, arm in arms.items():
             with solara.Column(classes=[f"scenario-{key}"]):
-                solara.v.Html(
-                    tag="h3",
-                    children=[f"{key}: {info.title_zh if lang == 'zh' else info.title_en}"],
-                    class_="scenario-title",
-                )
-                solara.Text(info.description_zh if lang == "zh" else info.description_en)
-                if model.week:
-                    now = model.recorder.frame().iloc[-1]
-                    parts = [f"{label(m, lang)} {now[m]:.3f}" for m in SERIES_METRICS]
-                    solara.Text(f"{text('now', lang)}: " + " · ".join(parts), classes=["caption"])
-    if workshop.week == 0:
+                solara.v.Html(tag="h3", children=[f"{key}: {arm.title(lang)}"], class_="scenario-title")
+                if snap.week:
+                    parts = [f"{label(m, lang)} {live.show(m, arm.series[m][-1])}" for m in SERIES_METRICS]
+                    solara.Text(f"{text('now', lang)}: " + " · ".join(parts), classes=["caption now-line"])
+    if snap.week == 0:
         solara.Info(text("not_started", lang))
         return
-    figs = render_figures(workshop, metric.value, lang)
+    figs = render_figures(snap, metric.value, lang, presenter)
     n_arms = len(arms)
     n_series = n_arms + len(SERIES_METRICS)
     maps, series, diffs = figs[:n_arms], figs[n_arms:n_series], figs[n_series:]
+    columns = 1 if presenter else 2
+    with solara.Card(text("series", lang)):
+        solara.Text(text("ghost_note", lang), classes=["caption"])
+        _grid(series, SERIES_METRICS, "series", lang, columns)
+    if diffs:
+        with solara.Card(text("difference", lang)):
+            _grid(diffs, SERIES_METRICS, "difference", lang, columns)
     with solara.Card(text("map", lang)):
         solara.v.Select(
             label=text("map_metric", lang),
-            items=[{"text": label(m, lang), "value": m} for m in plots.BUILDING_COLUMNS],
+            items=[{"text": label(m, lang), "value": m} for m in live.MAP_METRICS],
             v_model=metric.value,
             on_v_model=metric.set,
             style_="max-width: 320px",
         )
-        with solara.Columns([1] * n_arms):
+        solara.Text(text("map_key", lang), classes=["caption map-key"])
+        with solara.Columns([1] * (1 if presenter else n_arms)):
             for key, fig in zip(arms, maps, strict=True):
-                _figure(fig, f"map-{key}")
-    with solara.Card(text("series", lang)):
-        _grid(series, SERIES_METRICS, "series")
-    if diffs:
-        with solara.Card(text("difference", lang)):
-            _grid(diffs, SERIES_METRICS, "difference")
+                _figure(fig, f"map-{key}", lang)
 
 
 @solara.component
@@ -597,7 +733,9 @@ def RunControls(
 
     Does what Mesa's ``ModelController`` does (whose button labels are fixed in English):
     Reset rebuilds ``type(model)(**model_parameters)``; play steps ``render_interval`` weeks
-    every ``play_interval`` ms and then redraws through Mesa's ``update_counter``.
+    every ``play_interval`` ms and then redraws through Mesa's ``update_counter``. While
+    playing, redraws are throttled to one per :data:`MIN_REDRAW_S` (the weeks in between are
+    still simulated): a room of participants on one laptop must not spend its CPU on frames.
     """
     playing = solara.use_reactive(False)
     failure = solara.use_reactive(None)
@@ -608,13 +746,22 @@ def RunControls(
         force_update()
 
     def play() -> None:
+        drawn = time.monotonic()
         try:
             while playing.value:
                 time.sleep(play_interval.value / 1000)
-                advance()
+                workshop = model.value
+                for _ in range(render_interval.value):
+                    workshop.step()
+                now = time.monotonic()
+                if now - drawn >= MIN_REDRAW_S or workshop.week >= workshop.arms["A"].cfg.steps:
+                    force_update()
+                    drawn = now
         except Exception as exc:  # shown on the page; the run stops rather than the server
             failure.set(f"error in step: {exc}")
             playing.set(False)
+        finally:
+            force_update()  # the week the run paused at is always drawn
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
 
@@ -630,10 +777,34 @@ def RunControls(
             label=text("pause" if playing.value else "play", lang),
             color="primary",
             on_click=lambda: playing.set(not playing.value),
+            classes=["play-button"],
         )
         solara.Button(label=text("step", lang), color="primary", on_click=advance, disabled=playing.value)
     if failure.value:
         solara.Error(failure.value)
+
+
+@solara.component
+def BranchButton(workshop: Workshop, on_branch: Callable[[], None], lang: str) -> None:
+    """ "Branch at week N": redrawn with the views after every step, disabled before week 1."""
+    update_counter.get()
+    solara.Button(
+        text("branch", lang, n=workshop.week),
+        on_click=on_branch,
+        disabled=workshop.week == 0,
+        color="secondary",
+        classes=["branch-button"],
+    )
+    solara.Text(text("branch_help", lang), classes=["caption"])
+
+
+_CSS = """
+.presenter .v-application, .presenter { font-size: 150%; }
+.presenter h2.week-counter { font-size: 2.6em; }
+.presenter .scenario-title { font-size: 1.6em; }
+.presenter .caption { font-size: 1rem !important; }
+.lever-help { color: #555; }
+"""
 
 
 @solara.component
@@ -648,11 +819,13 @@ def Page():
     render_interval = solara.use_reactive(1)
     lang = solara.use_reactive("en")
     metric = solara.use_reactive("satisfaction")
+    presenter = solara.use_reactive(False)
     error = solara.use_reactive(None)
 
     catalogue = scenario_catalogue(settings.value.preset)
     s = settings.value
     lg = lang.value
+    workshop = model.value
 
     def apply(new: Settings) -> None:
         """Start a fresh run with ``new`` (week 0); keep the old one if the setting is refused."""
@@ -666,9 +839,44 @@ def Page():
         model_parameters.set({"settings": new})
         model.set(built)
 
+    def on_arm(key: str, arm: Arm) -> None:
+        """A new scenario restarts; new levers or budget apply from the current week on."""
+        current = workshop.settings.a if key == "A" else workshop.settings.b
+        new = dataclasses.replace(s, **{key.lower(): arm})
+        if workshop.week == 0 or current is None or arm.scenario != current.scenario:
+            apply(new)
+            return
+        try:
+            workshop.change(key, arm)
+        except ConfigError as exc:
+            error.set(text("error", lg, message=str(exc)))
+            return
+        error.set(None)
+        settings.set(workshop.settings)
+        model_parameters.set({"settings": workshop.settings})
+        force_update()
+
+    def branch() -> None:
+        workshop.branch()
+        settings.set(workshop.settings)
+        model_parameters.set({"settings": workshop.settings})
+        force_update()
+
+    def handout() -> str:
+        return live.handout_html(
+            workshop.snapshot(), SERIES_METRICS, PRESET_WORDS.get(s.preset, (s.preset, s.preset))
+        )
+
     solara.Title(text("title", lg))
+    solara.Style(_CSS)
     with solara.AppBar():
         solara.AppBarTitle(text("title", lg))
+        solara.Button(
+            text("presenter_off" if presenter.value else "presenter_on", lg),
+            on_click=lambda: presenter.set(not presenter.value),
+            text=True,
+            classes=["presenter-toggle"],
+        )
         with solara.ToggleButtonsSingle(value=lg, on_value=lang.set, classes=["language-switch"]):
             solara.Button("English", value="en", text=True)
             solara.Button("中文", value="zh", text=True)
@@ -680,9 +888,16 @@ def Page():
             solara.SliderInt(text("render_interval", lg), value=render_interval, min=1, max=26, step=1)
             solara.SliderInt(text("play_interval", lg), value=play_interval, min=10, max=1000, step=10)
             solara.Text(text("restart_note", lg), classes=["caption"])
+            BranchButton(workshop, branch, lg)
+            solara.FileDownload(
+                handout,
+                filename="sim-app-handout.html",
+                label=text("handout", lg),
+                mime_type="text/html",
+            )
         if error.value:
             solara.Error(error.value)
-        ArmCard("A", s.a, s.preset, catalogue, lg, lambda arm: apply(dataclasses.replace(s, a=arm)))
+        ArmCard("A", s.a, s.preset, catalogue, lg, lambda arm: on_arm("A", arm))
         with solara.Card(text("community", lg)):
             solara.v.Select(
                 label=text("preset", lg),
@@ -703,19 +918,27 @@ def Page():
                 on_value=lambda on: apply(dataclasses.replace(s, b=(s.b or s.a) if on else None)),
             )
         if s.b is not None:
-            ArmCard("B", s.b, s.preset, catalogue, lg, lambda arm: apply(dataclasses.replace(s, b=arm)))
+            ArmCard("B", s.b, s.preset, catalogue, lg, lambda arm: on_arm("B", arm))
             solara.Button(
                 text("copy_a", lg), on_click=lambda: apply(dataclasses.replace(s, b=s.a)), text=True
             )
 
-    Views(model.value, lg, metric)
+    with solara.Column(classes=["presenter" if presenter.value else "standard"]):
+        Views(workshop, lg, metric, presenter.value)
 
 
 # ------------------------------------------------------------------------------ command line
 def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="sim-app",
-        description="The workshop dashboard: pick a scenario, move the six levers, watch the community.",
+        description="The workshop dashboard: pick a scenario, move the six levers, watch the community "
+        "week by week; change levers mid-run, branch a counterfactual, present full-screen, hand out a "
+        "one-page summary. In Chinese and English.",
+        epilog="examples:\n"
+        "  sim-app                     http://127.0.0.1:8765 (this computer only)\n"
+        "  sim-app --port 9000\n"
+        "  sim-app --host 0.0.0.0      reachable from the room's network (only when asked)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--host",

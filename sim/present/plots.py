@@ -32,7 +32,7 @@ from sim.analysis import compare, stats
 from sim.core.config import CHANNELS, NEED_CATEGORIES
 from sim.core.levers import LEVERS
 from sim.core.metrics import METRICS, label
-from sim.vocab import CATEGORY_WORDS, CHANNEL_WORDS, LANGS, PROFILE_WORDS, check_lang, translate, word
+from sim.vocab import CATEGORY_WORDS, CHANNEL_WORDS, LANGS, PROFILE_WORDS, check_lang, domain_word, translate
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -610,7 +610,7 @@ def network(model: CommunityModel, compound: int = 0, lang: str = "en") -> go.Fi
     hh = model.households
     participating = hh.participating[members]
     is_member = c.is_member[members]
-    profile_names = np.array([word(PROFILE_WORDS, p, lang) for p in PROFILE_WORDS])
+    profile_names = np.array([domain_word(PROFILE_WORDS, p, lang) for p in PROFILE_WORDS])
     fig = go.Figure(
         go.Scatter(
             x=ex,

@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.present import plots
+from sim.present import plots, story
 from sim.results import BUILDINGS_FILE, COLLECTED_FILE, METRICS_FILE, load, write_text
 from sim.vocab import LANGS, check_lang, translate
 
@@ -58,6 +58,11 @@ _T: dict[str, tuple[str, str]] = {
     "kind_run": ("one run", "单次运行"),
     "kind_scenarios": ("a set of scenarios", "情景集"),
     "kind_sweep": ("a parameter sweep", "参数扫描"),
+    "kind_ablation": ("a lever ablation ({n} arms)", "举措消融实验（{n} 个方案）"),
+    "kind_arms": ("a set of {n} arms", "{n} 个方案的比较"),
+    "takeaways": ("Takeaways", "要点"),
+    "arms": ("Arms and their settings", "各方案及其设置"),
+    "version": ("sim {version}", "sim {version}"),
     "what": ("What was run", "运行内容"),
     "figures": ("Key figures", "主要图表"),
     "summary": ("Summary at the final week", "末周汇总"),
@@ -224,7 +229,7 @@ def _facts(src: Source, lang: str) -> list[tuple[str, str]]:
     df = src.metrics
     facts = [
         (_t("source", lang), str(src.path)),
-        (_t("kind", lang), _t(f"kind_{src.kind}", lang)),
+        (_t("kind", lang), _kind_text(src, lang)),
     ]
     if src.unit is not None:
         facts.append((_t("runs", lang), str(df[src.unit].nunique())))
@@ -244,7 +249,7 @@ def _facts(src: Source, lang: str) -> list[tuple[str, str]]:
         sizes = df[cols].drop_duplicates().prod(axis=1).astype(int)
         facts.append((_t("households", lang), "≈ " + ", ".join(map(str, sorted(set(sizes))))))
     facts.append((_t("seed", lang), values_of("seed")))
-    if "scenario.name" in df.columns:
+    if "scenario.name" in df.columns and not (src.arms == "arm" and df["scenario.name"].nunique() == 1):
         title = f"scenario.title_{lang}"
         desc = f"scenario.description_{lang}"
         cols = ["scenario.name"] + [c for c in (title, desc) if c in df.columns]
@@ -272,6 +277,15 @@ def _facts(src: Source, lang: str) -> list[tuple[str, str]]:
     return [(k, v if "<" in v else html.escape(v)) for k, v in facts]
 
 
+def _kind_text(src: Source, lang: str) -> str:
+    """The kind of result in words; arms of a design are counted, an ablation is named."""
+    if src.kind == "scenarios" and src.arms == "arm":
+        names = list(pd.unique(src.metrics["arm"]))
+        key = "kind_ablation" if story.is_ablation(names) else "kind_arms"
+        return _t(key, lang, n=len(names))
+    return _t(f"kind_{src.kind}", lang)
+
+
 def _fmt(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
@@ -294,14 +308,21 @@ def _figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]]:
         out.append(("sankey", plots.service_sankey(df, lang=lang), _t("cap_sankey", lang)))
     elif src.kind == "scenarios":
         arms = src.arms or "scenario.name"
-        for m in metrics:
-            fig = plots.time_series(df, m, by=arms, lang=lang)
-            out.append((f"time_{m}", fig, _t("cap_time", lang)))
         names = list(pd.unique(df[arms]))
         baseline = "baseline" if "baseline" in names else names[0]
-        fig = plots.scenario_comparison(df, list(metrics), baseline=baseline, by=arms, lang=lang)
-        base_title = plots._group_label(df, arms, baseline, lang)
-        out.append(("comparison", fig, _t("cap_compare", lang, baseline=base_title)))
+        base_title = story.arm_title(baseline, lang, df, arms)
+        # the arms' effects first, as dots sorted by effect; then the weeks, at most eight lines a chart
+        for m in metrics:
+            fig = story.effect_dots(df, arms, m, lang)
+            out.append((f"effects_{m}", fig, _t("cap_compare", lang, baseline=base_title)))
+        titled = df.assign(**{arms: df[arms].map(lambda a: story.arm_title(a, lang, df, arms))})
+        groups = story.chunks(names, baseline)
+        for m in metrics[:2]:
+            for i, group in enumerate(groups):
+                shown = [story.arm_title(a, lang, df, arms) for a in group]
+                fig = plots.time_series(titled[titled[arms].isin(shown)], m, by=arms, lang=lang, band=True)
+                suffix = f"_{i + 1}" if len(groups) > 1 else ""
+                out.append((f"time_{m}{suffix}", fig, _t("cap_time", lang)))
     else:
         # lever intensities first: they are what a facilitator asks about
         varying = sorted((c for c in src.varying if c != "seed"), key=lambda c: not c.startswith("levers."))
@@ -391,9 +412,13 @@ def summary_table(src: Source, lang: str = "en") -> pd.DataFrame:
     assert table is not None
     if not keys:
         return table.drop(columns="_all")
-    if keys == ["scenario.name"] and f"scenario.title_{lang}" in df.columns:
-        titles = df.drop_duplicates("scenario.name").set_index("scenario.name")[f"scenario.title_{lang}"]
-        table.insert(1, plots.text("scenario", lang), table["scenario.name"].map(titles))
+    # a column with no value anywhere (a gain without a paired baseline) says nothing: left out
+    empty = [c for c in table.columns if c not in keys and (table[c] == "—").all()]
+    table = table.drop(columns=empty)
+    if keys == [src.arms] and src.arms in ("scenario.name", "arm"):
+        table.insert(
+            1, plots.text("scenario", lang), [story.arm_title(a, lang, df, src.arms) for a in table[src.arms]]
+        )
     return table.rename(columns={k: plots.param_label(k, lang) for k in keys})
 
 
@@ -438,6 +463,17 @@ def build_report(src: Source, lang: str = "en", figures: list | None = None) -> 
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"
         )
     table = summary_table(src, lang)
+    try:
+        points = story.takeaways(src, lang)
+    except (KeyError, ValueError) as exc:  # a result too small to say anything about: say so
+        points = [str(exc)]
+    takeaways = "".join(f"<li>{html.escape(p)}</li>" for p in points)
+    arms_block = ""
+    if src.arms:
+        arm_list = story.arm_table(src.metrics, src.arms, lang)
+        arms_block = f"<h2>{_t('arms', lang)}</h2>" + arm_list.to_html(
+            index=False, classes="arms", border=0, escape=True
+        )
     note = _t("summary_note", lang)
     if len(table) > MAX_TABLE_ROWS:
         note += " " + _t("truncated", lang, n=MAX_TABLE_ROWS, total=len(table))
@@ -453,17 +489,31 @@ def build_report(src: Source, lang: str = "en", figures: list | None = None) -> 
 </head>
 <body>
 {_partial_banner(src)}<h1>{html.escape(title)}</h1>
+<h2>{_t("takeaways", lang)}</h2>
+<ul class="takeaways">{takeaways}</ul>
 <h2>{_t("what", lang)}</h2>
 <table class="facts">{facts}</table>
+{arms_block}
 <h2>{_t("figures", lang)}</h2>
 {"".join(blocks)}
 <h2>{_t("summary", lang)}</h2>
 <p>{html.escape(note)}</p>
 {table.to_html(index=False, classes="summary", border=0, escape=True)}
-<footer>{html.escape(_t("generated", lang, when=when, path=str(src.path)))}</footer>
+<footer>{html.escape(_t("generated", lang, when=when, path=str(src.path)))}
+{html.escape(_t("version", lang, version=_version()))}</footer>
 </body>
 </html>
 """
+
+
+def _version() -> str:
+    """The installed sim package's version (provenance of the numbers in the footer)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("community-governance-sim")
+    except PackageNotFoundError:
+        return "(not installed)"
 
 
 def default_output(path: Path) -> Path:
@@ -524,9 +574,25 @@ def write_pngs(figures: list[tuple[str, go.Figure, str]], folder: Path) -> list[
 # ------------------------------------------------------------------------------ command line
 def main(argv: list[str] | None = None) -> int:
     """``sim-report PATH``: write PATH's report.html (and, with --png, its figures as PNGs)."""
-    parser = argparse.ArgumentParser(prog="sim-report", description=main.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sim-report",
+        description="Write one self-contained HTML report (works offline) of a run, a folder of runs "
+        "or a collected sweep: takeaways first, then the figures for that kind of result.",
+        epilog="examples:\n"
+        "  sim-report results/runs/2026-11-28/10-00-00-000000\n"
+        "  sim-report results/sweeps/lever_ablation/2026-11-28_10-00-00 --lang zh\n"
+        "  sim-report results/sweeps/x/collected.parquet -o ~/reports/x.html --png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("path", type=Path, help="a run directory, a folder of runs, or a collected .parquet")
-    parser.add_argument("-o", "--output", type=Path, help=f"where to write (default: PATH/{REPORT_FILE})")
+    parser.add_argument(
+        "-o",
+        "--out",
+        "--output",
+        dest="output",
+        type=Path,
+        help=f"where to write (default: PATH/{REPORT_FILE})",
+    )
     parser.add_argument("--lang", choices=LANGS, default="en", help="language of the report")
     parser.add_argument("--png", action="store_true", help=f"also write each figure as PNG into {PNG_DIR}/")
     parser.add_argument(
