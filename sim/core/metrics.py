@@ -103,6 +103,9 @@ METRICS: dict[str, Metric] = {
     "coverage_body": Metric("Coverage, links among branches (body)", "体覆盖"),
     "cross_appointment": Metric("Cross-appointment χ", "交叉任职 χ"),
     "company_quality": Metric("Property service quality", "物业服务质量"),
+    "fee_collection": Metric(
+        "Property fee collection", "物业费收缴率", "mean share of fees collected over companies"
+    ),
     "cost": Metric("Lever cost", "举措成本", "budget units per 1,000 households per week"),
     "budget_bound": Metric("Budget-bound", "预算约束", "1 when the levers were scaled down"),
     **{
@@ -226,6 +229,7 @@ class Recorder:
             ("coverage_body", flow.coverage_body),
             ("cross_appointment", flow.cross_appointment),
             ("company_quality", model.companies.quality.mean() if c.n_companies else np.nan),
+            ("fee_collection", model.companies.fee_collection.mean() if c.n_companies else np.nan),
             ("cost", flow.cost),
             ("budget_bound", flow.budget_bound),
         ]
