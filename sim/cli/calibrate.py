@@ -1,11 +1,12 @@
 """``sim-calibrate``: fit config keys to observed targets with ABC-SMC (pyabc).
 
-    sim-calibrate targets=sim/configs/targets/field.yaml community=workshop steps=52
+    sim-calibrate targets=field community=workshop steps=52     # sim/configs/targets/field.yaml
     sim-calibrate targets=T.yaml params=dynamics.fee_base,dynamics.fee_sensitivity:0:2
     sim-calibrate targets=T.yaml population=200 generations=8 cores=2 out=results/calibrations/x
     sim-calibrate targets=T.yaml recovery=20      # parameter recovery from synthetic targets
 
-Arguments of the calibration itself: ``targets=`` (required), ``params=`` (comma-separated
+Arguments of the calibration itself: ``targets=`` (required: a YAML file, or the name of one in
+``sim/configs/targets/``), ``params=`` (comma-separated
 ``key`` or ``key:lo:hi``; default the file's ``parameters:``), ``population=`` (particles per
 generation, 100), ``generations=`` (5), ``cores=`` (processes, 1), ``out=`` (default
 ``results/calibrations/<targets file name>``), ``name=`` (of the calibrated config, default the
@@ -29,8 +30,12 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.core.config import ConfigError
+
+if TYPE_CHECKING:
+    from sim.experiment.calibrate import Outputs
 
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_ERROR = 74
@@ -97,6 +102,15 @@ def parse_arguments(argv: list[str]) -> Arguments:
     return args
 
 
+def resolve_targets(value: str, config_dir: Path) -> Path:
+    """``targets=`` as given, or the package's ``sim/configs/targets/NAME.yaml`` for a bare NAME."""
+    path = Path(value)
+    shipped = config_dir / "targets" / f"{value}.yaml"
+    if not path.exists() and path.suffix == "" and "/" not in value and shipped.is_file():
+        return shipped
+    return path
+
+
 def show_progress() -> None:
     """One line per generation on stderr: pyabc's own log (logger ``ABC``) and this command's."""
     own = logging.getLogger("sim.calibrate")
@@ -121,13 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
         base = compose_config(args.overrides)
+        args.targets = str(resolve_targets(args.targets, CONFIG_DIR))
         spec = calibrate.load_spec(args.targets, base, args.params or None)
         settings = calibrate.Settings(args.population, args.generations, args.cores)
         settings.check()
         stem = Path(args.targets).stem
-        out = Path(
-            args.out or Path("results") / "calibrations" / (f"{stem}-recovery" if args.recovery else stem)
-        )
+        default_out = Path("results") / "calibrations" / (f"{stem}-recovery" if args.recovery else stem)
+        out = Path(args.out) if args.out else default_out
         if not args.recovery:
             calibrate.check_resumable(out, spec, base, settings)
     except ConfigError as exc:
@@ -137,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.recovery:
             from sim.experiment import recovery
 
-            table, coverage = recovery.run_recovery(spec, base, out, settings, args.recovery)
+            _, coverage = recovery.run_recovery(spec, base, out, settings, args.recovery)
             print(recovery.format_coverage(coverage, args.recovery, calibrate.elapsed(started)))
             print(f"results: {out}")
             return 0
@@ -173,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def format_result(result, took: str) -> str:  # noqa: ANN001 (calibrate.Outputs, imported lazily)
+def format_result(result: Outputs, took: str) -> str:
     """The posterior of each key and the predictive check of each target, as a short table."""
     lines = [f"{'key':<40}{'median':>10}{'90% credible interval':>28}{'width/prior':>13}"]
     for row in result.summary.itertuples():
@@ -183,8 +197,9 @@ def format_result(result, took: str) -> str:  # noqa: ANN001 (calibrate.Outputs,
     for check in result.checks:
         if check["kind"] == "target":
             lines.append(
-                f"target {check['name']}: observed {check['observed']:.4g} ± {check['sd']:.3g}; posterior "
-                f"predictive 90% [{check['predictive_5']:.4g}, {check['predictive_95']:.4g}]: {check['verdict']}"
+                f"target {check['name']}: observed {check['observed']:.4g} ± {check['sd']:.3g}; "
+                f"posterior predictive 90% [{check['predictive_5']:.4g}, {check['predictive_95']:.4g}]: "
+                f"{check['verdict']}"
             )
         else:
             lines.append(

@@ -60,6 +60,8 @@ DESCRIPTIVE = ("definition", "question", "population", "year", "citation", "url"
 TARGET_FIELDS = ("metric", "statistic", "value", "sd", *DESCRIPTIVE)
 RANGE_FIELDS = ("metric", "statistic", "lo", "hi", *DESCRIPTIVE)
 PRIOR_FIELDS = ("lo", "hi")
+#: the statistic of a particle that cannot produce one: far beyond any tolerance, so never accepted
+UNREACHABLE = 1e9
 _STATISTIC = re.compile(r"^(final|mean|min|max|(?:mean|sum)_last_(\d+))$")
 STATISTICS_HELP = "final, mean, min, max, mean_last_N or sum_last_N (N weeks)"
 
@@ -169,7 +171,7 @@ def resolve_key(cfg: Config, key: str) -> tuple[Any, str, int | None, dataclasse
         if isinstance(element, bool) or not isinstance(element, float):
             kind = type(element).__name__
             raise ConfigError(
-                f"parameters: {key}={element!r} is a {kind} parameter; allowed: real-valued parameters"
+                f"parameters: {key}={element!r} is not real-valued ({kind}); allowed: real-valued parameters"
             )
         return node, name, None if index is None else int(index), f
     raise ConfigError(f"parameters: {key!r} is not a config key")  # empty key
@@ -372,14 +374,20 @@ class Simulator:
             cfg = with_values(self.base, values)
         except ConfigError:
             return {name: math.nan for name, _, _ in self.wanted}
-        sums = dict.fromkeys((name for name, _, _ in self.wanted), 0.0)
-        for seed in replicate_seeds(root, cfg.replicates):
+        values = np.empty((cfg.replicates, len(self.wanted)))
+        for r, seed in enumerate(replicate_seeds(root, cfg.replicates)):
             model = CommunityModel(cfg, rng=seed)
             model.run()
             table = model.recorder.values[: model.recorder.rows]
-            for name, metric, stat in self.wanted:
-                sums[name] += statistic(table[:, self.columns[metric]], stat)
-        return {name: total / cfg.replicates for name, total in sums.items()}
+            for j, (_, metric, stat) in enumerate(self.wanted):
+                values[r, j] = statistic(table[:, self.columns[metric]], stat)
+        # a community without the quantity (no property company: no fee collection) is left out
+        # of the mean, as a collection rate averages over managed compounds only
+        finite = np.isfinite(values)
+        counts = finite.sum(axis=0)
+        means = np.where(finite, values, 0.0).sum(axis=0) / np.maximum(counts, 1)
+        names = [name for name, _, _ in self.wanted]
+        return {name: float(m) if c else math.nan for name, m, c in zip(names, means, counts, strict=True)}
 
     def noisy(self, stats: dict[str, float], rng: np.random.Generator | None = None) -> dict[str, float]:
         """The targets' statistics with Gaussian measurement noise of each target's sd added."""
@@ -391,13 +399,19 @@ class Simulator:
     def __call__(self, parameters: Any) -> dict[str, float]:
         values = {key: float(parameters[key]) for key in self.spec.keys}
         root = int(np.random.randint(0, 2**62))  # noqa: NPY002 (pyabc's generator, see noisy)
-        return self.noisy(self.exact(values, root))
+        stats = self.noisy(self.exact(values, root))
+        # A particle whose communities cannot produce a statistic (or break a cross-field rule)
+        # is placed far beyond any tolerance: always rejected, and the adaptive distance's
+        # scale (a median absolute deviation) is robust to it.
+        return {name: value if math.isfinite(value) else UNREACHABLE for name, value in stats.items()}
 
 
 def warm_up(simulator: Simulator, spec: Spec) -> dict[str, float]:
-    """One run at the prior's centre: compiles the kernels before worker processes fork."""
+    """Runs at the prior's centre: compile the kernels before worker processes fork, and show
+    whether the community produces every statistic (three communities, so that one without,
+    say, a property company does not decide)."""
     centre = {p.key: (p.lo + p.hi) / 2 for p in spec.priors}
-    one = dataclasses.replace(simulator.base, replicates=1)
+    one = dataclasses.replace(simulator.base, replicates=3)
     return Simulator(one, spec, noise=False).exact(centre, simulator.base.seed)
 
 
@@ -481,7 +495,13 @@ def run_abc(
     out_dir = Path(out_dir)
     resuming = check_resumable(out_dir, spec, base, settings)
     simulator = Simulator(base, spec)
-    warm_up(simulator, spec)
+    at_centre = warm_up(simulator, spec)
+    missing = [name for name, value in at_centre.items() if not math.isfinite(value)]
+    if missing:
+        raise ConfigError(
+            f"targets.{missing[0]}: the model gives no value at the prior's centre (e.g. a company "
+            "metric in a community without property companies); allowed: a metric this community has"
+        )
     db = f"sqlite:///{(out_dir / HISTORY_FILE).resolve()}"
     abc = pyabc.ABCSMC(
         simulator,

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.core.config import Config
+from sim.core.config import Config, ConfigError
 from sim.experiment.calibrate import Settings, Simulator, Spec, posterior, run_abc, weighted_quantile
 
 RECOVERY_FILE = "recovery.parquet"
@@ -63,6 +63,12 @@ def run_recovery(
     tail = (1 - LEVEL) / 2
     for i, (truth, root) in enumerate(zip(truths, roots, strict=True)):
         observed = simulator.noisy(simulator.exact(truth, root), noise)
+        missing = [name for name, value in observed.items() if not np.isfinite(value)]
+        if missing:
+            raise ConfigError(
+                f"recovery: the community of truth {i} gives no {missing[0]}; allowed: a community "
+                "that has the quantity (e.g. community.property_managed_share=1 for company metrics)"
+            )
         log.info("truth %d of %d: %s", i + 1, n, ", ".join(f"{k}={v:.4g}" for k, v in truth.items()))
         history = run_abc(synthetic_spec(spec, observed), base, out_dir / f"truth-{i:03d}", settings)
         post = posterior(history, spec)
