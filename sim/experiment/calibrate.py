@@ -374,18 +374,18 @@ class Simulator:
             cfg = with_values(self.base, values)
         except ConfigError:
             return {name: math.nan for name, _, _ in self.wanted}
-        values = np.empty((cfg.replicates, len(self.wanted)))
+        per_community = np.empty((cfg.replicates, len(self.wanted)))
         for r, seed in enumerate(replicate_seeds(root, cfg.replicates)):
             model = CommunityModel(cfg, rng=seed)
             model.run()
             table = model.recorder.values[: model.recorder.rows]
             for j, (_, metric, stat) in enumerate(self.wanted):
-                values[r, j] = statistic(table[:, self.columns[metric]], stat)
+                per_community[r, j] = statistic(table[:, self.columns[metric]], stat)
         # a community without the quantity (no property company: no fee collection) is left out
         # of the mean, as a collection rate averages over managed compounds only
-        finite = np.isfinite(values)
+        finite = np.isfinite(per_community)
         counts = finite.sum(axis=0)
-        means = np.where(finite, values, 0.0).sum(axis=0) / np.maximum(counts, 1)
+        means = np.where(finite, per_community, 0.0).sum(axis=0) / np.maximum(counts, 1)
         names = [name for name, _, _ in self.wanted]
         return {name: float(m) if c else math.nan for name, m, c in zip(names, means, counts, strict=True)}
 
@@ -695,6 +695,15 @@ def calibrated_values(summary: pd.DataFrame, base: Config) -> dict[str, Any]:
     return tree
 
 
+def shown_path(path: str | Path) -> str:
+    """A path as a reader of a shipped file can use it: the package's own files as ``sim/...``."""
+    package = Path(__file__).resolve().parent.parent
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(package):
+        return str(Path(package.name) / resolved.relative_to(package))
+    return str(path)
+
+
 def calibrated_yaml(summary: pd.DataFrame, spec: Spec, base: Config, name: str, note: str = "") -> str:
     """A config-group file (``+calibrated=NAME``) setting every key to its posterior median."""
     import yaml
@@ -702,7 +711,7 @@ def calibrated_yaml(summary: pd.DataFrame, spec: Spec, base: Config, name: str, 
     header = [
         "# @package _global_",
         f"# Calibrated parameter set {name!r}: each key at its marginal posterior median.",
-        f"# Targets: {spec.source or '(given in code)'}",
+        f"# Targets: {shown_path(spec.source) if spec.source else '(given in code)'}",
     ]
     header += [f"# {line}" for line in note.splitlines() if line]
     for row in summary.itertuples():
@@ -777,7 +786,8 @@ def write_outputs(
         "targets_file": spec.source,
         "name": name,
         "generations": len(diag),
-        "simulations": int(diag["simulations"].sum()) if len(diag) else 0,
+        # every simulation, the prior sample that first scales the adaptive distance included
+        "simulations": int(history.total_nr_simulations),
         "particles": len(post),
         "model": {"preset": base.community.preset, "steps": base.steps, "replicates": base.replicates},
         "posterior": table.to_dict(orient="records"),
