@@ -88,7 +88,7 @@ def assert_bounded(model: CommunityModel) -> None:
     assert frame.conflicts_open.iloc[-1] == opened - frame.conflicts_resolved.sum()
     assert ((frame.participation >= 0) & (frame.participation <= 1)).all()
     assert (frame.cost <= max(cfg.budget, 0) + 1e-9).all() or np.isinf(cfg.budget)
-    assert np.isfinite(frame.drop(columns=["company_quality"]).to_numpy()).all()
+    assert np.isfinite(frame.drop(columns=["company_quality", "fee_collection"]).to_numpy()).all()
 
 
 # ------------------------------------------------------------------------------ the whole space

@@ -22,6 +22,7 @@ User input is never evaluated: scenario and preset names are checked against the
     sim-app                       # http://127.0.0.1:8765
     sim-app --port 9000           # another port
     sim-app --host 0.0.0.0        # reachable from the room's network (only when asked)
+    sim-app --calibrated field    # every model starts from sim/configs/calibrated/field.yaml
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import socket
 import sys
 import threading
@@ -203,6 +205,10 @@ def _check_choice(key: str, value: str, allowed: Sequence[str]) -> None:
         raise ConfigError(f"{key}={value!r} is not known; allowed: {', '.join(allowed)}")
 
 
+#: names the calibrated parameter set (``sim/configs/calibrated/NAME.yaml``) every model uses
+CALIBRATED_ENV = "SIM_APP_CALIBRATED"
+
+
 def compose_config(
     scenario: str = "baseline",
     overrides: Sequence[str] = (),
@@ -215,6 +221,10 @@ def compose_config(
     """
     _check_choice("scenario", scenario, scenario_names())
     items = [f"scenario={scenario}"]
+    calibrated = os.environ.get(CALIBRATED_ENV)
+    if calibrated:  # a calibrated parameter set (sim-calibrate); it wins where it and the scenario overlap
+        _check_choice("calibrated", calibrated, group_options("calibrated"))
+        items.append(f"+calibrated={calibrated}")
     if preset is not None:
         _check_choice("community", preset, presets())
         items.append(f"community={preset}")
@@ -954,6 +964,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--allowed-host", action="append", default=[], help="a name clients may use (repeatable; see serve)"
     )
+    parser.add_argument(
+        "--calibrated",
+        metavar="NAME",
+        help="start every model from a calibrated parameter set (sim/configs/calibrated/NAME.yaml)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port={args.port} is out of range; allowed: 0 to 65535")
@@ -961,6 +976,9 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         args.warning = serve.check_bind(args.host, args.allow_remote)
     except serve.BindRefused as exc:
         parser.error(str(exc))
+    if args.calibrated is not None and args.calibrated not in group_options("calibrated"):
+        allowed = ", ".join(group_options("calibrated")) or "none yet (sim-calibrate ... install=true)"
+        parser.error(f"--calibrated={args.calibrated} is not known; allowed: {allowed}")
     return args
 
 
@@ -984,6 +1002,8 @@ def cli(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``sim-app``: serve the dashboard with Solara's server."""
     args = _parse(argv)
     port = args.port or _free_port(args.host)
+    if args.calibrated:
+        os.environ[CALIBRATED_ENV] = args.calibrated  # read by compose_config in the page's process
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     import solara.server.settings as solara_settings
     from solara.__main__ import cli as solara_cli

@@ -1,0 +1,800 @@
+"""Calibration to observed targets: likelihood-free ABC-SMC (pyabc) over any documented parameter.
+
+A *targets file* (YAML, see ``sim/configs/targets/`` and ``docs/calibration.md``) names
+
+- ``parameters:`` config keys to calibrate, each with a uniform prior on the key's documented
+  ``param`` range, or on ``{lo: , hi: }`` inside it;
+- ``targets:`` observed figures, each a model metric (:data:`sim.core.metrics.METRICS`), a
+  statistic of its weekly series (``final`` by default: the final-week community mean), a
+  ``value`` and its uncertainty ``sd``, with the definition, population, year, citation and
+  confidence of the figure;
+- ``plausibility:`` (optional) ranges ``{lo: , hi: }`` the model should fall in, for figures
+  too weakly traced or too loosely mapped to fit; they are checked on the posterior predictive,
+  never fitted.
+
+Each particle simulates ``replicates`` communities of the base configuration (seeded, as
+everywhere in the project, by :func:`sim.experiment.simulate.replicate_seeds` from a root seed
+drawn for that particle) and averages the statistics over them. Gaussian noise with each
+target's ``sd`` is added to the simulated statistic (noisy ABC, Wilkinson 2013), so that as the
+tolerance falls the ABC posterior approaches the posterior under the stated measurement error,
+not a posterior that pretends the figure is exact.
+
+The history is an SQLite database in the output directory: a calibration that is stopped
+resumes from its last complete generation when the same command is run again.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.core.config import Config, ConfigError, validate
+from sim.core.metrics import METRICS
+from sim.core.model import CommunityModel
+from sim.experiment.simulate import flatten, replicate_seeds
+
+HISTORY_FILE = "history.db"
+SPEC_FILE = "calibration.json"
+POSTERIOR_FILE = "posterior.parquet"
+DIAGNOSTICS_FILE = "diagnostics.parquet"
+PREDICTIVE_FILE = "predictive.parquet"
+SUMMARY_FILE = "summary.json"
+CALIBRATED_GROUP = "calibrated"
+
+CONFIDENCE = ("high", "medium", "low")
+#: descriptive fields a target or plausibility entry may carry (kept in the outputs, not used)
+DESCRIPTIVE = ("definition", "question", "population", "year", "citation", "url", "confidence", "mapping")
+TARGET_FIELDS = ("metric", "statistic", "value", "sd", *DESCRIPTIVE)
+RANGE_FIELDS = ("metric", "statistic", "lo", "hi", *DESCRIPTIVE)
+PRIOR_FIELDS = ("lo", "hi")
+#: the statistic of a particle that cannot produce one: far beyond any tolerance, so never accepted
+UNREACHABLE = 1e9
+_STATISTIC = re.compile(r"^(final|mean|min|max|(?:mean|sum)_last_(\d+))$")
+STATISTICS_HELP = "final, mean, min, max, mean_last_N or sum_last_N (N weeks)"
+
+log = logging.getLogger("sim.calibrate")
+
+
+# ------------------------------------------------------------------------------ the specification
+@dataclass(frozen=True)
+class Prior:
+    """A uniform prior on one config key (``dynamics.trust_up``, ``dynamics.need_weights[2]``)."""
+
+    key: str
+    lo: float
+    hi: float
+
+    @property
+    def width(self) -> float:
+        return self.hi - self.lo
+
+
+@dataclass(frozen=True)
+class Target:
+    """An observed figure: a statistic of a model metric, its value and its uncertainty (sd)."""
+
+    name: str
+    metric: str
+    statistic: str
+    value: float
+    sd: float
+    info: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Plausible:
+    """A range a statistic of a model metric should fall in; checked, never fitted."""
+
+    name: str
+    metric: str
+    statistic: str
+    lo: float
+    hi: float
+    info: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """What to calibrate (priors), against what (targets), and what to check (plausibility)."""
+
+    priors: tuple[Prior, ...]
+    targets: tuple[Target, ...]
+    plausibility: tuple[Plausible, ...] = ()
+    source: str = ""
+
+    @property
+    def keys(self) -> list[str]:
+        return [p.key for p in self.priors]
+
+    def observed(self) -> dict[str, float]:
+        return {t.name: t.value for t in self.targets}
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What must not change for a history to be resumed: priors and targets (values, sd)."""
+        return {
+            "priors": [[p.key, p.lo, p.hi] for p in self.priors],
+            "targets": [[t.name, t.metric, t.statistic, t.value, t.sd] for t in self.targets],
+        }
+
+
+_KEY_PART = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\[(\d+)\])?$")
+
+
+def resolve_key(cfg: Config, key: str) -> tuple[Any, str, int | None, dataclasses.Field]:
+    """The object, attribute, list index and dataclass field a dotted config key names.
+
+    Raises ConfigError (one line) for a key the configuration does not declare.
+    """
+    node: Any = cfg
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        match = _KEY_PART.match(part)
+        fields = {f.name: f for f in dataclasses.fields(node)} if dataclasses.is_dataclass(node) else {}
+        if match is None or match.group(1) not in fields:
+            where = ".".join(parts[:depth]) or "the top level"
+            allowed = ", ".join(sorted(fields)) or "none (not a config section)"
+            raise ConfigError(f"parameters: {key} is not a config key; allowed at {where}: {allowed}")
+        name, index = match.group(1), match.group(2)
+        value = getattr(node, name)
+        if depth < len(parts) - 1:
+            if index is not None or not dataclasses.is_dataclass(value):
+                raise ConfigError(f"parameters: {key} is not a config key ({part} is not a section)")
+            node = value
+            continue
+        f = fields[name]
+        if dataclasses.is_dataclass(value):
+            raise ConfigError(f"parameters: {key} is a section, not a parameter; name one of its keys")
+        if isinstance(value, list):
+            if index is None or int(index) >= len(value):
+                raise ConfigError(
+                    f"parameters: {key} holds {len(value)} values; "
+                    f"allowed: {name}[0] to {name}[{len(value) - 1}]"
+                )
+            element = value[int(index)]
+        elif index is not None:
+            raise ConfigError(f"parameters: {key} is not a list; allowed: {name}")
+        else:
+            element = value
+        if isinstance(element, bool) or not isinstance(element, float):
+            kind = type(element).__name__
+            raise ConfigError(
+                f"parameters: {key}={element!r} is not real-valued ({kind}); allowed: real-valued parameters"
+            )
+        return node, name, None if index is None else int(index), f
+    raise ConfigError(f"parameters: {key!r} is not a config key")  # empty key
+
+
+def key_range(cfg: Config, key: str) -> tuple[float, float]:
+    """The documented range of a config key (its ``param`` lo and hi; ±inf where open)."""
+    _, _, _, f = resolve_key(cfg, key)
+    lo, hi = f.metadata.get("lo"), f.metadata.get("hi")
+    return (-math.inf if lo is None else float(lo), math.inf if hi is None else float(hi))
+
+
+def _number(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{where}={value!r} is not a finite number; allowed: a finite number")
+    return float(value)
+
+
+def _check_fields(where: str, entry: Any, allowed: Sequence[str]) -> dict[str, Any]:
+    if entry is None:
+        entry = {}
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: {entry!r} is not a mapping; allowed: a mapping of {', '.join(allowed)}")
+    unknown = sorted(set(entry) - set(allowed))
+    if unknown:
+        raise ConfigError(f"{where}.{unknown[0]}: not a known field; allowed: {', '.join(allowed)}")
+    return entry
+
+
+def _metric_and_statistic(where: str, name: str, entry: dict[str, Any], steps: int) -> tuple[str, str]:
+    metric = str(entry.get("metric", name))
+    if metric not in METRICS:
+        raise ConfigError(f"{where}: metric {metric!r} is not a model metric; allowed: {', '.join(METRICS)}")
+    statistic = str(entry.get("statistic", "final"))
+    match = _STATISTIC.match(statistic)
+    if match is None or (match.group(2) is not None and int(match.group(2)) < 1):
+        raise ConfigError(f"{where}.statistic={statistic!r} is not known; allowed: {STATISTICS_HELP}")
+    if match.group(2) is not None and int(match.group(2)) > steps:
+        raise ConfigError(
+            f"{where}.statistic={statistic} needs {match.group(2)} weeks; allowed: a window of at most "
+            f"steps={steps} weeks (or run more steps)"
+        )
+    confidence = entry.get("confidence")
+    if confidence is not None and confidence not in CONFIDENCE:
+        raise ConfigError(f"{where}.confidence={confidence!r} is not known; allowed: {', '.join(CONFIDENCE)}")
+    return metric, statistic
+
+
+def parse_spec(data: Any, cfg: Config, params: Sequence[str] | None = None, source: str = "") -> Spec:
+    """Check a targets file's content against ``cfg`` and return its :class:`Spec`.
+
+    ``params`` (``key`` or ``key:lo:hi``) replaces the file's ``parameters:`` (keeping the file's
+    bounds for a key named without them). Every problem raises ConfigError with one line
+    naming the entry, the value and what is allowed.
+    """
+    data = _check_fields("targets file", data, ("parameters", "targets", "plausibility", "description"))
+    file_priors = data.get("parameters") or {}
+    if not isinstance(file_priors, dict):
+        raise ConfigError(f"parameters: {file_priors!r} is not a mapping; allowed: key: {{lo: , hi: }}")
+    if params:
+        chosen: dict[str, Any] = {}
+        for item in params:
+            key, *bounds = item.split(":")
+            if bounds and len(bounds) != 2:
+                raise ConfigError(f"params: {item!r} is not key or key:lo:hi; allowed: key or key:lo:hi")
+            entry = dict(file_priors.get(key) or {})
+            if bounds:
+                try:
+                    entry = {"lo": float(bounds[0]), "hi": float(bounds[1])}
+                except ValueError:
+                    raise ConfigError(f"params: {item!r} has bounds that are not numbers") from None
+            chosen[key] = entry
+        file_priors = chosen
+    if not file_priors:
+        raise ConfigError("parameters: none given; allowed: at least one config key (or params=KEY,...)")
+    priors = []
+    for key, entry in file_priors.items():
+        entry = _check_fields(f"parameters.{key}", entry, PRIOR_FIELDS)
+        lo_doc, hi_doc = key_range(cfg, str(key))
+        lo = _number(f"parameters.{key}.lo", entry["lo"]) if "lo" in entry else lo_doc
+        hi = _number(f"parameters.{key}.hi", entry["hi"]) if "hi" in entry else hi_doc
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ConfigError(
+                f"parameters.{key}: the documented range [{lo_doc:g}, {hi_doc:g}] is open; "
+                "allowed: give finite lo and hi"
+            )
+        if lo < lo_doc or hi > hi_doc:
+            raise ConfigError(
+                f"parameters.{key}: bounds [{lo:g}, {hi:g}] leave the key's range; "
+                f"allowed: within [{lo_doc:g}, {hi_doc:g}]"
+            )
+        if not lo < hi:
+            raise ConfigError(f"parameters.{key}: lo={lo:g} is not below hi={hi:g}; allowed: lo < hi")
+        priors.append(Prior(str(key), lo, hi))
+
+    raw_targets = data.get("targets") or {}
+    if not isinstance(raw_targets, dict) or not raw_targets:
+        raise ConfigError("targets: none given; allowed: a mapping of name: {value: , sd: }")
+    targets = []
+    for name, entry in raw_targets.items():
+        where = f"targets.{name}"
+        entry = _check_fields(where, entry, TARGET_FIELDS)
+        metric, statistic = _metric_and_statistic(where, str(name), entry, cfg.steps)
+        for needed in ("value", "sd"):
+            if needed not in entry:
+                raise ConfigError(f"{where}: no {needed}; allowed: a target needs value and sd")
+        value = _number(f"{where}.value", entry["value"])
+        sd = _number(f"{where}.sd", entry["sd"])
+        if sd <= 0:
+            raise ConfigError(f"{where}.sd={sd:g} is not positive; allowed: a number > 0")
+        if entry.get("confidence") == "low":
+            raise ConfigError(
+                f"{where}: confidence low; allowed: high or medium (a low-confidence figure belongs "
+                "under plausibility:, as a range)"
+            )
+        info = {k: entry[k] for k in DESCRIPTIVE if k in entry}
+        targets.append(Target(str(name), metric, statistic, value, sd, info))
+
+    raw_ranges = data.get("plausibility") or {}
+    if not isinstance(raw_ranges, dict):
+        raise ConfigError(f"plausibility: {raw_ranges!r} is not a mapping; allowed: name: {{lo: , hi: }}")
+    ranges = []
+    for name, entry in raw_ranges.items():
+        where = f"plausibility.{name}"
+        entry = _check_fields(where, entry, RANGE_FIELDS)
+        metric, statistic = _metric_and_statistic(where, str(name), entry, cfg.steps)
+        lo = _number(f"{where}.lo", entry.get("lo", -math.inf)) if "lo" in entry else -math.inf
+        hi = _number(f"{where}.hi", entry.get("hi", math.inf)) if "hi" in entry else math.inf
+        if not lo < hi:
+            raise ConfigError(f"{where}: lo={lo:g} is not below hi={hi:g}; allowed: lo < hi")
+        info = {k: entry[k] for k in DESCRIPTIVE if k in entry}
+        ranges.append(Plausible(str(name), metric, statistic, lo, hi, info))
+    return Spec(tuple(priors), tuple(targets), tuple(ranges), source)
+
+
+def load_spec(path: str | Path, cfg: Config, params: Sequence[str] | None = None) -> Spec:
+    """Read and check a targets file (raises ConfigError with one line naming the entry)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"targets={path}: cannot be read ({exc.strerror}); allowed: a YAML file") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise ConfigError(f"targets={path}: not valid YAML ({first})") from None
+    return parse_spec(data, cfg, params, source=str(path))
+
+
+# ------------------------------------------------------------------------------ the simulator
+def with_values(cfg: Config, values: dict[str, float]) -> Config:
+    """A validated copy of ``cfg`` with each dotted key set to its value."""
+    new = copy.deepcopy(cfg)
+    for key, value in values.items():
+        node, name, index, _ = resolve_key(new, key)
+        if index is None:
+            setattr(node, name, float(value))
+        else:
+            getattr(node, name)[index] = float(value)
+    return validate(new)
+
+
+def statistic(series: np.ndarray, name: str) -> float:
+    """A named statistic of a weekly series (:data:`STATISTICS_HELP`)."""
+    if name == "final":
+        return float(series[-1])
+    if name == "mean":
+        return float(series.mean())
+    if name == "min":
+        return float(series.min())
+    if name == "max":
+        return float(series.max())
+    kind, _, weeks = name.rpartition("_")
+    window = series[-int(weeks) :]
+    return float(window.sum() if kind == "sum_last" else window.mean())
+
+
+class Simulator:
+    """Parameter values → the statistics the targets (and ranges) name, for one particle.
+
+    Each call simulates ``base.replicates`` communities with seeds
+    ``replicate_seeds(root, replicates)``, ``root`` drawn from numpy's global generator (which
+    pyabc seeds), and averages each statistic over them.
+    """
+
+    def __init__(self, base: Config, spec: Spec, noise: bool = True) -> None:
+        self.base = dataclasses.replace(base, record_buildings=False, check_finite=False)
+        self.spec = spec
+        self.noise = noise
+        self.wanted = [(t.name, t.metric, t.statistic) for t in spec.targets]
+        self.wanted += [(r.name, r.metric, r.statistic) for r in spec.plausibility]
+        self.columns = {name: i for i, name in enumerate(METRICS)}
+
+    def exact(self, values: dict[str, float], root: int) -> dict[str, float]:
+        """Statistics of every target and range without observation noise (nan if invalid)."""
+        try:
+            cfg = with_values(self.base, values)
+        except ConfigError:
+            return {name: math.nan for name, _, _ in self.wanted}
+        per_community = np.empty((cfg.replicates, len(self.wanted)))
+        for r, seed in enumerate(replicate_seeds(root, cfg.replicates)):
+            model = CommunityModel(cfg, rng=seed)
+            model.run()
+            table = model.recorder.values[: model.recorder.rows]
+            for j, (_, metric, stat) in enumerate(self.wanted):
+                per_community[r, j] = statistic(table[:, self.columns[metric]], stat)
+        # a community without the quantity (no property company: no fee collection) is left out
+        # of the mean, as a collection rate averages over managed compounds only
+        finite = np.isfinite(per_community)
+        counts = finite.sum(axis=0)
+        means = np.where(finite, per_community, 0.0).sum(axis=0) / np.maximum(counts, 1)
+        names = [name for name, _, _ in self.wanted]
+        return {name: float(m) if c else math.nan for name, m, c in zip(names, means, counts, strict=True)}
+
+    def noisy(self, stats: dict[str, float], rng: np.random.Generator | None = None) -> dict[str, float]:
+        """The targets' statistics with Gaussian measurement noise of each target's sd added."""
+        # pyabc draws particles from numpy's global generator and seeds it in every worker
+        draw = rng.standard_normal if rng is not None else np.random.standard_normal
+        noise = {t.name: t.sd * float(draw()) if self.noise else 0.0 for t in self.spec.targets}
+        return {t.name: stats[t.name] + noise[t.name] for t in self.spec.targets}
+
+    def __call__(self, parameters: Any) -> dict[str, float]:
+        values = {key: float(parameters[key]) for key in self.spec.keys}
+        root = int(np.random.randint(0, 2**62))  # noqa: NPY002 (pyabc's generator, see noisy)
+        stats = self.noisy(self.exact(values, root))
+        # A particle whose communities cannot produce a statistic (or break a cross-field rule)
+        # is placed far beyond any tolerance: always rejected, and the adaptive distance's
+        # scale (a median absolute deviation) is robust to it.
+        return {name: value if math.isfinite(value) else UNREACHABLE for name, value in stats.items()}
+
+
+def warm_up(simulator: Simulator, spec: Spec) -> dict[str, float]:
+    """Runs at the prior's centre: compile the kernels before worker processes fork, and show
+    whether the community produces every statistic (three communities, so that one without,
+    say, a property company does not decide)."""
+    centre = {p.key: (p.lo + p.hi) / 2 for p in spec.priors}
+    one = dataclasses.replace(simulator.base, replicates=3)
+    return Simulator(one, spec, noise=False).exact(centre, simulator.base.seed)
+
+
+# ------------------------------------------------------------------------------ running ABC-SMC
+@dataclass
+class Settings:
+    """How hard to work: particles per generation, generations, processes."""
+
+    population: int = 100
+    generations: int = 5
+    cores: int = 1
+
+    def check(self) -> None:
+        for name, lo in (("population", 2), ("generations", 1), ("cores", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+                raise ConfigError(f"{name}={value!r} is out of range; allowed: an integer ≥ {lo}")
+
+
+def fingerprint(spec: Spec, base: Config, settings: Settings) -> dict[str, Any]:
+    """What a resumed calibration must share with the one in the history (not generations, cores)."""
+    model = {k: v for k, v in flatten(base).items() if k not in ("experiment", "report")}
+    digest = hashlib.sha256(json.dumps(model, sort_keys=True, default=str).encode()).hexdigest()
+    return {**spec.fingerprint(), "population": settings.population, "model_sha256": digest}
+
+
+def _prior(spec: Spec) -> Any:
+    import pyabc
+
+    return pyabc.Distribution(**{p.key: pyabc.RV("uniform", p.lo, p.width) for p in spec.priors})
+
+
+def _sampler(cores: int) -> Any:
+    import pyabc
+
+    if cores == 1:
+        return pyabc.sampler.SingleCoreSampler()
+    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=cores)
+
+
+def check_resumable(out_dir: Path, spec: Spec, base: Config, settings: Settings) -> bool:
+    """Whether ``out_dir`` holds a history of this calibration (raises ConfigError if of another)."""
+    spec_file = out_dir / SPEC_FILE
+    history = out_dir / HISTORY_FILE
+    if not spec_file.exists():
+        if history.exists():
+            raise ConfigError(
+                f"out={out_dir}: holds {HISTORY_FILE} without {SPEC_FILE}; allowed: an empty or new directory"
+            )
+        return False
+    stored = json.loads(spec_file.read_text(encoding="utf-8"))
+    wanted = json.loads(json.dumps(fingerprint(spec, base, settings)))
+    if stored.get("fingerprint") != wanted:
+        changed = sorted(k for k in wanted if stored.get("fingerprint", {}).get(k) != wanted[k])
+        raise ConfigError(
+            f"out={out_dir}: holds a calibration with other {', '.join(changed)}; "
+            "allowed: the same targets, parameters, population and model to resume, or a new out="
+        )
+    return history.exists()
+
+
+def run_abc(
+    spec: Spec,
+    base: Config,
+    out_dir: str | Path,
+    settings: Settings,
+    on_generation: Callable[[int, float, float], None] | None = None,
+) -> Any:
+    """Run (or resume) ABC-SMC until the history holds ``settings.generations`` generations.
+
+    Returns the pyabc History. The history lives in ``out_dir/history.db``; rerunning after a
+    stop continues from its last complete generation. With ``cores=1`` the result is the same
+    for the same seed and inputs; with more processes particles are accepted in the order
+    they finish, so results agree in distribution only.
+    """
+    import pyabc
+
+    from sim.results import write_json
+
+    settings.check()
+    out_dir = Path(out_dir)
+    resuming = check_resumable(out_dir, spec, base, settings)
+    simulator = Simulator(base, spec)
+    at_centre = warm_up(simulator, spec)
+    missing = [name for name, value in at_centre.items() if not math.isfinite(value)]
+    if missing:
+        raise ConfigError(
+            f"targets.{missing[0]}: the model gives no value at the prior's centre (e.g. a company "
+            "metric in a community without property companies); allowed: a metric this community has"
+        )
+    db = f"sqlite:///{(out_dir / HISTORY_FILE).resolve()}"
+    abc = pyabc.ABCSMC(
+        simulator,
+        _prior(spec),
+        pyabc.AdaptivePNormDistance(p=2),
+        population_size=settings.population,
+        sampler=_sampler(settings.cores),
+    )
+    if resuming:
+        history = abc.load(db, 1)
+        done = history.n_populations
+    else:
+        write_json(
+            out_dir / SPEC_FILE,
+            {"fingerprint": fingerprint(spec, base, settings), "source": spec.source},
+        )
+        history = abc.new(db, spec.observed())
+        done = 0
+    remaining = settings.generations - done
+    if remaining <= 0:
+        log.info("history already holds %d generation(s); nothing to run", done)
+        return history
+    # numpy's global generator draws the particles (pyabc) and each particle's root seed
+    np.random.seed(np.random.SeedSequence([base.seed, done]).generate_state(1)[0])  # noqa: NPY002
+    log.info(
+        "%s generation(s) %d..%d of %d, %d particles, %d process(es)",
+        "resuming:" if resuming else "starting:",
+        done,
+        settings.generations - 1,
+        settings.generations,
+        settings.population,
+        settings.cores,
+    )
+    return abc.run(max_nr_populations=remaining)
+
+
+# ------------------------------------------------------------------------------ what a run yields
+def posterior(history: Any, spec: Spec, t: int | None = None) -> pd.DataFrame:
+    """The particles of generation ``t`` (default: the last): one column per key, and ``weight``."""
+    frame, weights = history.get_distribution(m=0, t=t)
+    out = frame[spec.keys].reset_index(drop=True).astype(np.float64)
+    out["weight"] = np.asarray(weights, dtype=np.float64) / np.sum(weights)
+    return out
+
+
+def diagnostics(history: Any) -> pd.DataFrame:
+    """Per generation: tolerance epsilon, acceptance rate, effective sample size, simulations."""
+    from pyabc.weighted_statistics import effective_sample_size
+
+    pops = history.get_all_populations()
+    pops = pops[pops["t"] >= 0].sort_values("t")
+    rows = []
+    for row in pops.itertuples():
+        _, weights = history.get_distribution(m=0, t=int(row.t))
+        weights = np.asarray(weights, dtype=np.float64)
+        rows.append(
+            {
+                "generation": int(row.t),
+                "epsilon": float(row.epsilon),
+                "particles": int(row.particles),
+                "simulations": int(row.samples),
+                "acceptance_rate": float(row.particles) / float(row.samples) if row.samples else math.nan,
+                "effective_sample_size": float(effective_sample_size(weights / weights.sum())),
+                "seconds": float(row.wall_time) if row.wall_time is not None else math.nan,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | np.ndarray) -> np.ndarray:
+    """Quantiles of a weighted sample (midpoint rule on the sorted cumulative weights)."""
+    order = np.argsort(values)
+    v, w = np.asarray(values)[order], np.asarray(weights)[order]
+    cum = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(q, cum, v)
+
+
+def summarise_posterior(post: pd.DataFrame, spec: Spec, level: float = 0.9) -> pd.DataFrame:
+    """Per key: weighted mean, median, the central ``level`` credible interval, width vs prior."""
+    tail = (1 - level) / 2
+    rows = []
+    for prior in spec.priors:
+        x, w = post[prior.key].to_numpy(), post["weight"].to_numpy()
+        lo, median, hi = weighted_quantile(x, w, np.array([tail, 0.5, 1 - tail]))
+        rows.append(
+            {
+                "key": prior.key,
+                "prior_lo": prior.lo,
+                "prior_hi": prior.hi,
+                "mean": float(np.average(x, weights=w)),
+                "median": float(median),
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+                "level": level,
+                "width_vs_prior": float((hi - lo) / (level * prior.width)),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def predictive(
+    post: pd.DataFrame, spec: Spec, base: Config, draws: int = 50, seed: int | None = None
+) -> pd.DataFrame:
+    """Posterior predictive: ``draws`` particles resampled by weight, each simulated afresh.
+
+    One row per draw: its parameter values, each target's and range's statistic without noise
+    (``NAME``) and each target's statistic with measurement noise (``NAME@observed``).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([base.seed if seed is None else seed, 7]))
+    pick = rng.choice(len(post), size=draws, p=post["weight"].to_numpy())
+    simulator = Simulator(base, spec)
+    roots = rng.integers(0, 2**62, size=draws)
+    rows = []
+    for draw, (i, root) in enumerate(zip(pick, roots, strict=True)):
+        values = {key: float(post[key].iloc[i]) for key in spec.keys}
+        exact = simulator.exact(values, int(root))
+        observed = simulator.noisy(exact, rng)
+        rows.append(
+            {
+                "draw": draw,
+                **values,
+                **exact,
+                **{f"{name}@observed": value for name, value in observed.items()},
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def check_predictive(pred: pd.DataFrame, spec: Spec) -> list[dict[str, Any]]:
+    """Per target: where the observed value falls in the posterior predictive; per range: share inside."""
+    rows: list[dict[str, Any]] = []
+    for t in spec.targets:
+        sim = pred[f"{t.name}@observed"].to_numpy()
+        sim = sim[np.isfinite(sim)]
+        lo, hi = np.quantile(sim, [0.05, 0.95]) if sim.size else (math.nan, math.nan)
+        rows.append(
+            {
+                "name": t.name,
+                "kind": "target",
+                "metric": t.metric,
+                "statistic": t.statistic,
+                "observed": t.value,
+                "sd": t.sd,
+                "predictive_mean": float(sim.mean()) if sim.size else math.nan,
+                "predictive_5": float(lo),
+                "predictive_95": float(hi),
+                "tail_probability": float(min((sim <= t.value).mean(), (sim >= t.value).mean()))
+                if sim.size
+                else math.nan,
+                "verdict": "inside 90% predictive" if lo <= t.value <= hi else "outside 90% predictive",
+            }
+        )
+    for r in spec.plausibility:
+        sim = pred[r.name].to_numpy()
+        sim = sim[np.isfinite(sim)]
+        inside = float(((sim >= r.lo) & (sim <= r.hi)).mean()) if sim.size else math.nan
+        rows.append(
+            {
+                "name": r.name,
+                "kind": "plausibility",
+                "metric": r.metric,
+                "statistic": r.statistic,
+                "lo": r.lo,
+                "hi": r.hi,
+                "predictive_mean": float(sim.mean()) if sim.size else math.nan,
+                "predictive_5": float(np.quantile(sim, 0.05)) if sim.size else math.nan,
+                "predictive_95": float(np.quantile(sim, 0.95)) if sim.size else math.nan,
+                "share_inside": inside,
+                "verdict": "plausible" if inside >= 0.5 else "implausible",
+            }
+        )
+    return rows
+
+
+def calibrated_values(summary: pd.DataFrame, base: Config) -> dict[str, Any]:
+    """The calibrated keys at their posterior medians, as a nested mapping for a config file.
+
+    A list element (``key[i]``) is written as the whole list, its other elements from ``base``.
+    Raises ConfigError if the medians together break a cross-field rule.
+    """
+    medians = {row.key: round(float(row.median), 6) for row in summary.itertuples()}
+    cfg = with_values(base, medians)
+    tree: dict[str, Any] = {}
+    for key in medians:
+        node_cfg, attr, _, _ = resolve_key(cfg, key)
+        value = getattr(node_cfg, attr)
+        node = tree
+        for part in key.split(".")[:-1]:
+            node = node.setdefault(part, {})
+        node[attr] = [float(v) for v in value] if isinstance(value, list) else float(value)
+    return tree
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as a reader of a shipped file can use it: the package's own files as ``sim/...``."""
+    package = Path(__file__).resolve().parent.parent
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(package):
+        return str(Path(package.name) / resolved.relative_to(package))
+    return str(path)
+
+
+def calibrated_yaml(summary: pd.DataFrame, spec: Spec, base: Config, name: str, note: str = "") -> str:
+    """A config-group file (``+calibrated=NAME``) setting every key to its posterior median."""
+    import yaml
+
+    header = [
+        "# @package _global_",
+        f"# Calibrated parameter set {name!r}: each key at its marginal posterior median.",
+        f"# Targets: {shown_path(spec.source) if spec.source else '(given in code)'}",
+    ]
+    header += [f"# {line}" for line in note.splitlines() if line]
+    for row in summary.itertuples():
+        header.append(
+            f"#   {row.key}: median {row.median:.4g}, {row.level:.0%} credible interval "
+            f"[{row.ci_low:.4g}, {row.ci_high:.4g}] (prior [{row.prior_lo:g}, {row.prior_hi:g}])"
+        )
+    body = yaml.safe_dump(calibrated_values(summary, base), sort_keys=False, allow_unicode=True)
+    return "\n".join(header) + "\n" + body
+
+
+def elapsed(started: float) -> str:
+    seconds = time.perf_counter() - started
+    return f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.1f} s"
+
+
+@dataclass
+class Outputs:
+    """What :func:`write_outputs` wrote and computed."""
+
+    posterior: pd.DataFrame
+    summary: pd.DataFrame
+    diagnostics: pd.DataFrame
+    predictive: pd.DataFrame
+    checks: list[dict[str, Any]]
+    calibrated: Path | None
+    files: list[Path]
+
+
+def write_outputs(
+    history: Any,
+    spec: Spec,
+    base: Config,
+    out_dir: str | Path,
+    name: str,
+    draws: int = 50,
+    install_dir: Path | None = None,
+) -> Outputs:
+    """Posterior, diagnostics, posterior predictive and the calibrated config group, into ``out_dir``.
+
+    Files (each written atomically): ``posterior.parquet`` (one column per key, ``weight``
+    summing to 1), ``diagnostics.parquet`` (one row per generation), ``predictive.parquet``,
+    ``summary.json`` and ``calibrated/NAME.yaml`` (also into ``install_dir`` if given), which
+    ``sim-run --config-dir OUT +calibrated=NAME`` loads.
+    """
+    from sim.results import write_json, write_parquet, write_text
+
+    out_dir = Path(out_dir)
+    post = posterior(history, spec)
+    table = summarise_posterior(post, spec)
+    diag = diagnostics(history)
+    pred = predictive(post, spec, base, draws=draws)
+    checks = check_predictive(pred, spec)
+    files = [out_dir / POSTERIOR_FILE, out_dir / DIAGNOSTICS_FILE, out_dir / PREDICTIVE_FILE]
+    write_parquet(files[0], post)
+    write_parquet(files[1], diag)
+    write_parquet(files[2], pred)
+    calibrated = None
+    try:
+        text = calibrated_yaml(table, spec, base, name, note=f"Posterior of {out_dir / POSTERIOR_FILE}")
+    except ConfigError as exc:
+        log.warning("no calibrated config written: the posterior medians break a rule (%s)", exc)
+    else:
+        calibrated = out_dir / CALIBRATED_GROUP / f"{name}.yaml"
+        write_text(calibrated, text)
+        files.append(calibrated)
+        if install_dir is not None:
+            installed = install_dir / CALIBRATED_GROUP / f"{name}.yaml"
+            write_text(installed, text)
+            files.append(installed)
+    summary = {
+        "targets_file": spec.source,
+        "name": name,
+        "generations": len(diag),
+        # every simulation, the prior sample that first scales the adaptive distance included
+        "simulations": int(history.total_nr_simulations),
+        "particles": len(post),
+        "model": {"preset": base.community.preset, "steps": base.steps, "replicates": base.replicates},
+        "posterior": table.to_dict(orient="records"),
+        "predictive_check": checks,
+        "targets": [{**dataclasses.asdict(t)} for t in spec.targets],
+        "plausibility": [{**dataclasses.asdict(r)} for r in spec.plausibility],
+    }
+    files.append(out_dir / SUMMARY_FILE)
+    write_json(files[-1], summary)
+    return Outputs(post, table, diag, pred, checks, calibrated, files)
