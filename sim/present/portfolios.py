@@ -140,3 +140,34 @@ def write_figures(
         )
         paths.append(path)
     return paths
+
+
+def tradeoff_figure(discovery, lang: str = "en") -> go.Figure:
+    """PRIM's peeling trajectories: coverage against density, the chosen box of each marked."""
+    fig = go.Figure()
+    for i, box in enumerate(discovery.boxes, start=1):
+        name = f"box {i}" if lang == "en" else f"框 {i}"
+        fig.add_trace(
+            go.Scatter(
+                x=box.trajectory["coverage"],
+                y=box.trajectory["density"],
+                mode="lines+markers",
+                name=name,
+                text=[f"{k} restricted" for k in box.trajectory["res_dim"]],
+            )
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=[box.coverage],
+                y=[box.density],
+                mode="markers",
+                marker={"size": 14, "symbol": "star"},
+                name=f"{name} ✓",
+            )
+        )
+    fig.update_layout(
+        title=discovery.condition.text,
+        xaxis={"title": "coverage" if lang == "en" else "覆盖率", "range": [0, 1.02]},
+        yaxis={"title": "density" if lang == "en" else "密度", "range": [0, 1.02]},
+    )
+    return fig
