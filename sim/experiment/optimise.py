@@ -455,9 +455,8 @@ def optimise(
     bar = _progress_bar(search, progress)
     evaluator = Evaluator(frame, draws, configs, search.budget, out_dir, bar.update if bar else None)
     arms = frontier_arms(search.budget, base, frame)
-    arm_rows = evaluator.evaluate(np.array([list(p.values()) for p in arms.values()]), label="arm")
     arm_names = {policy_key(list(p.values())): name for name, p in arms.items()}
-    arm_rows["policy"] = arm_rows["policy_key"].map(arm_names)
+    arm_rows = pd.DataFrame()
     generation = {"n": 0, "started": time.perf_counter()}
 
     def evaluate(x: np.ndarray) -> np.ndarray:
@@ -486,6 +485,9 @@ def optimise(
             return repair(np.clip(x, lows, highs), lows, unit, search.budget)
 
     try:
+        # the arms first: they are the reference of robustness=regret and the comparison
+        arm_rows = evaluator.evaluate(np.array([list(p.values()) for p in arms.values()]), label="arm")
+        arm_rows["policy"] = arm_rows["policy_key"].map(arm_names)
         minimize(
             Portfolio(),
             _algorithm(search, len(frame.objectives), WithinBudget()),
