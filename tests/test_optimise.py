@@ -236,6 +236,32 @@ def test_the_cli_writes_the_front_figures_and_scenarios_the_dashboard_can_load(t
     assert cfg.budget == 4.0
 
 
+@pytest.mark.slow
+def test_the_dashboard_offers_the_pareto_scenarios(tmp_path, monkeypatch) -> None:
+    from sim.experiment.optimise import write_scenarios
+    from sim.present import app
+    from sim.present.portfolios import SCENARIOS_ENV, check_scenario_dir
+
+    front = pd.DataFrame(
+        {
+            "policy": ["pabc"],
+            "levers.linking.intensity": [0.5],
+            "levers.integration.intensity": [0.25],
+            "weekly_cost": [1.25],
+            "robustness": ["mean"],
+        }
+    )
+    write_scenarios(tmp_path / "scenario", front, budget=3.0)
+    assert "pareto_01" not in app.scenario_names()
+    monkeypatch.setenv(SCENARIOS_ENV, check_scenario_dir(tmp_path))
+    assert "pareto_01" in app.scenario_names()
+    cfg = app.compose_config("pareto_01", preset="workshop")
+    assert cfg.levers.linking.intensity == 0.5 and cfg.levers.integration.intensity == 0.25
+    assert cfg.budget == 3.0 and "Pareto policy 1" in cfg.scenario.title_en
+    with pytest.raises(ConfigError, match=r"--scenarios=.*no scenario/\*.yaml"):
+        check_scenario_dir(tmp_path / "empty")
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

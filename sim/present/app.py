@@ -30,6 +30,7 @@ import argparse
 import dataclasses
 import logging
 import math
+import os
 import socket
 import sys
 import time
@@ -54,6 +55,7 @@ from sim.experiment.compose import CONFIG_DIR, group_options
 from sim.experiment.compose import compose_config as compose_overrides
 from sim.experiment.simulate import replicate_seeds
 from sim.present import plots
+from sim.present.portfolios import SCENARIOS_ENV, check_scenario_dir, scenario_dir
 from sim.vocab import translate
 
 __all__ = [
@@ -149,7 +151,7 @@ def lever_label(name: str, lang: str = "en") -> str:
 # ------------------------------------------------------------------------ configs and models
 def scenario_names() -> list[str]:
     """Named scenarios in ``sim/configs/scenario/`` (read at every call: files may be added live)."""
-    names = group_options("scenario")
+    names = group_options("scenario", scenario_dir())  # with sim-app --scenarios DIR, DIR's too
     return sorted(names, key=lambda n: n != "baseline")  # baseline first, then alphabetical
 
 
@@ -184,7 +186,7 @@ def compose_config(
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ConfigError(f"seed={seed!r} is not an integer; allowed: an integer from 0 to 2^63-1")
         items.append(f"seed={seed}")
-    return compose_overrides([*items, *overrides])
+    return compose_overrides([*items, *overrides], config_dir=scenario_dir())
 
 
 def make_model(
@@ -731,9 +733,19 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)"
     )
+    parser.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        help="also offer the scenarios in DIR/scenario/ (e.g. the Pareto policies sim-optimise writes)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port={args.port} is out of range; allowed: 0 to 65535")
+    if args.scenarios is not None:
+        try:
+            os.environ[SCENARIOS_ENV] = check_scenario_dir(args.scenarios)
+        except ConfigError as exc:
+            parser.error(str(exc))
     return args
 
 

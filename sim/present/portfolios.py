@@ -7,6 +7,7 @@ as HTML files that work offline (plotly.js is written once beside them).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -16,6 +17,25 @@ from sim.core.levers import LEVER_TITLES
 from sim.core.metrics import METRICS, label
 
 FIGURES = ("front", "policies", "by_type")
+#: the dashboard's extra scenario folder (``sim-app --scenarios DIR``), passed to its page process
+SCENARIOS_ENV = "SIM_APP_SCENARIOS"
+
+
+def scenario_dir() -> str | None:
+    """The directory whose ``scenario/`` the dashboard offers besides the shipped scenarios, if any."""
+    return os.environ.get(SCENARIOS_ENV) or None
+
+
+def check_scenario_dir(path: str | os.PathLike[str]) -> str:
+    """``path`` resolved, if it holds ``scenario/*.yaml`` (as sim-optimise writes); else ConfigError."""
+    from sim.core.config import ConfigError
+
+    folder = Path(path).resolve()
+    if not any((folder / "scenario").glob("*.yaml")):
+        raise ConfigError(
+            f"--scenarios={path}: no scenario/*.yaml in it; allowed: a directory written by sim-optimise"
+        )
+    return str(folder)
 
 
 def _outcome_label(name: str, lang: str) -> str:
