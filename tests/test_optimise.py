@@ -220,7 +220,17 @@ def test_the_cli_writes_the_front_figures_and_scenarios_the_dashboard_can_load(t
     from sim.cli.optimise import cli
 
     out = tmp_path / "opt"
-    cli([*OVERRIDES, "population=4", "generations=1", "draws=2", f"out={out}", "robustness=regret"])
+    cli(
+        [
+            *OVERRIDES,
+            "population=4",
+            "generations=1",
+            "draws=2",
+            f"out={out}",
+            "robustness=regret",
+            "reevaluate=2",
+        ]
+    )
     printed = capsys.readouterr().out
     assert "dominated by" in printed and "results:" in printed
     front = pd.read_parquet(out / opt.PARETO_FILE)
@@ -229,6 +239,11 @@ def test_the_cli_writes_the_front_figures_and_scenarios_the_dashboard_can_load(t
     assert (front["robustness"] == "regret").all()
     for name in ("front", "policies", "by_type"):
         assert (out / f"{name}.html").stat().st_size > 0
+    # the front's best policy on each objective, again on fresh draws (for scenario discovery)
+    again = pd.read_parquet(out / "reevaluation" / opt.EVALUATIONS_FILE)
+    assert set(again["policy"]) <= set(front["policy"]) and again["draw"].nunique() == 2
+    fresh = pd.read_parquet(out / "reevaluation" / opt.DRAWS_FILE)
+    assert not set(fresh["seed"]) & set(pd.read_parquet(out / opt.DRAWS_FILE)["seed"])
     # each front policy is a scenario sim-run and the dashboard compose like the shipped ones
     cfg = compose(["scenario=pareto_01", "community=workshop"], config_dir=str(out))
     assert cfg.scenario.name == "pareto_01"

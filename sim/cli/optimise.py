@@ -9,7 +9,9 @@ Its own keys: ``budget`` (required, also the model's weekly budget), ``populatio
 (mean|percentile|regret|satisficing), ``percentile`` (10), ``algorithm`` (nsga2|nsga3),
 ``xlrm`` (a frame of sim/configs/xlrm/), ``posterior`` (a sim-calibrate posterior.parquet),
 ``out`` (default ``results/optimise/b<budget>-<setup hash>``: the same command resumes there),
-``lang`` (en|zh, of the figures). Every other argument is a model override as for ``sim-run``.
+``lang`` (en|zh, of the figures), ``reevaluate`` (0; N > 0: the front's best policy on each
+objective is evaluated again on N fresh draws, into ``out/reevaluation/``, which
+``sim-discover`` reads). Every other argument is a model override as for ``sim-run``.
 
 Writes into ``out``: ``pareto.parquet``, ``arms.parquet`` (the budget_frontier arms and the
 front's policies that dominate each), ``evaluations.parquet``, ``draws.parquet``,
@@ -32,7 +34,7 @@ from sim.core.config import ConfigError
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_ERROR = 74
 OWN_KEYS = ("population", "generations", "draws", "robustness", "percentile", "algorithm")
-OWN_KEYS += ("xlrm", "posterior", "out", "lang")
+OWN_KEYS += ("xlrm", "posterior", "out", "lang", "reevaluate")
 
 
 def parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
@@ -100,6 +102,9 @@ def prepare(argv: list[str]):
     lang = own.get("lang", "en")
     if lang not in ("en", "zh"):
         raise ConfigError(f"lang={lang}; allowed: en or zh")
+    reevaluate = _int(own, "reevaluate", 0)
+    if reevaluate < 0:
+        raise ConfigError(f"reevaluate={reevaluate}; allowed: 0 (none) or a number of draws ≥ 1")
     record = setup_record(frame, overrides, search, posterior)
     if "out" in own:
         out = Path(own["out"])
@@ -110,7 +115,7 @@ def prepare(argv: list[str]):
         raise ConfigError(f"out={out}: not a directory; allowed: a directory (made if missing)")
     if out.is_dir():
         check_resumable(out, record)
-    return frame, base, overrides, search, out, posterior, lang
+    return frame, base, overrides, search, out, posterior, lang, reevaluate
 
 
 def cli(argv: list[str] | None = None) -> None:
@@ -121,13 +126,13 @@ def cli(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
-        frame, base, overrides, search, out, posterior, lang = prepare(args)
+        frame, base, overrides, search, out, posterior, lang, reevaluate = prepare(args)
     except ConfigError as exc:
         print(f"sim-optimise: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     try:
         with stop_on_signals():
-            run(frame, base, overrides, search, out, posterior, lang)
+            run(frame, base, overrides, search, out, posterior, lang, reevaluate)
     except ConfigError as exc:
         print(f"sim-optimise: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
@@ -144,7 +149,7 @@ def cli(argv: list[str] | None = None) -> None:
         sys.exit(128 + signum)
 
 
-def run(frame, base, overrides, search, out: Path, posterior, lang: str) -> None:
+def run(frame, base, overrides, search, out: Path, posterior, lang: str, reevaluate: int = 0) -> None:
     """Search, write the tables, figures and scenarios, print the front and the arms."""
     from sim.experiment.optimise import optimise, write_outcome
     from sim.present.portfolios import write_figures
@@ -172,6 +177,14 @@ def run(frame, base, overrides, search, out: Path, posterior, lang: str) -> None
         lang,
     )
     print(format_result(result, frame))
+    if reevaluate:
+        from sim.experiment.optimise import REEVALUATION_DIR, extreme_policies
+        from sim.experiment.optimise import reevaluate as evaluate_again
+
+        chosen = extreme_policies(result.front, frame, search.robustness)
+        log(f"re-evaluating {len(chosen)} policies of the front on {reevaluate} fresh draws")
+        evaluate_again(frame, overrides, chosen, reevaluate, search, out / REEVALUATION_DIR)
+        print(f"re-evaluation: {out / REEVALUATION_DIR} (sim-discover {out / REEVALUATION_DIR} CONDITION)")
     print(f"results: {out}")
 
 

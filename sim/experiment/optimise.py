@@ -619,3 +619,55 @@ def write_scenarios(folder: Path, front: pd.DataFrame, budget: float) -> list[Pa
 
 
 _ZH = {name: zh for name, (_en, zh) in LEVER_TITLES.items()}
+
+
+# ------------------------------------------------------------------------------ re-evaluation
+REEVALUATION_DIR = "reevaluation"
+
+
+def extreme_policies(front: pd.DataFrame, frame: Frame, robustness: str) -> pd.DataFrame:
+    """The front's policy that is best on each objective (without repeats), in objective order."""
+    f = objective_matrix(front, frame, robustness)
+    picks = list(dict.fromkeys(int(np.argmin(f[:, j])) for j in range(f.shape[1])))
+    return front.iloc[picks].reset_index(drop=True)
+
+
+def reevaluate(
+    frame: Frame,
+    overrides: Sequence[str],
+    policies: pd.DataFrame,
+    draws: int,
+    search: Search,
+    out_dir: Path | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evaluate ``policies`` on ``draws`` fresh uncertainty draws (not those of the search).
+
+    The draws come from a seed derived from the search's, so a re-evaluation is an
+    out-of-sample check of the front and the input of scenario discovery (``sim-discover
+    DIR/reevaluation CONDITION``). Returns (one row per policy × draw, the draws); cached and
+    resumable like the search when ``out_dir`` is given.
+    """
+    from sim.results import write_json, write_parquet
+
+    seed = int(np.random.SeedSequence([search.seed, 1]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+    again = dataclasses.replace(search, draws=draws, seed=seed)
+    again.check()
+    table = sample_draws(frame, draws, seed)
+    configs = draw_configs(frame, table, overrides)
+    if out_dir is not None:
+        record = setup_record(frame, overrides, again, None)
+        check_resumable(out_dir, record)
+        write_json(out_dir / SETUP_FILE, {"cache": record, "search": dataclasses.asdict(again)})
+        write_parquet(out_dir / DRAWS_FILE, table)
+    evaluator = Evaluator(frame, table, configs, search.budget, out_dir)
+    try:
+        rows = evaluator.evaluate(policies[frame.decision_keys].to_numpy(), label="reevaluation")
+    finally:
+        evaluator.flush()
+    names = dict(
+        zip(
+            (policy_key(v) for v in policies[frame.decision_keys].to_numpy()), policies["policy"], strict=True
+        )
+    )
+    rows["policy"] = rows["policy_key"].map(names)
+    return rows, table
