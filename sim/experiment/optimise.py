@@ -671,3 +671,41 @@ def reevaluate(
     )
     rows["policy"] = rows["policy_key"].map(names)
     return rows, table
+
+
+def best_by_group(
+    evaluations: pd.DataFrame,
+    draws: pd.DataFrame,
+    front: pd.DataFrame,
+    group: str,
+    outcome: Any,
+    percentile: float = 10.0,
+) -> pd.DataFrame:
+    """For each option of ``group`` (a community type), the front policy most robust there.
+
+    Robust here is the ``percentile``-th worst value of ``outcome`` over that option's draws
+    only (10: the value 90% of its draws reach). One row per option: the option, the policy,
+    its decisions, that value and the number of draws it rests on.
+    """
+    table = evaluations[evaluations["policy"].isin(front["policy"])].merge(draws[["draw", group]], on="draw")
+    rows = []
+    for option, cases in table.groupby(group, sort=True):
+        value = {
+            policy: robust_value(
+                part[outcome.metric].to_numpy(dtype=float), outcome, "percentile", percentile
+            )
+            for policy, part in cases.groupby("policy", sort=True)
+        }
+        best = max(value, key=lambda p: outcome.sign * value[p])
+        decisions = front.loc[front["policy"] == best].iloc[0]
+        rows.append(
+            {
+                group: option,
+                "policy": best,
+                **{k: float(v) for k, v in decisions.items() if str(k).startswith("levers.")},
+                "weekly_cost": float(decisions["weekly_cost"]),
+                f"{outcome.name}_p{percentile:g}": value[best],
+                "draws": int((cases["policy"] == best).sum()),
+            }
+        )
+    return pd.DataFrame(rows)
