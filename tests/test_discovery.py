@@ -51,6 +51,7 @@ def test_prim_recovers_a_known_box() -> None:
     low, high = box.limits["expectation"]
     assert high == np.inf and low == pytest.approx(0.6, abs=0.03)
     assert box.coverage > 0.9 and box.density >= 0.95
+    assert all(b.density > y.mean() for b in boxes)  # no later box is reported that explains nothing
     # the trade-off is kept: coverage falls as density rises along the peeling
     assert box.trajectory["coverage"].iloc[0] == pytest.approx(1.0)
     assert box.trajectory["density"].iloc[0] == pytest.approx(y.mean())

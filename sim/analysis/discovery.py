@@ -181,7 +181,8 @@ def prim_boxes(
 
     Input columns are renamed for the library (it drops a column called ``scenario``) and
     named back in the result. A box must restrict at least one input and hold some cases of
-    interest; the search stops at ``max_boxes`` or when no such box is left.
+    interest at a density above the whole table's share of them; the search stops at
+    ``max_boxes`` or when no such box is left.
     """
     y = np.asarray(y, dtype=bool)
     names = {f"x{i}": c for i, c in enumerate(x.columns)}
@@ -212,8 +213,8 @@ def prim_boxes(
             box.select(pick)
             limits = _limits(box.box_lims[pick], initial, names)
             stats = trajectory.loc[pick]
-            if not limits or stats["coverage"] <= 0:
-                break
+            if not limits or stats["coverage"] <= 0 or stats["density"] <= total / len(y):
+                break  # a box no denser than the whole table explains nothing
             boxes.append(
                 Box(
                     limits=limits,

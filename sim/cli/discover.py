@@ -7,7 +7,8 @@
 PATH is an optimisation directory (``evaluations.parquet`` and ``draws.parquet`` of
 ``sim-optimise``: one case per policy × uncertainty draw, inputs the uncertainties and the
 decisions that vary), a collected sweep (a directory with ``collected.parquet`` or the file
-itself: one case per point × arm × replicate, inputs the parameters that vary). Keys:
+itself: one case per point × arm × replicate, inputs the parameters that vary, the arm and
+the replicate, i.e. the community draw). Keys:
 ``inputs=a,b`` (default: as said), ``policy=ID`` (an optimisation's cases of one policy),
 ``density=0.8`` (the least density of a chosen box), ``boxes=2``, ``depth=3`` (of the tree),
 ``out=DIR`` (default ``PATH/discovery``). Writes ``discovery.json`` (boxes, rules, the words
@@ -63,7 +64,11 @@ def cases(path: Path, policy: str | None = None) -> tuple[pd.DataFrame, list[str
     from sim.experiment.simulate import flatten
 
     params = [c for c in flatten(Config()) if c != "seed"]
-    return table, varying_inputs(table, ["arm", *params])
+    if "replicate" in table.columns:
+        # replicate r is one community draw (structure and chance), the same at every point: a
+        # condition that follows the community rather than the design shows up as a replicate box
+        table["replicate"] = "r" + table["replicate"].astype(int).astype(str)
+    return table, varying_inputs(table, ["arm", "replicate", *params])
 
 
 def _number(own: dict[str, str], key: str, default: float, kind: type = float) -> float:
