@@ -15,6 +15,10 @@ BIN = Path(sys.executable).parent
 EXPERIMENTS = ROOT / "experiments"
 NOTEBOOKS = sorted(EXPERIMENTS.glob("*.ipynb"))
 SMALL = {"SIM_PRESET": "workshop", "SIM_STEPS": "8", "SIM_REPLICATES": "2", "SIM_SOBOL_N": "4"}
+SMALL |= {"SIM_OPT_BUDGETS": "2,4", "SIM_OPT_POPULATION": "4", "SIM_OPT_GENERATIONS": "1"}
+SMALL |= {"SIM_OPT_DRAWS": "4", "SIM_OPT_REEVALUATE": "8"}
+#: notebooks that import ema-workbench (about 10 s of CPU) and search: run in the slow tier
+SLOW_NOTEBOOKS = {"06_portfolios"}
 
 
 def test_the_five_notebooks_exist_and_are_stored_without_outputs():
@@ -60,7 +64,11 @@ def _figures(nb: nbformat.NotebookNode) -> int:
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, marks=pytest.mark.slow) if p.stem in SLOW_NOTEBOOKS else p for p in NOTEBOOKS],
+    ids=[p.stem for p in NOTEBOOKS],
+)
 def test_notebook_runs_top_to_bottom(path, small):
     nb = _execute(path)
     errors = [

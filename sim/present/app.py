@@ -61,6 +61,7 @@ from sim.experiment.compose import CONFIG_DIR, group_options
 from sim.experiment.compose import compose_config as compose_overrides
 from sim.experiment.simulate import replicate_seeds
 from sim.present import live
+from sim.present.portfolios import SCENARIOS_ENV, check_scenario_dir, scenario_dir
 from sim.vocab import LEVER_EXPLANATIONS, PRESET_WORDS, translate, word
 
 __all__ = [
@@ -190,7 +191,7 @@ def lever_label(name: str, lang: str = "en") -> str:
 # ------------------------------------------------------------------------ configs and models
 def scenario_names() -> list[str]:
     """Named scenarios in ``sim/configs/scenario/`` (read at every call: files may be added live)."""
-    return compose.scenario_names()
+    return compose.scenario_names(scenario_dir())  # with sim-app --scenarios DIR, DIR's too
 
 
 def presets() -> list[str]:
@@ -232,7 +233,7 @@ def compose_config(
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ConfigError(f"seed={seed!r} is not an integer; allowed: an integer from 0 to 2^63-1")
         items.append(f"seed={seed}")
-    return compose_overrides([*items, *overrides])
+    return compose_overrides([*items, *overrides], config_dir=scenario_dir())
 
 
 def make_model(
@@ -969,6 +970,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         metavar="NAME",
         help="start every model from a calibrated parameter set (sim/configs/calibrated/NAME.yaml)",
     )
+    parser.add_argument(
+        "--scenarios",
+        metavar="DIR",
+        help="also offer the scenarios in DIR/scenario/ (e.g. the Pareto policies sim-optimise writes)",
+    )
     args = parser.parse_args(argv)
     if not 0 <= args.port <= 65535:
         parser.error(f"--port={args.port} is out of range; allowed: 0 to 65535")
@@ -979,6 +985,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     if args.calibrated is not None and args.calibrated not in group_options("calibrated"):
         allowed = ", ".join(group_options("calibrated")) or "none yet (sim-calibrate ... install=true)"
         parser.error(f"--calibrated={args.calibrated} is not known; allowed: {allowed}")
+    if args.scenarios is not None:
+        try:
+            os.environ[SCENARIOS_ENV] = check_scenario_dir(args.scenarios)
+        except ConfigError as exc:
+            parser.error(str(exc))
     return args
 
 
