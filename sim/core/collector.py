@@ -38,7 +38,7 @@ class RecorderDataCollector(mesa.DataCollector):
 
     # Mesa's __init__ assigns empty containers to these two; the recorder is their only source.
     @property
-    def model_vars(self) -> dict[str, list[float]]:  # type: ignore[override]
+    def model_vars(self) -> dict[str, list[float]]:
         """Reporter name → its value at every recorded week (read from the recorder)."""
         rows = self._recorder.values[: self._recorder.rows]
         return {name: rows[:, i].tolist() for i, name in enumerate(METRICS)}
@@ -48,7 +48,7 @@ class RecorderDataCollector(mesa.DataCollector):
         pass  # Mesa's __init__ resets it; there is nothing to reset
 
     @property
-    def _collection_steps(self) -> list[float]:  # type: ignore[override]
+    def _collection_steps(self) -> list[float]:
         """Model time of every collection: weeks 1 … the weeks recorded so far."""
         return [float(week) for week in range(1, self._recorder.rows + 1)]
 

@@ -513,9 +513,10 @@ def _community_presets(data: dict[str, Any]) -> list[Any]:
         path = _COMMUNITY_CONFIGS / "type" / f"{type_name}.yaml"
         layers.append({"community": OmegaConf.to_container(OmegaConf.load(path))})
     preset = community.get("preset")
-    path = _COMMUNITY_CONFIGS / f"{preset}.yaml" if isinstance(preset, str) else None
-    if path is not None and preset.isidentifier() and path.is_file():
-        layers.append({"community": OmegaConf.to_container(OmegaConf.load(path))})
+    if isinstance(preset, str) and preset.isidentifier():
+        preset_path = _COMMUNITY_CONFIGS / f"{preset}.yaml"
+        if preset_path.is_file():
+            layers.append({"community": OmegaConf.to_container(OmegaConf.load(preset_path))})
     return [OmegaConf.create(layer) for layer in layers]
 
 
