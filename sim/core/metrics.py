@@ -326,7 +326,7 @@ class Recorder:
         if self.record_buildings:
             sizes = self._building_size
             out = self.buildings
-            sums: np.ndarray = self._building_sums
+            sums = self._building_sums  # type: ignore[assignment]
             np.divide(sums[0], sizes, out=out["satisfaction"][t])
             out["participation"][t] = model.buildings.participation
             np.divide(sums[1], sizes, out=out["trust"][t])
