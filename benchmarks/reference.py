@@ -5,9 +5,9 @@ built from the *same* community (households, ties, traits and initial state draw
 :func:`sim.core.community.build_community` from the same seed). Each week every household:
 
 - gets new needs and an even share of service, which gives its perceived performance Q
-  (MODEL.md §2 steps 4 and 7, simplified: no targeting, no channels, no property companies);
+  (docs/design.md §2 steps 4 and 7, simplified: no targeting, no channels, no property companies);
 - updates satisfaction (expectancy–disconfirmation), expectation (asymmetric, floored) and
-  trust (asymmetric, pulled toward its neighbours' mean) as in MODEL.md §3;
+  trust (asymmetric, pulled toward its neighbours' mean) as in docs/design.md §3;
 - decides to take part with the threshold rule P = [f + ρ·ask + β_T (T − ½) ≥ θ], f the share
   of its network neighbours who took part last week; Party members ask their neighbours.
 
@@ -35,7 +35,7 @@ K = len(NEED_CATEGORIES)
 
 @dataclasses.dataclass(frozen=True)
 class CoreParameters:
-    """The constants of the residents' core update (MODEL.md §3), read from a config."""
+    """The constants of the residents' core update (docs/design.md §3), read from a config."""
 
     s0: float
     a_q: float

@@ -1,4 +1,4 @@
-"""The synthetic community: sizes, shares, network shape and organisations (MODEL.md §1, §3)."""
+"""The synthetic community: sizes, shares, network shape and organisations (docs/design.md §1, §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Patterns of MODEL.md §6 that the levers must reproduce, each its own test.
+"""Patterns of docs/design.md §6 that the levers must reproduce, each its own test.
 
 2 diminishing returns of linked resources, larger where need information is high;
 3 attenuation down the hierarchy, "raise τ beats adding money at the top" when τ is low,

@@ -1,4 +1,4 @@
-"""Patterns of MODEL.md §6 that need no lever: tipping (1), trust hysteresis (4), treadmill (5).
+"""Patterns of docs/design.md §6 that need no lever: tipping (1), trust hysteresis (4), treadmill (5).
 
 Each runs several seeded replicates and asserts a direction and a margin, never a number
 copied from a run.

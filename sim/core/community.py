@@ -19,7 +19,7 @@ from sim.core.config import PROFILES, CommunityConfig
 
 
 class OrgKind(IntEnum):
-    """Kinds of organisation in the community (MODEL.md §1)."""
+    """Kinds of organisation in the community (docs/design.md §1)."""
 
     PARTY_COMMITTEE = 0  # 社区党委, with its branches
     RESIDENTS_COMMITTEE = 1  # 居委会

@@ -138,7 +138,7 @@ class ShockConfig:
 
 @dataclass
 class DynamicsConfig:
-    """Parameters of the residents' submodels and service supply (MODEL.md §2–3)."""
+    """Parameters of the residents' submodels and service supply (docs/design.md §2–3)."""
 
     need_rates_elderly: list[float] = param(
         [0.040, 0.006, 0.018, 0.012, 0.008],

@@ -1,4 +1,4 @@
-"""The residents' submodels and service supply (MODEL.md §2–3), on whole arrays.
+"""The residents' submodels and service supply (docs/design.md §2–3), on whole arrays.
 
 Every function reads last week's state and writes this week's, vectorised over households:
 there is no Python loop over households anywhere in a step.

@@ -203,7 +203,7 @@ def update_attitudes(
     compound: np.ndarray,
     constants: np.ndarray,
 ) -> None:
-    """Satisfaction, expectation and trust of every household (MODEL.md §3), in place.
+    """Satisfaction, expectation and trust of every household (docs/design.md §3), in place.
 
     ``constants`` = (s₀, a_Q, a_D, λ_S, η⁺, η⁻, E_norm, α⁺, α⁻, μ); ``trust_shock`` is the
     share of its trust a household of each compound loses to open conflicts this week.

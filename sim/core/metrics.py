@@ -1,4 +1,4 @@
-"""What a step reports (MODEL.md §5), recorded into preallocated arrays.
+"""What a step reports (docs/design.md §5), recorded into preallocated arrays.
 
 ``METRICS`` names every community-level series with its English and Chinese label; the
 :class:`Recorder` fills one row per week and one column per metric, plus per-building

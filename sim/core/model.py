@@ -1,6 +1,6 @@
 """CommunityModel: owns the state, runs the weekly schedule, records the metrics.
 
-The schedule of one step (MODEL.md §2) is spelled out in :meth:`CommunityModel.step`, one
+The schedule of one step (docs/design.md §2) is spelled out in :meth:`CommunityModel.step`, one
 line per stage, so that a reader sees where each lever acts. All updates are synchronous:
 every stage reads last week's attitudes and participation, so agent order never matters.
 """
@@ -272,7 +272,7 @@ class CommunityModel(mesa.Model):
         return {name: value * scale for name, value in asked.items()}
 
     def step(self) -> None:
-        """One week (MODEL.md §2)."""
+        """One week (docs/design.md §2)."""
         self.flow = Flows()
         k = self.lever_intensities()
         self.flow.intensities = k

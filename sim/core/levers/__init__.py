@@ -2,7 +2,7 @@
 
 One module per lever. Each holds the lever's config dataclass (an ``intensity`` in [0, 1],
 its time window, its cost per unit and its own documented parameters) and the functions
-that apply it to the model's state at its place in the weekly schedule (MODEL.md §2):
+that apply it to the model's state at its place in the weekly schedule (docs/design.md §2):
 
 =========== ====== ===============================================================
 lever       六入   where it acts in a step

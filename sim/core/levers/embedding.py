@@ -16,7 +16,7 @@ What coverage does
     1. Recruitment. In a covered building each Party member recruits with her own activity
        e_m (Beta-distributed with mean ``member_activity``, kept free: Read 2012 found members
        no more active than others). A household of building b is asked with probability
-       Pr(ask) = 1 − (1 − c/|H_b|)^(Σ_m e_m), MODEL.md's 1 − (1 − c/|H_b|)^(M_b·C_b·e) with the
+       Pr(ask) = 1 − (1 − c/|H_b|)^(Σ_m e_m), docs/design.md's 1 − (1 − c/|H_b|)^(M_b·C_b·e) with the
        members' activities summed. The lever can steer its recruitment drive toward
        "prospects" (``targeting``): households not yet taking part who would say yes, weighted
        by their civic resources. That raises participation but widens the gap between
