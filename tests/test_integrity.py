@@ -95,7 +95,7 @@ def test_stale_partial_and_edited_collections_are_refused_by_every_reader(tmp_pa
         load(sweep)
     df = load(sweep, allow_missing=True)
     assert df.attrs["partial"].startswith("PARTIAL") and set(df["point"]) == {0, 1, 2}
-    from sim.analysis import analyse
+    from sim.cli.analyse import analyse
 
     with pytest.raises(CollectionError, match="partial"):
         analyse(sweep)
@@ -138,7 +138,7 @@ def test_stale_partial_and_edited_collections_are_refused_by_every_reader(tmp_pa
     assert collect_cli([str(sweep)]) == 0
     capsys.readouterr()
     (sweep / "summary.parquet").write_bytes((sweep / "summary.parquet").read_bytes() + b"\0")
-    from sim.analysis import cli as analyse_cli
+    from sim.cli.analyse import cli as analyse_cli
 
     assert analyse_cli([str(sweep)]) == 2
     err = [line for line in capsys.readouterr().err.splitlines() if line]

@@ -178,11 +178,6 @@ def test_arm_report_tells_the_story_first(results, lang) -> None:
     assert "<td>—</td>" not in text  # empty columns are left out, not shown as dashes
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="t intervals of 2 replicates leave [0, 1] (0.752 [-1.214, 2.719]) until the range-respecting "
-    "intervals of sim/analysis/stats.py replace plots.mean_interval; then this passes: remove the mark",
-)
 def test_report_intervals_stay_in_the_range_of_bounded_metrics(results) -> None:
     out = results["arms"] / "range.html"
     assert report_main([str(results["arms"]), "-o", str(out)]) == 0

@@ -22,6 +22,7 @@ import pandas as pd
 
 from sim.analysis import compare, sensitivity, tipping
 from sim.results import COLLECTED_FILE, SUMMARY_TABLE_FILE, collect, write_parquet
+from sim.results.integrity import CollectionError, verify_collection
 
 ANALYSIS_DIR = "analysis"
 
@@ -81,15 +82,21 @@ def analyse(
     reference: str | None = None,
     tipping_x: str | None = None,
     num_resamples: int = 1000,
+    allow_missing: bool = False,
 ) -> dict[str, pd.DataFrame]:
     """Everything that fits the sweep in ``sweep_dir``; writes each table to ``DIR/analysis/<name>.parquet``.
+
+    A stale, edited or (unless ``allow_missing``) partial collection is refused
+    (:func:`sim.results.integrity.verify_collection`); from a partial one every table carries
+    its PARTIAL note in ``attrs["partial"]``.
 
     Sobol designs get ``sobol`` (with ``convergence`` and ``pawn``), Morris designs ``morris``,
     designs with arms ``comparison``, factorial designs ``tipping``.
     """
     sweep_dir = Path(sweep_dir)
     tables: dict[str, pd.DataFrame] = {}
-    sweep = read_sweep(sweep_dir)
+    sweep = read_sweep(sweep_dir, allow_missing=allow_missing)
+    partial = verify_collection(sweep_dir, allow_missing=allow_missing).note
     design, summary = sweep.design, sweep.summary
     method = design["method"] if design else None
     if design is not None and method == "sobol":
@@ -106,7 +113,9 @@ def analyse(
         # arms are compared at each level of whatever else the design varies (e.g. the budget)
         within = [p["key"] for p in design["params"] if p["key"] in summary.columns] if design else []
         wanted = ["arm", "replicate", "step", *within, *chosen]
-        df = read_sweep(sweep_dir, collected_columns=wanted, step=final).collected
+        df = read_sweep(
+            sweep_dir, collected_columns=wanted, step=final, allow_missing=allow_missing
+        ).collected
         assert df is not None
         tables["comparison"] = pd.concat(
             [compare.compare_arms(df, m, reference=ref, within=within) for m in chosen],
@@ -125,6 +134,8 @@ def analyse(
                 ignore_index=True,
             )
     for name, table in tables.items():
+        if partial:
+            table.attrs["partial"] = partial
         write_parquet(sweep_dir / ANALYSIS_DIR / f"{name}.parquet", table)
     return tables
 
@@ -216,16 +227,31 @@ def cli(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", help="arm the others are compared with (default: baseline)")
     parser.add_argument("--tipping-x", help="input along which to look for tipping points")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument(
+        "--allow-missing", action="store_true", help="analyse a partial collection (marked PARTIAL)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an error")
     args = parser.parse_args(argv)
     if not args.directory.is_dir():
         print(f"sim-analyse: error: {args.directory} is not a directory", file=sys.stderr)
         return 2
     outputs = [o.strip() for o in args.outputs.split(",")] if args.outputs else None
+    from sim.results.failure import report_failure
+
     try:
-        tables = analyse(args.directory, outputs, args.reference, args.tipping_x, args.resamples)
+        tables = analyse(
+            args.directory, outputs, args.reference, args.tipping_x, args.resamples, args.allow_missing
+        )
+    except CollectionError as exc:
+        return report_failure(exc, args.verbose, "sim-analyse")
     except (FileNotFoundError, ValueError) as exc:
         print(f"sim-analyse: error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # e.g. a read-only sweep folder: one line, exit 74
+        return report_failure(exc, args.verbose, "sim-analyse")
+    partial = next((t.attrs["partial"] for t in tables.values() if "partial" in t.attrs), None)
+    if partial:
+        print(partial)
     print(format_tables(tables))
     if "convergence" in tables:
         message = sensitivity.convergence_message(tables["convergence"])
@@ -233,6 +259,8 @@ def cli(argv: list[str] | None = None) -> int:
             print(f"sim-analyse: {message}", file=sys.stderr)
     for name in tables:
         print(f"wrote {args.directory / ANALYSIS_DIR / f'{name}.parquet'}")
+    if partial:
+        print(partial)
     return 0
 
 

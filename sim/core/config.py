@@ -436,7 +436,7 @@ def validate(cfg: Config) -> Config:
 
 
 #: the community size presets (config group ``community``), shipped inside the package
-PRESET_DIR = Path(__file__).resolve().parent.parent / "configs" / "community"
+PRESET_DIR = _COMMUNITY_CONFIGS
 #: the keys a size preset sets; a community that gives all of them needs no preset file
 PRESET_SIZE_KEYS = ("n_compounds", "buildings_per_compound", "households_per_building")
 
@@ -444,33 +444,6 @@ PRESET_SIZE_KEYS = ("n_compounds", "buildings_per_compound", "households_per_bui
 def preset_names() -> list[str]:
     """Names of the community size presets in ``sim/configs/community/``."""
     return sorted(p.stem for p in PRESET_DIR.glob("*.yaml"))
-
-
-def _preset_values(data: dict[str, Any]) -> dict[str, Any]:
-    """What the named community preset sets, for the keys ``data`` does not give itself.
-
-    ``{"community": {"preset": "workshop"}}`` means what ``community=workshop`` means on the
-    command line: the preset's sizes, not the default community relabelled. A name that is not a
-    shipped preset is refused unless ``data`` gives every size itself (a composed config whose
-    preset came from another config directory).
-    """
-    community = data.get("community") if isinstance(data, dict) else None
-    if not isinstance(community, dict) or community.get("preset") is None:
-        return {}
-    from omegaconf import OmegaConf
-
-    name = str(community["preset"])
-    path = PRESET_DIR / f"{name}.yaml"
-    if name in preset_names():
-        values = OmegaConf.to_container(OmegaConf.load(path))
-        assert isinstance(values, dict)
-        return {"community": values}
-    if all(key in community for key in PRESET_SIZE_KEYS):
-        return {}
-    raise ConfigError(
-        f"community.preset={name!r} is not a size preset; allowed: {', '.join(preset_names())} "
-        f"(or give {', '.join('community.' + k for k in PRESET_SIZE_KEYS)} yourself)"
-    )
 
 
 def from_dict(data: dict[str, Any] | None = None) -> Config:
@@ -499,8 +472,9 @@ def from_dict(data: dict[str, Any] | None = None) -> Config:
 def _community_presets(data: dict[str, Any]) -> list[Any]:
     """The shipped size preset's and type's values named in ``data`` (as OmegaConf layers).
 
-    A preset name with no shipped file (a user's own ``--config-dir`` preset) is only a label:
-    its values are already in ``data``. An unknown type is refused by :func:`validate`.
+    A preset name with no shipped file (a user's own ``--config-dir`` preset) is only a label,
+    accepted when ``data`` gives every size itself; otherwise it is refused in one line. An
+    unknown type is refused by :func:`validate`.
     """
     from omegaconf import OmegaConf
 
@@ -513,10 +487,15 @@ def _community_presets(data: dict[str, Any]) -> list[Any]:
         path = _COMMUNITY_CONFIGS / "type" / f"{type_name}.yaml"
         layers.append({"community": OmegaConf.to_container(OmegaConf.load(path))})
     preset = community.get("preset")
-    if isinstance(preset, str) and preset.isidentifier():
-        preset_path = _COMMUNITY_CONFIGS / f"{preset}.yaml"
-        if preset_path.is_file():
-            layers.append({"community": OmegaConf.to_container(OmegaConf.load(preset_path))})
+    if preset is not None:
+        name = str(preset)
+        if name in preset_names():
+            layers.append({"community": OmegaConf.to_container(OmegaConf.load(PRESET_DIR / f"{name}.yaml"))})
+        elif not all(key in community for key in PRESET_SIZE_KEYS):
+            raise ConfigError(
+                f"community.preset={name!r} is not a size preset; allowed: {', '.join(preset_names())} "
+                f"(or give {', '.join('community.' + k for k in PRESET_SIZE_KEYS)} yourself)"
+            )
     return [OmegaConf.create(layer) for layer in layers]
 
 

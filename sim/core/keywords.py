@@ -55,8 +55,13 @@ def keyword_keys() -> dict[str, str]:
         last_parts.setdefault(key.rsplit(".", 1)[-1], []).append(key)
     out = {name: f"levers.{name}.intensity" for name in LEVERS}
     for name, keys in last_parts.items():
-        if len(keys) == 1 and name not in out:
+        top_level = [k for k in keys if "." not in k]
+        if name in out:
+            continue
+        if len(keys) == 1:
             out[name] = keys[0]
+        elif len(top_level) == 1:  # `seed` is the run's seed; `community.seed` is named in full
+            out[name] = top_level[0]
     return dict(sorted(out.items()))
 
 

@@ -51,6 +51,12 @@ SUBMODELS: tuple[tuple[str, str], ...] = (
     ("quality_", "property"),
     ("conflict_", "property"),
     ("mediation_rate", "property"),
+    ("service_floor", "property"),
+    ("owners_committee_", "property"),
+    ("replacement_", "property"),
+    ("red_property_", "property"),
+    ("resolution_", "property"),
+    ("street_after_", "property"),
     ("synergy", "organisations"),
     ("coordination_cost", "organisations"),
     ("joint_capacity_scale", "organisations"),
@@ -94,7 +100,9 @@ def _scalars(obj: Any, prefix: str) -> list[tuple[str, float, dataclasses.Field]
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value) or isinstance(value, list | tuple | bool | str):
             continue
-        if f.name in LEFT_OUT or not isinstance(value, int | float):
+        # whole numbers (weeks of patience, weeks before the street steps in) are left out: a
+        # Sobol or Morris design draws real values, which an integer key refuses
+        if f.name in LEFT_OUT or not isinstance(value, float):
             continue
         out.append((f"{prefix}{f.name}", float(value), f))
     return out
