@@ -23,15 +23,22 @@ run: $(STAMP)  ## one simulated community (preset `community`, 104 weeks); resul
 app: $(STAMP)  ## the workshop dashboard on http://127.0.0.1:8765 (ARGS="--port N")
 	$(BIN)/sim-app $(ARGS)
 
+# Hydra's own launcher and sweeper suites (tests/test_hydra_suites.py) change the working
+# directory and Hydra's global state, as they do in Hydra's repository: they run in a process
+# of their own, after the rest.
+SUITES := tests/test_hydra_suites.py
+
 test: $(STAMP)  ## the fast tier (a few minutes): lint and every test not marked slow, on all cores
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -n auto -m "not slow" $(ARGS)
+	$(BIN)/python -m pytest -n auto -m "not slow" --ignore $(SUITES) $(ARGS)
+	$(BIN)/python -m pytest -m "not slow" $(SUITES) $(ARGS)
 
 check: $(STAMP)  ## everything, as CI runs it: lint, format, types, and the whole suite (browser, notebooks, patterns, wheel)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -n auto $(ARGS)
+	$(BIN)/python -m pytest -n auto --ignore $(SUITES) $(ARGS)
+	$(BIN)/python -m pytest $(SUITES) $(ARGS)
 
 typecheck: $(STAMP)  ## mypy on the model core
 	$(BIN)/mypy
