@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from sim.core.config import Config, from_dict
 from sim.core.levers import LEVERS
+from sim.core.metrics import COMPOUND_KINDS
 from sim.core.model import CommunityModel, NonFiniteStateError
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
@@ -88,7 +89,10 @@ def assert_bounded(model: CommunityModel) -> None:
     assert frame.conflicts_open.iloc[-1] == opened - frame.conflicts_resolved.sum()
     assert ((frame.participation >= 0) & (frame.participation <= 1)).all()
     assert (frame.cost <= max(cfg.budget, 0) + 1e-9).all() or np.isinf(cfg.budget)
-    assert np.isfinite(frame.drop(columns=["company_quality", "fee_collection"]).to_numpy()).all()
+    # NaN by design: company metrics without companies, outcomes of compound kinds a community lacks
+    by_kind = [c for c in frame.columns if c.endswith(tuple(f"_{k}" for k in COMPOUND_KINDS))]
+    undefined = ["company_quality", "fee_collection", *by_kind]
+    assert np.isfinite(frame.drop(columns=undefined).to_numpy()).all()
 
 
 # ------------------------------------------------------------------------------ the whole space

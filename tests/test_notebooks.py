@@ -10,6 +10,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from sim.core.params import ConfigError
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 EXPERIMENTS = ROOT / "experiments"
@@ -168,7 +170,7 @@ def test_quickstart_reuses_its_results_and_reruns_on_change(small):
     longer = common.with_values(cfg, {"steps": 10})
     changed, _ = common.run_or_load(longer, s.results / "run")
     assert changed["step"].max() == 10  # a changed configuration is simulated again
-    with pytest.raises(KeyError, match=r"levers\.linking\.nope"):
+    with pytest.raises(ConfigError, match=r"levers\.linking\.nope"):
         common.with_values(cfg, {"levers.linking.nope": 1})
 
 

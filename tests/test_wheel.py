@@ -30,8 +30,14 @@ def _run(args: list[str], cwd: Path, **kw) -> subprocess.CompletedProcess:
 def test_wheel_installs_cleanly_and_runs_from_any_folder(tmp_path: Path) -> None:
     # built from a copy, so that the build leaves nothing in the checkout
     source = tmp_path / "source"
-    ignored = (".git", ".venv", "build", "dist", "results", "__pycache__", "*.egg-info")
-    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*ignored))
+    ignored = shutil.ignore_patterns(".git", ".venv", "build", "dist", "__pycache__", "*.egg-info")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        # the checkout's own results/ folder, not the package's sim/results/
+        top = {"results"} if Path(folder) == ROOT else set()
+        return set(ignored(folder, names)) | (top & set(names))
+
+    shutil.copytree(ROOT, source, ignore=ignore)
     dist = tmp_path / "dist"
     build = _run(
         [
