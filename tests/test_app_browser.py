@@ -79,19 +79,27 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser_page(server: str):
+def browser(server: str):
+    """One Chromium for the module: Playwright's sync API allows one instance per thread."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1100})
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.set_default_timeout(20_000)
-        page.goto(server)
-        page.wait_for_selector(".week-counter", timeout=60_000)
-        yield page, errors
-        browser.close()
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser_page(browser, server: str):
+    context = browser.new_context(viewport={"width": 1500, "height": 1100})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(20_000)
+    page.goto(server)
+    page.wait_for_selector(".week-counter", timeout=60_000)
+    yield page, errors
+    context.close()
 
 
 def series_end_at(page, week: int, count: int) -> None:
@@ -108,6 +116,19 @@ def series_end_at(page, week: int, count: int) -> None:
     )
 
 
+def nudge(page, arm: str, lever: str, start: float, steps: int) -> float:
+    """Press → on a lever's slider ``steps`` times, one step at a time: each change re-renders
+    the slider (its label carries the value), which takes the keyboard focus away."""
+    value = start
+    slider = page.locator(f".arm-{arm} .v-input", has_text=app.lever_label(lever))
+    for _ in range(steps):
+        slider.get_by_role("slider").focus()
+        page.keyboard.press("ArrowRight")
+        value = min(1.0, round(value + app.INTENSITY_STEP, 4))
+        slider.filter(has_text=f"{app.lever_label(lever)} {app.live.percent(value)}").wait_for()
+    return value
+
+
 def test_facilitator_session(browser_page) -> None:
     """Pick a scenario, move a lever, step, compare A/B, switch to 中文; measure a step's redraw."""
     page, errors = browser_page
@@ -119,16 +140,10 @@ def test_facilitator_session(browser_page) -> None:
     page.locator(".scenario-select-A .v-select__slot").click()
     page.locator(".menuable__content__active .v-list-item", has_text=info.title_en).first.click()
     page.locator(".scenario-A .scenario-title", has_text=info.title_en).wait_for()
-    assert info.description_en.split(".")[0] in page.locator(".scenario-A").inner_text()
+    assert info.description_en.split(".")[0] in page.locator(".scenario-description-A").inner_text()
 
     # move a slider: the linking lever, two steps of 0.05 to the right
-    linking = page.locator(".arm-A .v-input", has_text=app.lever_label("linking"))
-    start = catalogue[pick].levers.linking.intensity
-    linking.get_by_role("slider").focus()
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    moved = min(1.0, start + 2 * app.INTENSITY_STEP)
-    linking.filter(has_text=f"{app.lever_label('linking')} {app.live.percent(moved)}").wait_for()
+    nudge(page, "A", "linking", catalogue[pick].levers.linking.intensity, 2)
     assert page.locator(".week-counter").inner_text() == "Week 0"
 
     # press Step several times: the counter follows and the charts are drawn
@@ -195,21 +210,17 @@ def test_facilitator_session(browser_page) -> None:
 
 
 @pytest.fixture
-def fresh_page(server: str):
-    """A new browser tab on the dashboard (a new session: week 0, English, baseline)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        page.set_default_timeout(30_000)
-        page.goto(server)
-        page.wait_for_selector(".week-counter", timeout=60_000)
-        yield page, errors
-        browser.close()
+def fresh_page(browser, server: str):
+    """A new browser context on the dashboard (a new session: week 0, English, baseline)."""
+    context = browser.new_context(viewport={"width": 1500, "height": 1100}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.set_default_timeout(30_000)
+    page.goto(server)
+    page.wait_for_selector(".week-counter", timeout=60_000)
+    yield page, errors
+    context.close()
 
 
 def chart_shapes(page) -> list[int]:
@@ -270,10 +281,7 @@ def test_room_session_mid_run_change_branch_export_presenter_handout(fresh_page)
     assert "%" in page.locator(".scenario-A .now-line").inner_text()
 
     # move a slider mid-run: the week stays, the setting is marked modified, the charts mark week 4
-    linking = page.locator(".arm-A .v-input", has_text=app.lever_label("linking"))
-    linking.get_by_role("slider").focus()
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
+    nudge(page, "A", "linking", catalogue["baseline"].levers.linking.intensity, 2)
     page.locator(".arm-A .modified").wait_for()
     assert page.locator(".week-counter").inner_text() == "Week 4"
     page.wait_for_function(
@@ -292,10 +300,7 @@ def test_room_session_mid_run_change_branch_export_presenter_handout(fresh_page)
     page.locator(".branch-button").click()
     page.locator(".scenario-B").wait_for()
     assert page.locator(".week-counter").inner_text() == "Week 5"
-    integration = page.locator(".arm-B .v-input", has_text=app.lever_label("integration"))
-    integration.get_by_role("slider").focus()
-    for _ in range(10):
-        page.keyboard.press("ArrowRight")
+    nudge(page, "B", "integration", catalogue["baseline"].levers.integration.intensity, 10)
     page.locator(".arm-B .modified").wait_for()
     for week in (6, 7):
         step.click()

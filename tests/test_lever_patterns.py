@@ -15,11 +15,22 @@ meets little unmet need whatever its targeting).
 from __future__ import annotations
 
 import numpy as np
-from lever_helpers import effect, frames, make_config, outcome, with_levers
+from lever_helpers import (
+    credibly_above,
+    credibly_below,
+    effect,
+    frames,
+    interval,
+    make_config,
+    outcome,
+    with_levers,
+)
 
 from sim.core.levers import conduction
 
 REPLICATES = 6
+#: where a paired effect is small beside the seed-to-seed spread, more seeds decide it
+PAIRED_REPLICATES = 20
 # Half of every channel's default capacity (see sim.core.config.DynamicsConfig and conduction).
 STRETCHED = {
     "government_capacity": 0.05,
@@ -97,23 +108,33 @@ def test_pattern3_raising_retention_beats_money_at_the_top_when_retention_is_low
         # the same lever at the same intensity costs the same, whichever sub-mechanism it buys
         std = with_levers(base, conduction={"intensity": 1.0, **only_standardise})
         money = with_levers(base, conduction={"intensity": 1.0, **only_money})
-        advantage[tau] = {m: effect(std, money, m, REPLICATES) for m in ("served_government", "satisfaction")}
+        advantage[tau] = {
+            m: effect(std, money, m, PAIRED_REPLICATES) for m in ("served_government", "satisfaction")
+        }
     low, high = advantage[0.6], advantage[0.9]
-    assert (low["served_government"] > 0.001).all(), low
-    assert low["satisfaction"].mean() > 0.01 and (low["satisfaction"] > 0).all(), low
+    # what reaches residents: standardising leaky hand-offs delivers more than money at the top
+    assert credibly_above(low["served_government"], 0.001), interval(low["served_government"])
     # near τ_max there is little left to retain: money at the top wins instead
-    assert (high["served_government"] < 0).all(), high
-    assert high["satisfaction"].mean() < 0, high
+    assert credibly_below(high["served_government"]), interval(high["served_government"])
+    assert credibly_below(high["satisfaction"]), interval(high["satisfaction"])
+    # satisfaction follows the crossover: credibly worse with standardisation at high τ, not
+    # credibly worse at low τ (20 seeds: +0.036 [0.000, 0.071]; a third of the seeds are
+    # negative, so "better at low τ" is not claimed; docs/validation.md pattern 3)
+    assert interval(low["satisfaction"]).high > 0, interval(low["satisfaction"])
+    assert interval(low["satisfaction"]).mean > interval(high["satisfaction"]).mean + 0.02
 
 
 def test_pattern3_growing_tasks_crowd_out_services() -> None:
     light = make_config(levers={"conduction": {"task_growth": [0.0, 0.0, 0.0]}})
     heavy = make_config(levers={"conduction": {"task_growth": [0.25, 0.25, 0.25]}})
-    assert (effect(heavy, light, "effective_capacity", REPLICATES) < -0.2).all()
-    assert (effect(heavy, light, "served_government", REPLICATES) < -0.002).all()
+    assert credibly_below(effect(heavy, light, "effective_capacity", REPLICATES), -0.2)
+    assert credibly_below(effect(heavy, light, "served_government", REPLICATES), -0.002)
+    # direction only for unmet need (20 seeds: +0.008 [0.007, 0.009]); the size of the harm
+    # is judged on satisfaction, with the harness's one percentage point
     unmet = effect(heavy, light, "unmet_need", REPLICATES)
-    assert unmet.mean() > 0.01 and (unmet > 0).all(), unmet
-    assert effect(heavy, light, "satisfaction", REPLICATES).mean() < -0.01
+    assert credibly_above(unmet), interval(unmet)
+    lost = effect(heavy, light, "satisfaction", REPLICATES)
+    assert credibly_below(lost, -0.01), interval(lost)
 
 
 # ---------------------------------------------------------------------------- pattern 6

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from conftest import config, final_values, trajectories
+from lever_helpers import credibly_above, interval
 
 from sim.experiment.simulate import simulate
 
@@ -67,24 +69,58 @@ def test_trust_falls_fast_and_recovers_several_times_more_slowly() -> None:
     assert min(ratios) >= 2.0, f"recovery should take several times longer than the fall: {ratios}"
 
 
-def test_expectation_treadmill_gains_fade_unless_performance_keeps_rising() -> None:
-    """A sustained improvement from week 40 lifts satisfaction, then expectations catch up."""
-    start = 40
-    improved = config(
-        "community", steps=160, replicates=4, levers={"linking": {"intensity": 1.0, "start_week": start}}
-    )
-    baseline = config("community", steps=160, replicates=4)
-    a = simulate(improved).metrics.groupby("step").mean(numeric_only=True)
-    b = simulate(baseline).metrics.groupby("step").mean(numeric_only=True)
-    gain = a["satisfaction"] - b["satisfaction"]
-    peak = gain.loc[start : start + 50].max()
-    late = gain.loc[150:].mean()
-    assert peak > 0.02, "the improvement is felt"
-    assert late < 0.5 * peak, "the satisfaction gain fades"
-    performance_gain = a["performance"] - b["performance"]
-    early = performance_gain.loc[start : start + 50].mean()
-    late_performance = performance_gain.loc[150:].mean()
-    assert late_performance > 0.01, "services are still better"
-    # what fades is the feeling, far more than the service behind it
-    assert late_performance / early > late / peak + 0.2
-    assert a["expectation"].loc[150:].mean() > b["expectation"].loc[150:].mean() + 0.02, "expectations rose"
+TREADMILL_START = 40
+
+
+def _treadmill_gains(**dynamics: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per replicate (columns), the weekly gain over the baseline of satisfaction and of
+    performance when linking starts at week 40 of 160 (community preset, 8 paired seeds)."""
+    levers = {"linking": {"intensity": 1.0, "start_week": TREADMILL_START}}
+    improved = config("community", steps=160, replicates=8, levers=levers, dynamics=dynamics)
+    baseline = config("community", steps=160, replicates=8, dynamics=dynamics)
+    a, b = simulate(improved).metrics, simulate(baseline).metrics
+
+    def gain(metric: str) -> pd.DataFrame:
+        wide = [m.pivot_table(index="step", columns="replicate", values=metric) for m in (a, b)]
+        return wide[0] - wide[1]
+
+    return gain("satisfaction"), gain("performance")
+
+
+def _early_late(gain: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    early = gain.loc[TREADMILL_START + 1 : TREADMILL_START + 20].mean().to_numpy()
+    late = gain.loc[141:160].mean().to_numpy()
+    return early, late
+
+
+def test_expectation_treadmill_expectations_follow_a_sustained_improvement() -> None:
+    """The mechanism of the treadmill: after linking starts at week 40, services stay better
+    and expectations rise toward them; with expectations held still (knock-out) they do not."""
+    levers = {"linking": {"intensity": 1.0, "start_week": TREADMILL_START}}
+    for rate, rises in ((None, True), (0.0, False)):
+        dynamics = {} if rate is None else {"expectation_up": rate}
+        improved = config("community", steps=160, replicates=8, levers=levers, dynamics=dynamics)
+        baseline = config("community", steps=160, replicates=8, dynamics=dynamics)
+        a, b = simulate(improved).metrics, simulate(baseline).metrics
+
+        def late_gain(metric: str, a: pd.DataFrame = a, b: pd.DataFrame = b) -> np.ndarray:
+            wide = [m.pivot_table(index="step", columns="replicate", values=metric) for m in (a, b)]
+            return (wide[0] - wide[1]).loc[141:160].mean().to_numpy()
+
+        assert credibly_above(late_gain("performance"), 0.01), "services are still better"
+        assert credibly_above(late_gain("expectation"), 0.02) == rises, interval(late_gain("expectation"))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "not reproduced (docs/validation.md, pattern 5): the satisfaction gain of linking from week 40 "
+        "does not fade; community preset, 8 seeds: weeks 41-60 minus weeks 141-160 is "
+        "+0.001 [-0.001, +0.004]"
+    ),
+)
+def test_expectation_treadmill_satisfaction_gain_fades() -> None:
+    satisfaction, _ = _treadmill_gains()
+    early, late = _early_late(satisfaction)
+    assert credibly_above(early, 0.01), interval(early)
+    assert credibly_above(early - late), interval(early - late)

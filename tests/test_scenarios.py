@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from lever_helpers import CONFIGS, effect, frames, outcome
+from lever_helpers import CONFIGS, credibly_above, credibly_below, effect, frames, interval, outcome
 
 from sim.core.config import Config
 from sim.experiment.compose import compose_config
@@ -62,7 +62,9 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
     "integration_only": [("cross_appointment", +1, 0.5), ("need_information", +1, 0.1), ("trust", +1, 0.01)],
     "all_six": [("satisfaction", +1, 0.02), ("participation", +1, 0.05), ("trust", +1, 0.02)],
     "old_compound": [("unmet_need", +1, 0.02), ("satisfaction", -1, 0.02), ("served_market", -1, 0.005)],
-    "owner_company_conflict": [("conflicts_open", +1, 0.2), ("trust", -1, 0.02)],
+    # conflicts and trust over the whole run on 20 seeds: see its dedicated test (open conflicts
+    # in two compounds are rare counts, and 3 seeds cannot tell them apart)
+    "owner_company_conflict": [],
     "ageing_community": [("served_care", +1, 0.002), ("unmet_need", +1, 0.01), ("satisfaction", -1, 0.02)],
     "budget_cut": [("satisfaction", +1, 0.01), ("participation", +1, 0.02), ("budget_bound", +1, 0.99)],
     "coverage_on_paper": [("coverage_point", +1, 0.5)],
@@ -146,6 +148,20 @@ def test_all_six_beats_baseline_while_coverage_on_paper_does_not(configs: dict[s
         holds(effect(configs["all_six"], base, metric, REPLICATES, window=26), 0.02, f"all_six {metric}")
         paper = effect(configs["coverage_on_paper"], base, metric, REPLICATES, window=26)
         assert paper.mean() <= 0.005, f"coverage on paper should not beat the baseline on {metric}: {paper}"
+
+
+def test_owner_company_conflict_has_more_open_conflicts_and_less_trust(configs: dict[str, Config]) -> None:
+    """Open conflicts are counts in the workshop's two compounds, mostly 0 or 1 in a week: the
+    claim is judged over the whole run on 20 seeds, by the 95% interval for the mean."""
+    cfg, base = configs["owner_company_conflict"], configs["baseline"]
+    replicates = 20
+    conflicts = effect(cfg, base, "conflicts_open", replicates, window=cfg.steps)
+    trust = effect(cfg, base, "trust", replicates, window=cfg.steps)
+    assert credibly_above(conflicts), interval(conflicts)
+    assert credibly_below(trust, -0.02), interval(trust)
+    # worse, not extinct (docs/ODD.md: no shipped scenario collapses below 0.1)
+    assert (outcome(cfg, "trust", replicates, window=1) >= 0.1).all()
+    assert (outcome(cfg, "satisfaction", replicates, window=1) >= 0.1).all()
 
 
 def test_budget_cut_sits_between_baseline_and_all_six(configs: dict[str, Config]) -> None:

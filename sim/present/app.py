@@ -392,8 +392,10 @@ class Workshop(mesa.Model):
                 raise ValueError(f"scenario={arm.scenario!r}; allowed mid-run: {model.cfg.scenario.name!r}")
             model.cfg = compose_config(arm.scenario, arm.overrides(s.preset), s.seed, s.preset)
             self.settings = dataclasses.replace(s, **{key.lower(): arm})
-            if self.week > 0:
-                self.events.append(live.Event(self.week, key, "change"))
+            event = live.Event(self.week, key, "change")
+            # several nudges of a slider in one week are one intervention, one mark on the charts
+            if self.week > 0 and event not in self.events:
+                self.events.append(event)
 
     def branch(self) -> None:
         """B := a copy of A at this week (same state, same random stream); B's changes come next."""
@@ -1009,6 +1011,10 @@ def _free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
+#: the Solara page ``sim-app`` serves
+APP_PAGE = "sim.present.app:Page"
+
+
 def cli(argv: Sequence[str] | None = None) -> None:
     """Console entry point ``sim-app``: serve the dashboard with Solara's server."""
     args = _parse(argv)
@@ -1029,11 +1035,14 @@ def cli(argv: Sequence[str] | None = None) -> None:
     from sim.present import serve
 
     serve.warn(args.warning)
+    # Solara registers the page it serves when its server module is first imported, from
+    # SOLARA_APP; the guard imports that module before `solara run` would set the variable.
+    os.environ["SOLARA_APP"] = APP_PAGE
     serve.install(args.host, port, args.allowed_host)  # Host/Origin checked, no /resourcez
     solara_cli.main(
         [
             "run",
-            "sim.present.app:Page",
+            APP_PAGE,
             "--host",
             args.host,
             "--port",
