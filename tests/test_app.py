@@ -21,7 +21,7 @@ from sim.core.config import ConfigError
 from sim.core.levers import LEVERS
 from sim.core.metrics import METRICS
 from sim.experiment.simulate import simulate
-from sim.present import app
+from sim.present import app, live
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -414,3 +414,20 @@ def test_page_moves_a_lever_mid_run_marks_it_modified_and_resets_to_preset(page)
         "A: " + app.scenario_config("baseline").scenario.title_en,
         "B: " + app.scenario_config("baseline").scenario.title_en,
     ]
+
+
+def test_events_of_one_week_share_a_mark_and_close_labels_stack() -> None:
+    """Week 4: A changed; week 5: A reset, B branched and changed — two marks, four labels, no
+    label drawn over another."""
+    events = [
+        live.Event(4, "A", "change"),
+        live.Event(5, "A", "change"),
+        live.Event(5, "B", "branch"),
+        live.Event(5, "B", "change"),
+        live.Event(60, "A", "change"),
+    ]
+    shapes, notes = live._event_marks(events, "en", 12)
+    assert [s["x0"] for s in shapes] == [4, 5, 60]
+    assert [n["text"].count("<br>") + 1 for n in notes] == [1, 3, 1]
+    # week 5's three lines start below week 4's one line; week 60 is far enough to start again
+    assert [n["yshift"] for n in notes] == [0, -14, 0]

@@ -188,12 +188,17 @@ def _values(a: np.ndarray) -> list[float | None]:
 
 
 def _layout(title: str, height: int, font: int) -> dict:
+    top, bottom = 45 + font, 60 + 4 * font
+    # the legend sits below the x-axis title (tick labels and title take about 4 lines of type);
+    # paper coordinates scale with the plot's own height, so the offset is worked out in pixels
+    plot_height = max(height - top - bottom, 1)
+    legend_y = -(4 * font + 10) / plot_height
     return {
         "title": {"text": title, "x": 0.02, "xanchor": "left", "font": {"size": font + 3}},
         "height": height,
-        "margin": {"l": 60, "r": 20, "t": 45 + font, "b": 60 + 4 * font},
+        "margin": {"l": 60, "r": 20, "t": top, "b": bottom},
         "font": {"size": font, "family": "Noto Sans CJK SC, Microsoft YaHei, Arial, sans-serif"},
-        "legend": {"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+        "legend": {"orientation": "h", "yanchor": "top", "y": legend_y, "x": 0},
         "plot_bgcolor": "white",
         "uirevision": "keep",  # the browser keeps zoom and legend choices across redraws
     }
@@ -210,16 +215,28 @@ def _nice_ceiling(value: float) -> float:
     return 10 * power
 
 
+#: weeks apart beyond which two event labels no longer stack (they cannot overlap)
+EVENT_LABEL_GAP = 12
+
+
 def _event_marks(events: Sequence[Event], lang: str, font: int) -> tuple[list[dict], list[dict]]:
+    """A dotted line per week with events, labelled with every event of that week, one per
+    line; labels of weeks close together stack downward instead of overlapping."""
+    by_week: dict[int, list[str]] = {}
+    for e in events:
+        by_week.setdefault(e.week, []).append(f"{e.arm} {word(e.kind, lang)}")
     shapes, notes = [], []
-    for i, e in enumerate(events):
+    lines_above, last_week = 0, None
+    for week, labels in sorted(by_week.items()):
+        if last_week is not None and week - last_week > EVENT_LABEL_GAP:
+            lines_above = 0
         shapes.append(
             {
                 "type": "line",
                 "xref": "x",
                 "yref": "paper",
-                "x0": e.week,
-                "x1": e.week,
+                "x0": week,
+                "x1": week,
                 "y0": 0,
                 "y1": 1,
                 "line": {"color": "#444444", "width": 1, "dash": "dot"},
@@ -227,18 +244,21 @@ def _event_marks(events: Sequence[Event], lang: str, font: int) -> tuple[list[di
         )
         notes.append(
             {
-                "x": e.week,
+                "x": week,
                 "y": 1,
                 "xref": "x",
                 "yref": "paper",
-                "yanchor": "bottom",
+                "yanchor": "top",
                 "xanchor": "left",
-                "yshift": -(i % 3) * (font + 2),  # events close in time stack instead of overlapping
+                "align": "left",
+                "yshift": -lines_above * (font + 2),
                 "showarrow": False,
-                "text": f"{e.arm} {word(e.kind, lang)}",
+                "text": "<br>".join(labels),
                 "font": {"size": font - 1, "color": "#444444"},
             }
         )
+        lines_above += len(labels)
+        last_week = week
     return shapes, notes
 
 
