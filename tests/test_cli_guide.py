@@ -131,3 +131,44 @@ def _design_of(name: str) -> dict:
 def test_each_experiment_gets_the_analysis_its_design_calls_for(experiment: str, analysis: str) -> None:
     assert guide.analysis_for(_design_of(experiment), experiment) == analysis
     assert guide.analysis_for(None) == "compare_arms"  # a command-line sweep has no design record
+
+
+def test_plain_help_has_no_markup() -> None:
+    assert guide.plain("``sim-run`` reads :mod:`sim.core.config` and :func:`~sim.x.y`.") == (
+        "sim-run reads sim.core.config and sim.x.y."
+    )
+
+
+def test_out_option_is_the_out_key() -> None:
+    assert guide.key_value_argv(["a=1", "-o", "d1", "--out=d2", "--out", "d3"], "") == [
+        "a=1",
+        "out=d1",
+        "out=d2",
+        "out=d3",
+    ]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "sim.cli.calibrate:main",
+        "sim.cli.optimise:cli",
+        "sim.cli.discover:cli",
+        "sim.cli.validate:cli",
+        "sim.cli.analyse:cli",
+    ],
+)
+def test_every_command_explains_itself_in_plain_text(command: str, capsys: pytest.CaptureFixture) -> None:
+    import importlib
+
+    module, _, name = command.partition(":")
+    entry = getattr(importlib.import_module(module), name)
+    try:
+        code = entry(["--help"])
+    except SystemExit as stop:  # argparse ends --help with exit 0
+        code = stop.code
+    assert code in (0, None)
+    shown = capsys.readouterr().out
+    assert len(shown.splitlines()) >= 3
+    assert "``" not in shown and ":mod:" not in shown and ":func:" not in shown
+    assert "-o" in shown or "out=" in shown, "every command that writes says where (-o/--out or out=)"

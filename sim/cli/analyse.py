@@ -3,7 +3,7 @@
 Reads what ``sim-collect`` writes (``summary.parquet``: one row per point; ``collected.parquet``:
 point × replicate × step) and the design record of the design sweeper (``design.json``), all in
 :func:`read_sweep`, then hands tables to :mod:`sim.analysis` and writes what it returns to
-``DIR/analysis/<name>.parquet``. A notebook gets the same numbers with::
+``DIR/analysis/<name>.parquet`` (or ``-o/--out FOLDER``). A notebook gets the same numbers with::
 
     from sim.cli.analyse import analyse
     tables = analyse("results/sweeps/sobol/2026-11-28_10-00-00")
@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from sim.analysis import compare, sensitivity, tipping
+from sim.cli.guide import plain
 from sim.results import COLLECTED_FILE, SUMMARY_TABLE_FILE, collect, write_parquet
 from sim.results.integrity import CollectionError, verify_collection
 
@@ -83,8 +84,10 @@ def analyse(
     tipping_x: str | None = None,
     num_resamples: int = 1000,
     allow_missing: bool = False,
+    out: str | os.PathLike[str] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Everything that fits the sweep in ``sweep_dir``; writes each table to ``DIR/analysis/<name>.parquet``.
+    """Everything that fits the sweep in ``sweep_dir``; writes each table to ``out/<name>.parquet``
+    (default ``DIR/analysis``).
 
     A stale, edited or (unless ``allow_missing``) partial collection is refused
     (:func:`sim.results.integrity.verify_collection`); from a partial one every table carries
@@ -136,7 +139,7 @@ def analyse(
     for name, table in tables.items():
         if partial:
             table.attrs["partial"] = partial
-        write_parquet(sweep_dir / ANALYSIS_DIR / f"{name}.parquet", table)
+        write_parquet(Path(out or sweep_dir / ANALYSIS_DIR) / f"{name}.parquet", table)
     return tables
 
 
@@ -219,8 +222,15 @@ def format_tables(tables: dict[str, pd.DataFrame]) -> str:
 
 def cli(argv: list[str] | None = None) -> int:
     """``sim-analyse DIR``: sensitivity indices, arm comparisons and tipping points of a sweep."""
-    parser = argparse.ArgumentParser(prog="sim-analyse", description=cli.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sim-analyse",
+        description=plain(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("directory", type=Path, help="a sweep directory (results/sweeps/NAME/<timestamp>)")
+    parser.add_argument(
+        "-o", "--out", type=Path, help=f"folder for the analysis tables (default: DIRECTORY/{ANALYSIS_DIR})"
+    )
     parser.add_argument(
         "--outputs", help="comma-separated metrics (default: participation, satisfaction, ...)"
     )
@@ -240,7 +250,13 @@ def cli(argv: list[str] | None = None) -> int:
 
     try:
         tables = analyse(
-            args.directory, outputs, args.reference, args.tipping_x, args.resamples, args.allow_missing
+            args.directory,
+            outputs,
+            args.reference,
+            args.tipping_x,
+            args.resamples,
+            args.allow_missing,
+            out=args.out,
         )
     except CollectionError as exc:
         return report_failure(exc, args.verbose, "sim-analyse")
@@ -258,7 +274,7 @@ def cli(argv: list[str] | None = None) -> int:
         if message:
             print(f"sim-analyse: {message}", file=sys.stderr)
     for name in tables:
-        print(f"wrote {args.directory / ANALYSIS_DIR / f'{name}.parquet'}")
+        print(f"wrote {(args.out or args.directory / ANALYSIS_DIR) / f'{name}.parquet'}")
     if partial:
         print(partial)
     return 0

@@ -4,6 +4,7 @@
     sim-calibrate targets=T.yaml params=dynamics.fee_base,dynamics.fee_sensitivity:0:2
     sim-calibrate targets=T.yaml population=200 generations=8 cores=2 out=results/calibrations/x
     sim-calibrate targets=T.yaml recovery=20      # parameter recovery from synthetic targets
+    sim-calibrate targets=field -o results/calibrations/mine   # -o/--out DIR is out=DIR
 
 Arguments of the calibration itself: ``targets=`` (required: a YAML file, or the name of one in
 ``sim/configs/targets/``), ``params=`` (comma-separated
@@ -32,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from sim.cli.guide import key_value_argv
 from sim.core.config import ConfigError
 
 if TYPE_CHECKING:
@@ -132,8 +134,11 @@ def main(argv: list[str] | None = None) -> int:
     from sim.results import WriteError
 
     started = time.perf_counter()
+    given = key_value_argv(sys.argv[1:] if argv is None else argv, __doc__)
+    if given is None:
+        return 0
     try:
-        args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
+        args = parse_arguments(given)
         base = compose_config(args.overrides)
         args.targets = str(resolve_targets(args.targets, CONFIG_DIR))
         spec = calibrate.load_spec(args.targets, base, args.params or None)

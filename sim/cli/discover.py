@@ -11,8 +11,9 @@ itself: one case per point × arm × replicate, inputs the parameters that vary,
 the replicate, i.e. the community draw). Keys:
 ``inputs=a,b`` (default: as said), ``policy=ID`` (an optimisation's cases of one policy),
 ``density=0.8`` (the least density of a chosen box), ``boxes=2``, ``depth=3`` (of the tree),
-``out=DIR`` (default ``PATH/discovery``). Writes ``discovery.json`` (boxes, rules, the words
-in English and Chinese), ``discovery.md`` and ``tradeoff.html``; prints the words.
+``out=DIR`` or ``-o/--out DIR`` (default ``PATH/discovery``). Writes ``discovery.json``
+(boxes, rules, the words in English and Chinese), ``discovery.md`` and ``tradeoff.html``;
+prints the words.
 Exit codes: 0 done; 2 bad input (one line, nothing written); 74 a file could not be written.
 """
 
@@ -24,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.discovery import DiscoveryError, case_table, discover, varying_inputs
+from sim.cli.guide import key_value_argv
 
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_ERROR = 74
@@ -86,7 +88,10 @@ def cli(argv: list[str] | None = None) -> None:
     """Console entry point ``sim-discover PATH CONDITION [key=value ...]``."""
     from sim.results import WriteError, write_json, write_text
 
-    args = sys.argv[1:] if argv is None else argv
+    given = key_value_argv(sys.argv[1:] if argv is None else argv, __doc__)
+    if given is None:
+        return
+    args = given
     try:
         positional = [a for a in args if a.partition("=")[0] not in KEYS]
         own = dict(a.split("=", 1) for a in args if a not in positional)

@@ -8,7 +8,10 @@ Kept apart from the commands themselves so that every command (``sim-run``, ``si
   the same line with the allowed names and the closest ones (``difflib``);
 * :func:`pop_out` and :func:`pop_verbose` take ``-o/--out DIR`` and ``-v/--verbose`` off a
   Hydra command line;
-* :func:`analysis_for` names the analysis a sweep's design calls for (for ``sim-analyse``).
+* :func:`analysis_for` names the analysis a sweep's design calls for (for ``sim-analyse``);
+* :func:`plain` turns a command's docstring into plain text for ``--help``, and
+  :func:`key_value_argv` gives the ``key=value`` commands (``sim-calibrate``, ``sim-optimise``,
+  ``sim-discover``, ``sim-validate``) the same ``-h/--help`` and ``-o/--out DIR``.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ __all__ = [
     "analysis_for",
     "did_you_mean",
     "is_verbose",
+    "key_value_argv",
+    "plain",
     "pop_out",
     "pop_verbose",
 ]
@@ -208,3 +213,35 @@ def analysis_for(design: Mapping[str, Any] | None, experiment: str | None = None
     if len(inputs) == 1:
         return "tipping"
     return "compare_arms"
+
+
+_ROLE = re.compile(r":(?:mod|func|class|data|meth|attr):`~?([^`]+)`")
+_LITERAL = re.compile(r"``([^`]+)``")
+
+
+def plain(doc: str | None) -> str:
+    """A docstring as a person reads it in a terminal: no reST roles or double backquotes."""
+    text = _ROLE.sub(r"\1", doc or "")
+    return _LITERAL.sub(r"\1", text).strip()
+
+
+def key_value_argv(argv: Sequence[str], doc: str | None) -> list[str] | None:
+    """The arguments of a ``key=value`` command with ``-o/--out DIR`` spelled ``out=DIR``;
+    None after printing the plain-text help for ``-h/--help``."""
+    args = list(argv)
+    if any(a in ("-h", "--help") for a in args):
+        print(plain(doc))
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg in ("-o", "--out") and i + 1 < len(args):
+            out.append(f"out={args[i + 1]}")
+            i += 2
+            continue
+        if arg.startswith("--out="):
+            arg = "out=" + arg.removeprefix("--out=")
+        out.append(arg)
+        i += 1
+    return out

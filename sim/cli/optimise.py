@@ -3,6 +3,7 @@
     sim-optimise budget=4 community=workshop                       # the default frame and search
     sim-optimise budget=4 population=24 generations=10 draws=12 robustness=regret out=results/opt4
     sim-optimise budget=4 robustness=percentile percentile=10 xlrm=default posterior=post.parquet
+    sim-optimise budget=4 -o results/opt4          # -o/--out DIR is out=DIR
 
 Its own keys: ``budget`` (required, also the model's weekly budget), ``population`` (16),
 ``generations`` (8), ``draws`` (uncertainty draws per policy, 8), ``robustness``
@@ -29,6 +30,7 @@ import logging
 import sys
 from pathlib import Path
 
+from sim.cli.guide import key_value_argv
 from sim.core.config import ConfigError
 
 EXIT_BAD_INPUT = 2
@@ -123,7 +125,9 @@ def cli(argv: list[str] | None = None) -> None:
     from sim.experiment.simulate import stop_on_signals
     from sim.results import WriteError
 
-    args = sys.argv[1:] if argv is None else argv
+    args = key_value_argv(sys.argv[1:] if argv is None else argv, __doc__)
+    if args is None:
+        return
     logging.getLogger("MESA").setLevel(logging.WARNING)
     try:
         frame, base, overrides, search, out, posterior, lang, reevaluate = prepare(args)

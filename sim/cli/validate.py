@@ -4,7 +4,8 @@ Runs every pattern of :mod:`sim.experiment.validate` (or those named) with its k
 ``seeds`` independent seeds (default 20) from the seed base ``seed``, prints one line per
 pattern as it finishes, and writes ``DIR/validation.parquet`` (one row per pattern) and
 ``DIR/validation.html`` (default DIR: ``results/validation``). Bad input stops with one line
-and exit code 2 before anything runs; a failed write exits with 74.
+and exit code 2 before anything runs; a failed write exits with 74. ``-o/--out DIR`` is
+``out=DIR``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import shlex
 import sys
 from pathlib import Path
 
+from sim.cli.guide import key_value_argv
 from sim.experiment import validate as harness
 
 USAGE = "usage: sim-validate [seed=N] [seeds=N] [out=DIR] [patterns=NAME,...] [community=PRESET]"
@@ -26,10 +28,10 @@ def _error(message: str) -> int:
 
 def cli(argv: list[str] | None = None) -> int:
     """Parse ``key=value`` arguments, run the harness, write the table and the report."""
-    argv = sys.argv[1:] if argv is None else argv
-    if any(a in ("-h", "--help") for a in argv):
-        print(f"{USAGE}\n\n{__doc__}")
+    given = key_value_argv(sys.argv[1:] if argv is None else argv, f"{USAGE}\n\n{__doc__}")
+    if given is None:
         return 0
+    argv = given
     args: dict[str, str] = {}
     for a in argv:
         key, sep, value = a.partition("=")

@@ -85,7 +85,7 @@ def config_yaml(config: Config) -> str:
 
 def check_points(cfg: DictConfig, probes: list[dict[str, Any]]) -> None:
     """The design sweeper's validation hook: raise ConfigError if any set of overrides makes a bad config."""
-    from sim.cli.run import to_config
+    from sim.experiment.compose import to_config
 
     base = to_config(cfg)
     for overrides in probes:
@@ -97,7 +97,7 @@ def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int
 
     Returns the ids that ran, were skipped (already complete) and failed (with the error).
     """
-    from sim.cli.run import to_config
+    from sim.experiment.compose import to_config
     from sim.experiment.simulate import RunInterrupted, signals_deferred, simulate
     from sim.results import WriteError, check_run, write_incomplete, write_json, write_run
     from sim.results.lock import DirectoryLocked, writer_lock

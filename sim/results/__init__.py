@@ -747,7 +747,14 @@ def collect_cli(argv: list[str] | None = None) -> int:
     """``sim-collect DIR``: every complete run under DIR into DIR/collected.parquet and summary.parquet."""
     from sim.results.failure import EXIT_OTHER, report_failure
 
-    parser = argparse.ArgumentParser(prog="sim-collect", description=collect_cli.__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sim-collect",
+        description=(
+            "sim-collect DIR: every complete run under DIR into DIR/collected.parquet and "
+            "DIR/summary.parquet. The tables stay beside the runs they were made from (sim-analyse, "
+            "sim-report and load check them against the sweep there), so there is no -o."
+        ),
+    )
     parser.add_argument("directory", type=Path, help="a sweep directory (or any folder of runs)")
     parser.add_argument(
         "--allow-missing",
