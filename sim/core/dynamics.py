@@ -1,7 +1,8 @@
 """The residents' submodels and service supply (docs/design.md §2–3), on whole arrays.
 
-Every function reads last week's state and writes this week's, vectorised over households:
-there is no Python loop over households anywhere in a step.
+Each function updates whole arrays from the values its stage started with (docs/ODD.md §3
+says which of those earlier stages of the same week wrote): there is no Python loop over
+households anywhere in a step.
 """
 
 from __future__ import annotations

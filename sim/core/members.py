@@ -27,7 +27,7 @@ Once a week, after participation (stage 11), on whole arrays:
    building. Exposure lowers the household's participation threshold by β_M x_i (observational
    learning, Bandura 1977) and raises its trust by κ x_i (1 − T_i) each week.
 
-Every rate here is a stated assumption (docs/ODD.md §3.5); none is calibrated.
+Every rate here is a stated assumption (docs/ODD.md §7.10); none is calibrated.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """CommunityModel: owns the state, runs the weekly schedule, records the metrics.
 
 The schedule of one step (docs/design.md §2) is spelled out in :meth:`CommunityModel.step`, one
-line per stage, so that a reader sees where each lever acts. All updates are synchronous:
-every stage reads last week's attitudes and participation, so agent order never matters.
+line per stage, so that a reader sees where each lever acts. Within a stage every household
+is updated from the values the stage started with, so agent order never matters; across stages
+the update is sequential, and docs/ODD.md §3 tables which values each stage reads from last
+week and which from this week.
 """
 
 from __future__ import annotations

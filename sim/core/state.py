@@ -37,7 +37,7 @@ class HouseholdState:
 
 @dataclass
 class BuildingState:
-    covered: np.ndarray  # bool, a branch or building leader (embedding, point)
+    covered: np.ndarray  # bool, a Party branch covers the building (embedding, point)
     reach: np.ndarray  # chance a household is contacted by an active member this week
     need_information: np.ndarray  # A_b in [0, 1]
     participation: np.ndarray  # share of households that took part last week

@@ -1,7 +1,8 @@
 """嵌入 Embedding: Party organisation set up "like cells" at four levels (点、线、面、体).
 
 Coverage (what the lever builds)
-    - point (点): share of buildings with a Party branch or building leader (楼栋长);
+    - point (点): share of buildings a Party branch covers (by building rank; a building
+      leader 楼栋长 is appointed where one covers it, docs/ODD.md §7.10);
     - line (线): share of social organisations, non-public firms, property companies and
       stationed units with a branch;
     - surface (面): share of commercial areas and new business forms (新业态) covered;

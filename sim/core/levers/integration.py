@@ -4,11 +4,12 @@ At effective intensity k:
 
 - Cross-appointment (交叉任职): the Party committee recommends leaders who, "through due
   procedure", serve on owners' committees and property companies; their share is
-  χ = χ₀ + k (χ_max − χ₀). A managed compound starts an owner–company conflict in a week with
-  probability σ(γ₀ + γ₁ (Ē − Q_company) − γ₂ χ) (γ₀, γ₁ in ``dynamics``; Ē the compound's
-  mean expectation), and every open conflict is resolved in a week with probability
-  min(1, m₀ + m_χ χ + m_J k_conv), m₀ the base mediation rate and k_conv the joint meeting's
-  (converging) intensity: cross-appointed leaders and the joint meeting both speed mediation.
+  χ = χ₀ + k (χ_max − χ₀). χ lowers the odds that a managed compound starts an owner–company
+  conflict (the term −γ₂ χ of docs/ODD.md §7.5.3, beside the service gap, repairs left undone
+  and arrears), and community mediation, one of the four resolution channels of §7.5.4, ends an
+  open conflict in a week with probability min(1, m₀ + m_χ χ + m_J k_conv), m₀ the base
+  mediation rate and k_conv the joint meeting's (converging) intensity: cross-appointed leaders
+  and the joint meeting both speed mediation.
 - Four-in-one coordination (四位一体: government, social, volunteer and market services):
   the channels share information, which raises the precision of matching (need information
   A_b gains p k everywhere), and they divide the work instead of duplicating it: without
