@@ -3,6 +3,8 @@ same front, bad input one line before anything runs. Not its numbers."""
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -47,6 +49,8 @@ def test_repair_keeps_every_policy_within_the_budget_and_leaves_affordable_ones_
         # spending above the lows keeps its shares, and the free decision is untouched
         np.testing.assert_allclose(fixed[over] @ unit, budget, rtol=1e-9)
         np.testing.assert_array_equal(fixed[:, 6], x[:, 6])
+        # a repaired policy is a fixed point: the search can be seeded with it as it stands
+        np.testing.assert_array_equal(opt.repair(fixed, lows, unit, budget), fixed)
 
 
 def test_a_budget_no_policy_can_meet_is_refused(base) -> None:
@@ -94,6 +98,48 @@ def test_a_bad_frame_is_one_line_naming_it(base, data, message) -> None:
     with pytest.raises(ConfigError, match=message) as info:
         load_frame("bad", base, data=full)
     assert "\n" not in str(info.value)
+
+
+def test_a_frame_may_be_a_yaml_file_of_ones_own_checked_like_the_shipped_ones(base, tmp_path) -> None:
+    from omegaconf import OmegaConf
+
+    from sim.experiment.xlrm import XLRM_DIR
+
+    shipped = OmegaConf.to_container(OmegaConf.load(XLRM_DIR / "default.yaml"))
+    mine = tmp_path / "types.yaml"
+    types = ["old_compound", "commercial_estate", "resettlement", "migrant_rental", "mixed"]
+    OmegaConf.save({**shipped, "uncertainties": {"groups": {"community/type": types}}}, mine)
+    frame = load_frame(str(mine), base)
+    assert frame.name == str(mine) and frame.groups == {"community/type": tuple(types)}
+    assert frame.decision_keys == load_frame("default", base).decision_keys
+    draws = sample_draws(frame, 5, seed=1)
+    assert sorted(draws["community/type"]) == sorted(types)  # one draw per community type
+
+    def refused(text: str, message: str) -> None:
+        path = tmp_path / "bad.yaml"
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(ConfigError, match=message) as info:
+            load_frame(str(path), base)
+        assert "\n" not in str(info.value)
+
+    lever = "levers:\n  levers.embedding.intensity: [0, 1]\n"
+    outcome = "outcomes:\n  satisfaction: {metric: satisfaction, direction: max}\n"
+    refused(lever + outcome.replace("direction: max", "direction: up"), "direction=up; allowed: max or min")
+    refused(lever.replace("[0, 1]", "[0, 2]") + outcome, r"intensity=\[0, 2\] is outside .* within \[0, 1\]")
+    refused(
+        lever + "uncertainties:\n  groups:\n    community/type: [villa]\n" + outcome,
+        "xlrm.uncertainties.groups.community/type: villa is not a known community/type; allowed: "
+        "commercial_estate, migrant_rental, mixed, old_compound, resettlement",
+    )
+    refused(
+        lever + "uncertainties:\n  parameter: {}\n" + outcome,
+        "xlrm.uncertainties.parameter: not a part of the uncertainties; allowed: groups, structure_seed",
+    )
+    refused(lever + "outcomes: [satisfaction]\n", r"xlrm.outcomes=\['satisfaction'\] is not a mapping")
+    refused(lever + outcome + "extra: 1\n", "xlrm.extra: not a part of a frame; allowed: levers")
+    refused("levers: [0, 1\n", "not a readable YAML frame")
+    with pytest.raises(ConfigError, match=r"xlrm=.*missing.yaml: no such file; allowed: the name of a frame"):
+        load_frame(str(tmp_path / "missing.yaml"), base)
 
 
 def test_a_null_range_is_the_keys_documented_range_and_draws_stay_inside(base) -> None:
@@ -168,11 +214,88 @@ def test_the_search_respects_the_budget_and_its_front_is_non_dominated(frame, ba
     on_front = set(front["policy"])
     for i, policy in enumerate(table["policy"]):
         assert policy in on_front or any(opt.dominates(fj, all_f[i]) for fj in f)
-    # the five budget_frontier arms, compared with the front
+    # the five budget_frontier arms, compared with the front: none dominates a front policy
     assert sorted(result.arms["policy"]) == ["even", "organisations", "people", "system", "uniform"]
     assert (result.arms["weekly_cost"] <= 4.0 + 1e-9).all()
+    arm_f = opt.objective_matrix(result.arms, frame, "mean")
+    assert not any(opt.dominates(a, fj) for a in arm_f for fj in f)
     for row in result.arms.itertuples():
-        assert row.dominated == bool(row.dominated_by)
+        assert row.dominated == (row.dominated_by != "none")
+        assert row.dominated or row.on_front  # on the front, or a front policy dominates it
+        assert row.on_front == (row.policy in on_front)
+
+
+def test_a_front_cannot_contain_a_policy_dominated_by_an_evaluated_arm(frame, base, monkeypatch) -> None:
+    """The arms seed the first generation, and the front is non-dominated over them too.
+
+    The model is replaced by a stand-in in which the ``system`` arm beats every other policy on
+    every objective (as it did on a short real search): it must be the whole front, by name.
+    """
+    arms = opt.frontier_arms(4.0, base, frame)
+    best = opt.policy_key(list(arms["system"].values()))
+    first_search: list[set[str]] = []
+
+    def stand_in(self, values, key, draw, label):
+        rng = np.random.default_rng(zlib.crc32(f"{key}|{draw}".encode()))
+        level = {m: 0.5 for m in opt.METRICS}
+        if key == best:
+            level.update(satisfaction=0.9, trust=0.9, satisfaction_gini=0.01, cost=0.5)
+        else:
+            level.update(
+                satisfaction=rng.uniform(0.1, 0.8),
+                trust=rng.uniform(0.1, 0.8),
+                satisfaction_gini=rng.uniform(0.02, 0.3),
+                cost=rng.uniform(0.6, 4.0),
+            )
+        point = dict(zip(self.frame.decision_keys, map(float, values), strict=True))
+        row = {"policy_key": key, "policy": self.names.get(key, opt.policy_id(key))}
+        row.update(source=label, draw=draw, **point, **level)
+        return row | {f"{m}_gain": v - 0.5 for m, v in level.items()}
+
+    real_evaluate = opt.Evaluator.evaluate
+
+    def recording(self, policies, label="search"):
+        if label == "search" and not first_search:
+            first_search.append({opt.policy_key(v) for v in np.atleast_2d(policies)})
+        return real_evaluate(self, policies, label)
+
+    monkeypatch.setattr(opt.Evaluator, "_run", stand_in)
+    monkeypatch.setattr(opt.Evaluator, "evaluate", recording)
+    search = opt.Search(budget=4.0, population=8, generations=3, draws=2, seed=7)
+    result = opt.optimise(frame, base, OVERRIDES, search)
+    arm_keys = {opt.policy_key(list(p.values())) for p in arms.values()}
+    assert arm_keys <= first_search[0] and len(first_search[0]) == 8  # 5 arms + 3 random
+    assert list(result.front["policy"]) == ["system"]
+    arm_f = opt.objective_matrix(result.arms, frame, "mean")
+    front_f = opt.objective_matrix(result.front, frame, "mean")
+    assert not any(opt.dominates(a, fj) for a in arm_f for fj in front_f)
+    verdict = result.arms.set_index("policy")
+    assert verdict.loc["system", "dominated_by"] == "none" and verdict.loc["system", "on_front"]
+    others = verdict.drop(index="system")
+    assert (others["dominated_by"] == "system").all() and not others["on_front"].any()
+    # every policy evaluated, searched or not, is on the front or dominated by a front policy
+    table = opt.scores(result.evaluations, frame, "mean")
+    for f_row in opt.objective_matrix(table, frame, "mean"):
+        assert any(opt.dominates(fj, f_row) or np.array_equal(fj, f_row) for fj in front_f)
+
+
+def test_the_cli_says_plainly_which_arms_no_front_policy_dominates() -> None:
+    from sim.cli.optimise import arm_verdicts
+
+    arms = pd.DataFrame(
+        {
+            "policy": ["system", "people"],
+            "dominated_by": ["none", "p0123456789"],
+            "dominated": [False, True],
+            "on_front": [True, False],
+        }
+    )
+    assert arm_verdicts(arms) == [
+        "budget_frontier arm system is not dominated by any front policy: it is on the front itself."
+    ]
+    assert arm_verdicts(arms.iloc[1:]) == [
+        "every budget_frontier arm is dominated by at least one front policy."
+    ]
 
 
 @pytest.mark.slow
@@ -233,6 +356,10 @@ def test_the_cli_writes_the_front_figures_and_scenarios_the_dashboard_can_load(t
     )
     printed = capsys.readouterr().out
     assert "dominated by" in printed and "results:" in printed
+    arms = pd.read_parquet(out / opt.ARMS_FILE)
+    for row in arms.itertuples():  # each arm's verdict is printed in words when no policy dominates it
+        said = f"budget_frontier arm {row.policy} is not dominated by any front policy"
+        assert (said in printed) == (row.dominated_by == "none")
     front = pd.read_parquet(out / opt.PARETO_FILE)
     intensities = [f"levers.{n}.intensity" for n in ("embedding", "converging", "linking")]
     assert {*intensities, "satisfaction", "satisfaction_robust", "weekly_cost"} <= set(front.columns)
@@ -286,6 +413,7 @@ def test_the_dashboard_offers_the_pareto_scenarios(tmp_path, monkeypatch) -> Non
         (["budget=4", "robustness=best"], "robustness=best; allowed: mean, percentile, regret, satisficing"),
         (["budget=4", "population=many"], "population=many is not an integer"),
         (["budget=4", "xlrm=nope"], "xlrm=nope is not a known frame"),
+        (["budget=4", "xlrm=frames/nope.yaml"], "xlrm=frames/nope.yaml: no such file"),
         (["budget=4", "scenario=all_six"], "scenario=all_six: scenario is a lever or an uncertainty"),
         (["budget=4", "levers.linking.intensity=1"], "levers.linking.intensity is a lever"),
         (["budget=4", "percentile=140"], "percentile=140"),

@@ -8,14 +8,20 @@
 Its own keys: ``budget`` (required, also the model's weekly budget), ``population`` (16),
 ``generations`` (8), ``draws`` (uncertainty draws per policy, 8), ``robustness``
 (mean|percentile|regret|satisficing), ``percentile`` (10), ``algorithm`` (nsga2|nsga3),
-``xlrm`` (a frame of sim/configs/xlrm/), ``posterior`` (a sim-calibrate posterior.parquet),
+``xlrm`` (the name of a frame in sim/configs/xlrm/, or the path of your own frame's .yaml file,
+checked the same way), ``posterior`` (a sim-calibrate posterior.parquet),
 ``out`` (default ``results/optimise/b<budget>-<setup hash>``: the same command resumes there),
 ``lang`` (en|zh, of the figures), ``reevaluate`` (0; N > 0: the front's best policy on each
 objective is evaluated again on N fresh draws, into ``out/reevaluation/``, which
 ``sim-discover`` reads). Every other argument is a model override as for ``sim-run``.
 
-Writes into ``out``: ``pareto.parquet``, ``arms.parquet`` (the budget_frontier arms and the
-front's policies that dominate each), ``evaluations.parquet``, ``draws.parquet``,
+The budget_frontier arms at the budget are evaluated on the same draws and seed the first
+generation; the front is non-dominated over every policy evaluated, arms included (an arm on it
+keeps its name). The printed summary says which arms no front policy dominates.
+
+Writes into ``out``: ``pareto.parquet``, ``arms.parquet`` (the budget_frontier arms, the
+front's policies that dominate each or ``none``, and whether it is on the front),
+``evaluations.parquet``, ``draws.parquet``,
 ``front.html``, ``policies.html``, ``by_type.html``, ``scenario/pareto_NN.yaml`` and
 ``optimise.json``. Exit codes: 0 done; 2 bad input (one line, nothing run or written); 74 a
 file could not be written; 130/143 stopped (finished evaluations kept: rerun to resume).
@@ -212,7 +218,7 @@ def format_result(result, frame) -> str:
             f"{row['weekly_cost']:.2f}",
         )
     arms = Table(title="budget_frontier arms at the same budget: dominated by a front policy?")
-    for col in ["arm", *robust, "weekly_cost", "dominated by"]:
+    for col in ["arm", *robust, "weekly_cost", "dominated by", "on front"]:
         arms.add_column(col.removesuffix("_robust"), justify="right")
     for row in result.arms.to_dict("records"):
         arms.add_row(
@@ -220,11 +226,25 @@ def format_result(result, frame) -> str:
             *(f"{row[c]:.3f}" for c in robust),
             f"{row['weekly_cost']:.2f}",
             row["dominated_by"] or "none",
+            "yes" if row.get("on_front") else "no",
         )
     console = Console(width=160, record=True, file=io.StringIO())
     console.print(front)
     console.print(arms)
-    return console.export_text()
+    return console.export_text() + "\n".join(arm_verdicts(result.arms))
+
+
+def arm_verdicts(arms) -> list[str]:
+    """Plain sentences: which budget_frontier arms no front policy dominates (or that all are)."""
+    lines = []
+    for row in arms.to_dict("records"):
+        if row["dominated"]:
+            continue
+        where = "it is on the front itself" if row.get("on_front") else "it is not on the front"
+        lines.append(f"budget_frontier arm {row['policy']} is not dominated by any front policy: {where}.")
+    if not lines:
+        lines.append("every budget_frontier arm is dominated by at least one front policy.")
+    return lines
 
 
 if __name__ == "__main__":

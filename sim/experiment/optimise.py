@@ -21,6 +21,14 @@ policy within the budget by scaling its costed intensities above their lower bou
 proportion, exactly as the model scales levers that ask for more than the budget (ODD §7.9.0),
 so a stored policy is the one that runs, and its weekly cost Σ_l k_l c_l is at most the budget.
 
+The ``budget_frontier`` arms at the budget are evaluated first, on the same draws. Those that are
+policies of the frame (inside its ranges, within the budget) seed the search's initial
+population; the rest of it is pymoo's usual uniform random sampling, drawn from the search's
+seed (when the arms outnumber ``population``, the first generation is just the arms). The front
+written at the end is non-dominated over *every* policy evaluated, the arms included: an arm
+that is on it keeps its name (``system``, ``even``, …) as its ``policy``, and the arms table
+lists, for each arm, the front's policies that dominate it (``none`` when no front policy does).
+
 Resuming: every evaluated (policy, draw) is cached in ``evaluations.parquet``, keyed by the
 policy's exact values, and written atomically after each generation (and at least every
 ``FLUSH_SECONDS`` within one). The search is deterministic for a seed, so rerunning the same
@@ -126,8 +134,9 @@ def check_budget(frame: Frame, costs: dict[str, float], budget: float) -> float:
 def repair(x: np.ndarray, lows: np.ndarray, unit_costs: np.ndarray, budget: float) -> np.ndarray:
     """Policies (rows of ``x``) within ``budget``: costed decisions above their lows scaled down.
 
-    A row within budget is returned unchanged; a row over it keeps its lows and the shares of
-    its spending above them, and spends ``budget`` (less a 1e-12 relative slack).
+    A row within budget (less a 1e-12 relative slack) is returned unchanged; a row over it
+    keeps its lows and the shares of its spending above them, and spends ``budget`` less twice
+    that slack, so rounding never leaves it over and repairing it again changes nothing.
     """
     x = np.array(x, dtype=np.float64, copy=True, ndmin=2)
     floor = float(np.dot(unit_costs, lows))
@@ -136,7 +145,9 @@ def repair(x: np.ndarray, lows: np.ndarray, unit_costs: np.ndarray, budget: floa
     over = cost > limit
     if np.any(over):
         costed = unit_costs > 0
-        scale = (limit - floor) / (cost[over] - floor)
+        target = budget * (1.0 - 2.0 * BUDGET_SLACK)
+        above = cost[over] - floor  # > 0 unless the lows alone are within 1e-12 of the budget
+        scale = np.clip((target - floor) / np.where(above > 0, above, 1.0), 0.0, 1.0)
         rows = x[over]
         rows[:, costed] = lows[costed] + scale[:, None] * (rows[:, costed] - lows[costed])
         x[over] = rows
@@ -196,10 +207,12 @@ class Evaluator:
         budget: float,
         out_dir: Path | None = None,
         progress: Callable[[int], None] | None = None,
+        names: dict[str, str] | None = None,
     ) -> None:
         self.frame, self.draws, self.configs, self.budget = frame, draws, configs, budget
         self.out_dir = out_dir
         self.progress = progress
+        self.names = dict(names or {})  # policy_key -> a name (the arms'), instead of the hash id
         self.simulated = 0  # (policy, draw) pairs simulated by this process (not from the cache)
         self.rows: dict[tuple[str, int], dict[str, Any]] = {}
         self.baselines: dict[int, dict[str, float]] = {}
@@ -253,7 +266,8 @@ class Evaluator:
         metrics, _ = run_replicate(cfg, 0, replicate_seeds(cfg.seed, 1)[0])
         level = tail_means(metrics)
         base = self.baseline(draw)
-        row: dict[str, Any] = {"policy_key": key, "policy": policy_id(key), "source": label, "draw": draw}
+        name = self.names.get(key, policy_id(key))
+        row: dict[str, Any] = {"policy_key": key, "policy": name, "source": label, "draw": draw}
         row.update(point)
         row.update(level)
         row.update({f"{m}{GAIN_SUFFIX}": level[m] - base[m] for m in level})
@@ -277,6 +291,8 @@ class Evaluator:
         if rows.empty:
             return rows
         rows = rows.sort_values(["policy_key", "draw"], kind="stable").reset_index(drop=True)
+        if self.names:  # rows cached before a policy had a name are labelled by it too
+            rows["policy"] = rows["policy_key"].map(self.names).fillna(rows["policy"])
         return rows
 
 
@@ -427,6 +443,8 @@ def optimise(
     """
     from pymoo.core.problem import Problem
     from pymoo.core.repair import Repair
+    from pymoo.core.sampling import Sampling
+    from pymoo.operators.sampling.rnd import FloatRandomSampling
     from pymoo.optimize import minimize
 
     search.check()
@@ -453,9 +471,13 @@ def optimise(
     highs = np.array([d.hi for d in frame.decisions])
     unit = cost_vector(frame, costs)
     bar = _progress_bar(search, progress)
-    evaluator = Evaluator(frame, draws, configs, search.budget, out_dir, bar.update if bar else None)
     arms = frontier_arms(search.budget, base, frame)
-    arm_names = {policy_key(list(p.values())): name for name, p in arms.items()}
+    arm_x = np.array([list(p.values()) for p in arms.values()])
+    arm_names = {policy_key(x): name for name, x in zip(arms, arm_x, strict=True)}
+    start = arm_x[seedable(arm_x, lows, highs, unit, search.budget)]
+    evaluator = Evaluator(
+        frame, draws, configs, search.budget, out_dir, bar.update if bar else None, names=arm_names
+    )
     arm_rows = pd.DataFrame()
     generation = {"n": 0, "started": time.perf_counter()}
 
@@ -484,13 +506,21 @@ def optimise(
         def _do(self, problem: Any, x: np.ndarray, **kwargs: Any) -> np.ndarray:
             return repair(np.clip(x, lows, highs), lows, unit, search.budget)
 
+    class ArmsThenRandom(Sampling):
+        """The arms that are policies of the frame, then uniform random policies up to the size."""
+
+        def _do(self, problem: Any, n_samples: int, *args: Any, random_state: Any = None, **kwargs: Any):
+            rest = max(0, n_samples - len(start))
+            drawn = FloatRandomSampling()._do(problem, rest, random_state=random_state)
+            return np.vstack([start, np.reshape(drawn, (rest, len(lows)))])
+
     try:
-        # the arms first: they are the reference of robustness=regret and the comparison
-        arm_rows = evaluator.evaluate(np.array([list(p.values()) for p in arms.values()]), label="arm")
+        # the arms first: they are the reference of robustness=regret, the comparison and seeds
+        arm_rows = evaluator.evaluate(arm_x, label="arm")
         arm_rows["policy"] = arm_rows["policy_key"].map(arm_names)
         minimize(
             Portfolio(),
-            _algorithm(search, len(frame.objectives), WithinBudget()),
+            _algorithm(search, len(frame.objectives), WithinBudget(), ArmsThenRandom()),
             ("n_gen", search.generations),
             seed=search.seed % 2**32,
             verbose=False,
@@ -500,8 +530,8 @@ def optimise(
         if bar is not None:
             bar.close()
     everything = evaluator.table()
-    searched = everything[everything["source"] == "search"]
-    table = scores(searched, frame, search.robustness, search.percentile, arm_rows)
+    # the front is non-dominated over every policy evaluated: the search's and the arms
+    table = scores(everything, frame, search.robustness, search.percentile, arm_rows)
     front = table.iloc[non_dominated(objective_matrix(table, frame, search.robustness))].reset_index(
         drop=True
     )
@@ -509,6 +539,20 @@ def optimise(
     arm_table = scores(arm_rows, frame, search.robustness, search.percentile, arm_rows)
     arm_table = compare_arms(_finish(arm_table, frame, unit, search), front, frame, search.robustness)
     return Portfolios(front, arm_table, everything, draws, evaluator.simulated, record)
+
+
+def seedable(
+    x: np.ndarray, lows: np.ndarray, highs: np.ndarray, unit: np.ndarray, budget: float
+) -> np.ndarray:
+    """Which rows of ``x`` are policies of the frame as they stand: the search's repair keeps them.
+
+    A row outside the frame's ranges or over the budget would be changed by the repair into
+    another policy, so it cannot seed the search as itself.
+    """
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    if len(x) == 0:
+        return np.zeros(0, dtype=bool)
+    return np.all(repair(np.clip(x, lows, highs), lows, unit, budget) == x, axis=1)
 
 
 def _finish(table: pd.DataFrame, frame: Frame, unit: np.ndarray, search: Search) -> pd.DataFrame:
@@ -520,19 +564,25 @@ def _finish(table: pd.DataFrame, frame: Frame, unit: np.ndarray, search: Search)
 
 
 def compare_arms(arms: pd.DataFrame, front: pd.DataFrame, frame: Frame, robustness: str) -> pd.DataFrame:
-    """Each arm with the front's policies that dominate it on the robust objectives (if any)."""
+    """Each arm with the front's policies that dominate it on the robust objectives.
+
+    ``dominated_by``: those policies, comma-separated, or ``none``; ``dominated``: whether any
+    does; ``on_front``: whether the arm is itself one of the front's policies.
+    """
     fa = objective_matrix(arms, frame, robustness)
     ff = objective_matrix(front, frame, robustness)
     out = arms.copy()
-    out["dominated_by"] = [
-        ",".join(front["policy"].iloc[j] for j in range(len(front)) if dominates(ff[j], fa[i]))
+    by = [
+        [front["policy"].iloc[j] for j in range(len(front)) if dominates(ff[j], fa[i])]
         for i in range(len(arms))
     ]
-    out["dominated"] = out["dominated_by"] != ""
+    out["dominated_by"] = [",".join(b) if b else "none" for b in by]
+    out["dominated"] = [bool(b) for b in by]
+    out["on_front"] = out["policy_key"].isin(set(front["policy_key"]))
     return out
 
 
-def _algorithm(search: Search, n_obj: int, repair_op: Any) -> Any:
+def _algorithm(search: Search, n_obj: int, repair_op: Any, sampling: Any) -> Any:
     if search.algorithm == "nsga3":
         from pymoo.algorithms.moo.nsga3 import NSGA3
         from pymoo.util.ref_dirs import get_reference_directions
@@ -541,10 +591,10 @@ def _algorithm(search: Search, n_obj: int, repair_op: Any) -> Any:
         while math.comb(partitions + 1 + n_obj - 1, n_obj - 1) <= search.population:
             partitions += 1
         ref = get_reference_directions("das-dennis", n_obj, n_partitions=partitions)
-        return NSGA3(ref_dirs=ref, pop_size=search.population, repair=repair_op)
+        return NSGA3(ref_dirs=ref, pop_size=search.population, sampling=sampling, repair=repair_op)
     from pymoo.algorithms.moo.nsga2 import NSGA2
 
-    return NSGA2(pop_size=search.population, repair=repair_op)
+    return NSGA2(pop_size=search.population, sampling=sampling, repair=repair_op)
 
 
 def _progress_bar(search: Search, show: bool) -> Any:
@@ -659,16 +709,14 @@ def reevaluate(
         check_resumable(out_dir, record)
         write_json(out_dir / SETUP_FILE, {"cache": record, "search": dataclasses.asdict(again)})
         write_parquet(out_dir / DRAWS_FILE, table)
-    evaluator = Evaluator(frame, table, configs, search.budget, out_dir)
+    decisions = policies[frame.decision_keys].to_numpy()
+    # the policies keep their names (an arm's, or the front's id) in the cache and the rows
+    names = dict(zip((policy_key(v) for v in decisions), policies["policy"], strict=True))
+    evaluator = Evaluator(frame, table, configs, search.budget, out_dir, names=names)
     try:
-        rows = evaluator.evaluate(policies[frame.decision_keys].to_numpy(), label="reevaluation")
+        rows = evaluator.evaluate(decisions, label="reevaluation")
     finally:
         evaluator.flush()
-    names = dict(
-        zip(
-            (policy_key(v) for v in policies[frame.decision_keys].to_numpy()), policies["policy"], strict=True
-        )
-    )
     rows["policy"] = rows["policy_key"].map(names)
     return rows, table
 

@@ -1,13 +1,16 @@
 """The XLRM frame of a decision question: levers (policies), uncertainties, outcomes (measures).
 
-A frame is a YAML file in ``sim/configs/xlrm/`` (``default.yaml`` documents every field):
+A frame is a YAML file in ``sim/configs/xlrm/`` (``default.yaml`` documents every field),
+named without its suffix (``xlrm=default``), or a YAML file of the user's own given by its path
+(``xlrm=frames/mine.yaml``: a value ending in ``.yaml``/``.yml`` or containing a ``/``), which is
+checked exactly like the shipped ones:
 
 - **levers** — the decisions of a policy: config keys with a range. Each ``levers.<name>.intensity``
   costs its lever's ``cost_per_unit`` per 1,000 households per week at intensity 1; any other
   lever parameter named here is a decision at no cost.
 - **uncertainties** — what a policy must work under: config-group options (e.g. the context
-  scenarios that stand for community types, or a ``community.type``-like group, named
-  generically), a community structure seed per draw, and behavioural parameters by config key,
+  scenarios, or the shipped community types as ``community/type: [old_compound, ...]``), a
+  community structure seed per draw, and behavioural parameters by config key,
   drawn by Latin hypercube over stated ranges (or the key's whole allowed range), or from a
   calibrated posterior (``posterior.parquet``: one column per config key and ``weight``).
 - **outcomes** — named metrics with a direction; those marked ``objective`` are searched on.
@@ -139,6 +142,39 @@ def frame_names() -> list[str]:
     return sorted(p.stem for p in XLRM_DIR.glob("*.yaml"))
 
 
+def is_frame_path(name: str) -> bool:
+    """Whether ``xlrm=name`` is the path of a YAML file rather than the name of a shipped frame."""
+    return name.endswith((".yaml", ".yml")) or "/" in name or "\\" in name
+
+
+def read_frame_file(name: str) -> Any:
+    """The plain data of frame ``name``: a shipped frame's name or a YAML file's path (ConfigError)."""
+    from omegaconf import OmegaConf
+
+    if is_frame_path(name):
+        path = Path(name)
+        if not path.is_file():
+            raise ConfigError(
+                f"xlrm={name}: no such file; allowed: the name of a frame in sim/configs/xlrm/ "
+                f"({', '.join(frame_names())}) or the path of a .yaml file"
+            )
+    elif name in frame_names():
+        path = XLRM_DIR / f"{name}.yaml"
+    else:
+        raise ConfigError(
+            f"xlrm={name} is not a known frame; allowed: {', '.join(frame_names())}, "
+            "or the path of a .yaml file"
+        )
+    try:
+        return OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    except Exception as exc:  # YAML syntax, an unresolvable interpolation, an unreadable file
+        reason = " ".join(str(exc).split())[:160]
+        raise ConfigError(
+            f"xlrm={name}: not a readable YAML frame ({type(exc).__name__}: {reason}); "
+            "allowed: a mapping of levers, uncertainties, outcomes as in sim/configs/xlrm/default.yaml"
+        ) from None
+
+
 def load_frame(
     name: str = "default",
     base: Config | None = None,
@@ -147,16 +183,14 @@ def load_frame(
 ) -> Frame:
     """Read frame ``name`` (or ``data``, the same structure as a dict) and check it against ``base``.
 
-    ``posterior`` is a Parquet file with one column per config key and a ``weight`` column.
-    Raises ConfigError (one line) on an unknown frame, key, group option or metric, on a range
-    outside a key's allowed range, and on a posterior that does not fit.
+    ``name`` is a frame of ``sim/configs/xlrm/`` or the path of a YAML file (see the module
+    docstring). ``posterior`` is a Parquet file with one column per config key and a ``weight``
+    column. Raises ConfigError (one line) on an unknown frame or unreadable file, an unknown
+    key, group option or metric, a range outside a key's allowed range, and on a posterior that
+    does not fit.
     """
-    from omegaconf import OmegaConf
-
     if data is None:
-        if name not in frame_names():
-            raise ConfigError(f"xlrm={name} is not a known frame; allowed: {', '.join(frame_names())}")
-        data = OmegaConf.to_container(OmegaConf.load(XLRM_DIR / f"{name}.yaml"), resolve=True)
+        data = read_frame_file(name)
     if not isinstance(data, dict):
         raise ConfigError(
             f"xlrm={name}: the frame is not a mapping; allowed: levers, uncertainties, outcomes"
@@ -167,19 +201,34 @@ def load_frame(
         raise ConfigError(
             f"xlrm.{sorted(unknown)[0]}: not a part of a frame; allowed: levers, uncertainties, outcomes"
         )
-    decisions = tuple(_decision(k, v, base) for k, v in (data.get("levers") or {}).items())
+    levers = _mapping("xlrm.levers", data.get("levers"), "levers.<name>.<parameter>: [low, high]")
+    decisions = tuple(_decision(str(k), v, base) for k, v in levers.items())
     if not decisions:
         raise ConfigError(
             "xlrm.levers is empty; allowed: at least one levers.<name>.<parameter> with a range"
         )
-    unc = data.get("uncertainties") or {}
-    groups = {str(g): _group(str(g), opts) for g, opts in (unc.get("groups") or {}).items()}
-    params = tuple(_uncertainty(k, v, base) for k, v in (unc.get("parameters") or {}).items())
+    unc = _mapping("xlrm.uncertainties", data.get("uncertainties"), ", ".join(UNCERTAINTY_PARTS))
+    unknown = set(unc) - set(UNCERTAINTY_PARTS)
+    if unknown:
+        raise ConfigError(
+            f"xlrm.uncertainties.{sorted(map(str, unknown))[0]}: not a part of the uncertainties; "
+            f"allowed: {', '.join(UNCERTAINTY_PARTS)}"
+        )
+    structure_seed = unc.get("structure_seed", True)
+    if not isinstance(structure_seed, bool):
+        raise ConfigError(f"xlrm.uncertainties.structure_seed={structure_seed!r}; allowed: true or false")
+    group_specs = _mapping("xlrm.uncertainties.groups", unc.get("groups"), "<group>: [option, ...]")
+    groups = {str(g): _group(str(g), opts) for g, opts in group_specs.items()}
+    param_specs = _mapping(
+        "xlrm.uncertainties.parameters", unc.get("parameters"), "<config key>: [low, high] or null"
+    )
+    params = tuple(_uncertainty(str(k), v, base) for k, v in param_specs.items())
     overlap = {d.key for d in decisions} & {u.key for u in params}
     if overlap:
         key = sorted(overlap)[0]
         raise ConfigError(f"xlrm: {key} is both a lever and an uncertainty; allowed: one of the two")
-    outcomes = tuple(_outcome(str(n), spec) for n, spec in (data.get("outcomes") or {}).items())
+    outcome_specs = _mapping("xlrm.outcomes", data.get("outcomes"), "<name>: {metric: , direction: max|min}")
+    outcomes = tuple(_outcome(str(n), spec) for n, spec in outcome_specs.items())
     if not any(o.objective for o in outcomes):
         raise ConfigError(
             "xlrm.outcomes has no objective; allowed: at least one outcome with objective: true"
@@ -189,11 +238,23 @@ def load_frame(
         name=name,
         decisions=decisions,
         groups=groups,
-        structure_seed=bool(unc.get("structure_seed", True)),
+        structure_seed=structure_seed,
         uncertainties=params,
         outcomes=outcomes,
         posterior=post,
     )
+
+
+UNCERTAINTY_PARTS = ("groups", "structure_seed", "parameters")
+
+
+def _mapping(where: str, value: Any, allowed: str) -> dict:
+    """``value`` as a mapping (None or empty: an empty one); ConfigError naming ``where`` otherwise."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}={value!r} is not a mapping; allowed: {allowed}")
+    return value
 
 
 def key_range(key: str, base: Config) -> tuple[float, float]:
@@ -247,7 +308,8 @@ def _group(group: str, options: Any) -> tuple[str, ...]:
     allowed = group_options(group)
     if not allowed:
         raise ConfigError(
-            f"xlrm.uncertainties.groups.{group}: not a config group; allowed: community, scenario"
+            f"xlrm.uncertainties.groups.{group}: not a config group; "
+            "allowed: community, community/type, scenario"
         )
     if not isinstance(options, list | tuple) or not options:
         raise ConfigError(f"xlrm.uncertainties.groups.{group}={options!r}; allowed: a list of options")
