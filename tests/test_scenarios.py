@@ -128,6 +128,16 @@ def test_scenario_is_described_for_a_facilitator(name: str, configs: dict[str, C
     assert configs[name].community.preset == "workshop"
 
 
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_no_shipped_scenario_collapses(name: str, configs: dict[str, Config]) -> None:
+    """Worse is allowed, extinct is not: docs/ODD.md cites no real community whose mean trust or
+    satisfaction fell below 0.1, so no scenario may end there (final week, every seed)."""
+    cfg = configs[name]
+    for metric in ("trust", "satisfaction"):
+        final = outcome(cfg, metric, REPLICATES, window=1)
+        assert (final >= 0.1).all(), f"{name}: final {metric} {final}"
+
+
 @pytest.mark.parametrize("name", _claim_params([n for n in SCENARIOS if n != "baseline"]))
 def test_scenario_differs_from_baseline_as_described(name: str, configs: dict[str, Config]) -> None:
     cfg, base = configs[name], configs["baseline"]
