@@ -9,9 +9,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import config, final_values, trajectories
+from conftest import config, final_values
 from lever_helpers import credibly_above, interval
 
+from sim.experiment import validate
 from sim.experiment.simulate import simulate
 
 SEEDS = [0, 1, 2]
@@ -44,29 +45,18 @@ def test_tipping_participation_jumps_as_threshold_spread_crosses_a_critical_valu
     assert 0.05 < critical <= 0.14, "near Granovetter's critical spread"
 
 
-def _half_time(series: pd.Series, start: int, target: float, falling: bool) -> int:
-    """Weeks from ``start`` until the series first crosses ``target`` (horizon if never)."""
-    after = series.loc[start:]
-    crossed = after <= target if falling else after >= target
-    return int(crossed.idxmax() - start) if crossed.any() else int(series.index.max() - start + 1)
-
-
 def test_trust_falls_fast_and_recovers_several_times_more_slowly() -> None:
-    shock_week = 60
-    cfg = config(
-        "community", steps=160, dynamics={"shock": {"week": shock_week, "duration": 6, "depth": 0.9}}
-    )
-    ratios = []
-    for frame in trajectories(cfg, SEEDS):
-        trust = frame["trust"]
-        before = trust.loc[shock_week - 10 : shock_week].mean()
-        trough_week = int(trust.loc[shock_week:].idxmin())
-        drop = before - trust.loc[trough_week]
-        assert drop > 0.1, "a service failure costs trust"
-        fall = _half_time(trust, shock_week, before - drop / 2, falling=True)
-        rise = _half_time(trust, trough_week, trust.loc[trough_week] + drop / 2, falling=False)
-        ratios.append(rise / max(fall, 1))
-    assert min(ratios) >= 2.0, f"recovery should take several times longer than the fall: {ratios}"
+    """Pattern 4 as the harness measures it (sim.experiment.validate), on 8 seeds: after a
+    6-week service failure trust takes credibly more than twice as long to recover half its
+    loss as to lose it; with trust falling no faster than it rises (α⁻ = α⁺, the knock-out) the
+    recovery is credibly quicker. The knock-out does not bring the ratio under 2: the rest of
+    the asymmetry comes from elsewhere (docs/validation.md, pattern 4)."""
+    pattern = validate.BY_NAME["trust_hysteresis"]
+    runner = validate.Runner(8, validate.DEFAULT_SEED)
+    full = pattern.measure(runner, ()).effects
+    knocked = pattern.measure(runner, pattern.knockout).effects
+    assert credibly_above(full, 2.0), interval(full)
+    assert credibly_above(full - knocked, 0.5), interval(full - knocked)
 
 
 TREADMILL_START = 40
