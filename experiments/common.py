@@ -5,7 +5,8 @@ Every notebook reads its size from the environment so that the test suite can ru
     SIM_PRESET      community preset (default ``workshop``)
     SIM_STEPS       weeks per run (default 104)
     SIM_REPLICATES  replicates per parameter point (default 5)
-    SIM_RESULTS     where results are kept (default ``results/experiments``)
+    SIM_RESULTS     where results are kept (default: the per-user data folder, see
+                    :func:`default_results`; never inside the repository)
     SIM_LANG        language of the figures, ``en`` or ``zh`` (default ``en``)
     SIM_SWEEPS      where ``sim-run -m experiment=NAME`` sweeps are (default ``results/sweeps``)
 
@@ -33,6 +34,21 @@ from sim.experiment.sweep import point_config
 from sim.results import CONFIG_FILE, check_run, load, write_run
 
 ROOT = CONFIG_DIR.parent.parent
+#: the application name of the per-user data folder (as platformdirs spells the folder)
+APP_NAME = "community-governance-sim"
+
+
+def default_results() -> Path:
+    """Where the notebooks keep their runs unless SIM_RESULTS says otherwise: the per-user data
+    folder (``~/.local/share/community-governance-sim/experiments`` on Linux, the matching
+    folders on macOS and Windows), outside the repository so results never end up in git."""
+    try:
+        from platformdirs import user_data_path
+    except ImportError:  # platformdirs comes with Jupyter; without it, the XDG default
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / APP_NAME
+    else:
+        base = user_data_path(APP_NAME, appauthor=False)
+    return base / "experiments"
 
 
 @dataclass(frozen=True)
@@ -47,18 +63,22 @@ class Settings:
 
 
 def settings(name: str) -> Settings:
-    """Settings from the environment; results go to ``<SIM_RESULTS>/<name>``."""
-    base = Path(os.environ.get("SIM_RESULTS", ROOT / "results" / "experiments"))
+    """Settings from the environment; results go to ``<SIM_RESULTS>/<name>`` (printed)."""
+    chosen = os.environ.get("SIM_RESULTS")
+    base = Path(chosen).expanduser() if chosen else default_results()
     lang = os.environ.get("SIM_LANG", "en")
     if lang not in ("en", "zh"):
         raise ValueError(f"SIM_LANG={lang!r}; allowed: 'en' or 'zh'")
-    return Settings(
+    s = Settings(
         preset=os.environ.get("SIM_PRESET", "workshop"),
         steps=int(os.environ.get("SIM_STEPS", "104")),
         replicates=int(os.environ.get("SIM_REPLICATES", "5")),
         results=base / name,
         lang=lang,
     )
+    how = "SIM_RESULTS" if chosen else "the per-user data folder; set SIM_RESULTS to change it"
+    print(f"results of {name} are kept in {s.results} ({how})")
+    return s
 
 
 def config(s: Settings, *overrides: str) -> Config:

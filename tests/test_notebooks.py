@@ -187,3 +187,22 @@ def test_grid_is_simulated_once_then_loaded(small):
     assert (s.results / "grid.parquet").stat().st_mtime_ns == stamp
     smaller = common.grid_or_load(cfg, {"levers.linking.intensity": [0.5]}, s.results / "grid.parquet")
     assert smaller["point"].nunique() == 1 and set(smaller["levers.linking.intensity"]) == {0.5}
+
+
+def test_results_go_to_a_user_folder_outside_the_repository_unless_sim_results_says(
+    monkeypatch, tmp_path, capsys
+):
+    """By default the notebooks keep their runs in the per-user data folder, never in the
+    repository, and say where; SIM_RESULTS chooses another folder."""
+    common = _common()
+    monkeypatch.delenv("SIM_RESULTS", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # platformdirs' base on Linux
+    s = common.settings("demo")
+    expected = common.default_results() / "demo"
+    assert s.results == expected and ROOT not in s.results.parents
+    if sys.platform.startswith("linux"):
+        assert expected == tmp_path / "data" / "community-governance-sim" / "experiments" / "demo"
+    assert f"results of demo are kept in {expected}" in capsys.readouterr().out
+    monkeypatch.setenv("SIM_RESULTS", str(tmp_path / "mine"))
+    assert common.settings("demo").results == tmp_path / "mine" / "demo"
+    assert f"kept in {tmp_path / 'mine' / 'demo'} (SIM_RESULTS)" in capsys.readouterr().out

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from sim.core.config import from_dict
@@ -325,3 +326,237 @@ def test_sampled_design_sweep_gets_sensitivity_bars(tmp_path):
         assert f'id="fig-sobol_{output}"' in text
     assert "fig-curve_" not in text  # no curves along a sampled (not gridded) input
     _no_external_references(text)
+
+
+# ------------------------------------------------------------------------------ provenance footer
+def _footer(text: str) -> str:
+    return text[text.index("<footer>") : text.index("</footer>")]
+
+
+def test_footer_shows_the_runs_commit_and_command_line(results, tmp_path) -> None:
+    """The footer says what made the numbers: the run's commit, command line, Python and versions."""
+    import html
+    import json
+    import shlex
+
+    prov = json.loads((results["run"] / "summary.json").read_text(encoding="utf-8"))["provenance"]
+    text = _report(results["run"]).read_text(encoding="utf-8")
+    footer = _footer(text)
+    if prov["commit"]:
+        assert prov["commit"][:7] in footer
+    assert ("(modified tree)" in footer) == bool(prov["dirty"])
+    assert html.escape(shlex.join(prov["command_line"])) in footer
+    assert f"Python {prov['python']}" in footer and f"numpy {prov['dependencies']['numpy']}" in footer
+
+    # a run made from a modified tree by a known command, in both languages
+    result = simulate(from_dict({"community": WORKSHOP, "replicates": 1, "steps": 4}))
+    result.summary["provenance"] |= {
+        "commit": "0123456789abcdef0123456789abcdef01234567",
+        "dirty": True,
+        "command_line": ["sim-run", "scenario=baseline", "seed=7"],
+    }
+    run = write_run(tmp_path / "run", result.metrics, result.buildings, result.summary, "x: 1\n")
+    for lang, commit in (("en", "0123456 (modified tree)"), ("zh", "0123456（工作区有未提交修改）")):
+        out = tmp_path / f"{lang}.html"
+        assert report_main([str(run), "-o", str(out), "--lang", lang]) == 0
+        footer = _footer(out.read_text(encoding="utf-8"))
+        assert commit in footer, footer
+        assert "<code>sim-run scenario=baseline seed=7</code>" in footer
+
+
+def test_footer_of_a_sweep_shows_the_sweeps_command_and_every_commit() -> None:
+    from sim.present.report import provenance_html
+
+    base = {"version": "0.2.0", "python": "3.13.0", "platform": "Linux-x", "dependencies": {"numpy": "2.5"}}
+    design = base | {"origin": "design", "commit": "a" * 40, "dirty": False, "seeds": {"seed": 12345}}
+    design["command_line"] = ["sim-run", "-m", "experiment=sobol", "hydra.sweep.dir=/tmp/a b"]
+    runs = [
+        base | {"origin": "run", "commit": c, "dirty": d, "seeds": {"seed": 5}, "command_line": ["worker"]}
+        for c, d in (("a" * 40, False), ("b" * 40, True))
+    ]
+    footer = provenance_html([design, *runs], "en")
+    assert "2 runs" in footer and "aaaaaaa" in footer and "bbbbbbb (modified tree)" in footer
+    assert "<code>sim-run -m experiment=sobol &#x27;hydra.sweep.dir=/tmp/a b&#x27;</code>" in footer
+    assert "worker" not in footer  # the sweep's own command is the one to repeat
+    assert "seed 5" in footer and "design seed 12345" in footer and "numpy 2.5" in footer
+    assert "设计抽样种子 12345" in provenance_html([design, *runs], "zh")
+    assert "No provenance recorded" in provenance_html([], "en")
+
+
+# ------------------------------------------------------------------------------ sparse columns
+def test_gain_known_only_for_the_baseline_is_left_out_not_dashed(tmp_path) -> None:
+    """Arms run without a baseline twin (lever_ablation: baseline_comparison=false) have no gain of
+    their own: the column is left out, and the note says where their paired differences are."""
+    from sim.present.report import read_source, summary_table
+
+    sweep = tmp_path / "ablation"
+    for i, (arm, levers) in enumerate(
+        [("baseline", {}), ("only_linking", {"linking": {"intensity": 1.0}}), ("all_six", ALL_SIX)]
+    ):
+        _write(
+            sweep / str(i),
+            "baseline",
+            levers,
+            arm=arm,
+            replicates=2,
+            steps=6,
+            record_buildings=False,
+            baseline_comparison=False,
+        )
+    assert collect(sweep).written
+    src = read_source(sweep)
+    table = summary_table(src)
+    assert "Satisfaction gain over baseline" not in table.columns
+    assert (table != "—").all().all()
+    text = _report(sweep).read_text(encoding="utf-8")
+    assert "<td>—</td>" not in text
+    assert "Satisfaction gain over baseline: left out of the table, known in only 1 of 3 rows" in text
+
+
+# ------------------------------------------------------------------------------ design takeaways
+XA, XO = "levers.embedding.member_activity", "dynamics.threshold_sd"
+
+
+def _design_source(tmp_path: Path, method: str, analysis: dict, metrics=None):
+    from sim.present.report import Source
+
+    params = [{"name": "member_activity", "key": XA}, {"name": "threshold_sd", "key": XO}]
+    params.append({"name": "linking", "key": "levers.linking.intensity"})
+    df = metrics if metrics is not None else pd.DataFrame({"point": [0, 1], "step": [1, 1]})
+    return Source(
+        path=tmp_path,
+        kind="sweep",
+        metrics=df,
+        varying=[XA, XO] if metrics is not None else [],
+        unit="point",
+        design={"method": method, "n": 8, "params": params},
+        analysis=analysis,
+    )
+
+
+def _sobol_table(n: int, half: float) -> pd.DataFrame:
+    """Indices of three inputs for two outputs; the order of influence differs between outputs."""
+    rows = []
+    for output, st in (("satisfaction", (0.6, 0.25, 0.05)), ("participation", (0.1, 0.2, 0.7))):
+        for name, value in zip(("member_activity", "threshold_sd", "linking"), st, strict=True):
+            s1 = value * 0.8
+            rows.append(
+                {"group": "", "output": output, "input": name, "S1": s1, "S1_low": s1 - half}
+                | {"S1_high": s1 + half, "ST": value, "ST_low": value - half, "ST_high": value + half}
+                | {"level": 0.95, "n": n}
+            )
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sobol_takeaways_name_the_most_influential_inputs_and_warn_when_n_is_small(tmp_path, lang):
+    from sim.analysis import sensitivity
+    from sim.present import story
+    from sim.present.plots import param_label
+
+    small = _sobol_table(8, 0.2)
+    checks = sensitivity.convergence(small)
+    points = story.takeaways(_design_source(tmp_path, "sobol", {"sobol": small, "convergence": checks}), lang)
+    text = " ".join(points)
+    assert points[0].startswith("警告" if lang == "zh" else "Warning")  # before the numbers it qualifies
+    assert f"hydra.sweeper.n={int(checks['recommended_n'].max())}" in points[0]
+    # the first input named for each output is the one with the largest ST, with its interval
+    sat = next(p for p in points if p.startswith("满意度" if lang == "zh" else "Satisfaction"))
+    assert param_label(XA, lang) in sat and "0.600 [0.400, 0.800]" in sat
+    assert sat.index(param_label(XA, lang)) < sat.index(param_label(XO, lang))
+    part = next(p for p in points if p.startswith("参与率" if lang == "zh" else "Participation"))
+    assert part.index(param_label("levers.linking.intensity", lang)) < part.index(param_label(XA, lang))
+    assert "0.700 [0.500, 0.900]" in part and "N = 8" in text
+
+    # a large N with narrow intervals: no warning, and the report says N sufficed
+    large = _sobol_table(512, 0.01)
+    points = story.takeaways(_design_source(tmp_path, "sobol", {"sobol": large}), lang)
+    assert not any(p.startswith(("Warning", "警告")) for p in points)
+    assert ("N = 512 已足够" if lang == "zh" else "N = 512 is large enough") in " ".join(points)
+
+
+def test_morris_takeaways_rank_by_mu_star_and_warn_when_the_top_two_overlap(tmp_path):
+    from sim.present import story
+
+    def table(top_low: float) -> pd.DataFrame:
+        rows = []
+        for name, mu, low, high in (
+            ("threshold_sd", 0.30, top_low, 0.35),
+            ("linking", 0.12, 0.08, 0.16),
+            ("member_activity", 0.02, 0.0, 0.04),
+        ):
+            rows.append(
+                {"group": "", "output": "satisfaction", "input": name, "mu": mu, "mu_star": mu}
+                | {"mu_star_low": low, "mu_star_high": high, "sigma": mu / 2, "level": 0.95}
+            )
+        return pd.DataFrame(rows)
+
+    points = story.takeaways(_design_source(tmp_path, "morris", {"morris": table(0.25)}), "en")
+    assert points[0].startswith("Satisfaction is most sensitive to Spread of participation thresholds")
+    assert "μ* 0.300 [0.250, 0.350]" in points[0] and "8 trajectories" in points[0]
+    assert not any(p.startswith("Warning") for p in points)
+    points = story.takeaways(_design_source(tmp_path, "morris", {"morris": table(0.10)}), "zh")
+    assert any(p.startswith("警告：8 条轨迹下") for p in points), points
+
+
+def _tipping_sweep(at: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Replicate × point rows whose participation jumps at member activity ``at`` (by more at
+    σ_θ = 0.2), and the tipping table sim-analyse makes of them."""
+    from sim.analysis import tipping
+    from sim.analysis.stats import interval_table
+
+    rng = np.random.default_rng(3)
+    rows, point = [], 0
+    for sd in (0.2, 0.4):
+        for x in (0.0, 0.2, 0.4, 0.6, 0.8, 1.0):
+            for r in range(4):
+                p = 0.1 + (0.4 if sd == 0.2 else 0.1) * (x >= at) + 0.02 * x + rng.normal(0, 0.01)
+                s = 0.5 + 0.1 * x + rng.normal(0, 0.01)
+                rows.append(
+                    {"point": point, "replicate": r, "seed": 1, "step": 8, XA: x, XO: sd}
+                    | {"participation": p, "satisfaction": s}
+                )
+            point += 1
+    df = pd.DataFrame(rows)
+    summary = df.groupby(["point", XA, XO], as_index=False).size()
+    for m in ("participation", "satisfaction"):
+        iv = interval_table(df, ["point"], m)[["point", "mean", "low", "high"]]
+        summary = summary.merge(iv.add_prefix(f"{m}_").rename(columns={f"{m}_point": "point"}), on="point")
+    table = pd.concat(
+        [tipping.tipping_points(summary, XA, m, by=[XO]) for m in ("participation", "satisfaction")],
+        ignore_index=True,
+    )
+    return df, table
+
+
+@pytest.mark.parametrize(("at", "before", "after"), [(0.6, "0.4", "0.6"), (0.4, "0.2", "0.4")])
+def test_tipping_takeaways_say_where_the_steepest_change_is_with_its_interval(tmp_path, at, before, after):
+    from sim.present import plots, story
+
+    df, table = _tipping_sweep(at)
+    src = _design_source(tmp_path, "factorial", {"tipping": table}, metrics=df)
+    src.design["params"] = src.design["params"][:2]
+    points = story.takeaways(src, "en")
+    first = points[0]
+    row = table[table["metric"] == "participation"].sort_values("jump").iloc[-1]
+    assert first.startswith(f"Participation rate changes most steeply along {plots.param_label(XA)}")
+    assert f"between {before} and {after}" in first and f"{plots.param_label(XO)} = 0.2" in first
+    assert f"by {row['jump']:+.3f} (" in first and "paired by replicate" in first
+    low, high = (float(v) for v in re.search(r"\(([+-][\d.]+) to ([+-][\d.]+), paired", first).groups())
+    assert low < row["jump"] < high  # the paired interval of the step itself
+    assert "in 2 of 2 curves" in first  # both σ_θ curves jump clearly
+    zh = story.takeaways(src, "zh")[0]
+    assert zh.startswith("参与率沿") and f"在 {before} 与 {after} 之间" in zh and "按重复实验配对" in zh
+
+
+@pytest.mark.parametrize(
+    ("method", "table"), [("sobol", "sobol"), ("morris", "morris"), ("factorial", "tipping")]
+)
+def test_design_takeaways_without_analysis_tables_say_to_run_sim_analyse(tmp_path, method, table):
+    from sim.present import story
+
+    df = _tipping_sweep(0.6)[0] if method == "factorial" else None
+    src = _design_source(tmp_path, method, {}, metrics=df)
+    for lang in ("en", "zh"):
+        first = story.takeaways(src, lang)[0]
+        assert f"sim-analyse {tmp_path}" in first and f"analysis/{table}.parquet" in first

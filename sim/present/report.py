@@ -9,6 +9,11 @@ loaded from the network, so the file works offline and can be sent by email.
     sim-report results/scenarios/                          # a directory of runs
     sim-report results/sweeps/x/collected.parquet --lang zh --png
 
+A sweep of the design sweeper opens with what ``sim-analyse`` found (its tables in
+``SWEEP/analysis/``: Sobol, Morris, tipping points). The footer says what made the results: the
+provenance block of each run's ``summary.json`` and of a sweep's ``design.json`` (version, git
+commit, command line, Python, platform, seeds, key dependency versions).
+
 ``--png`` also writes every figure as a PNG through Plotly's image export (kaleido), which
 drives a Chromium installed on the system; without one it says what to install.
 """
@@ -17,25 +22,41 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import os
 import re
+import shlex
 import shutil
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
 from sim.present import plots, story
-from sim.results import BUILDINGS_FILE, COLLECTED_FILE, METRICS_FILE, load, write_text
+from sim.results import (
+    BUILDINGS_FILE,
+    COLLECTED_FILE,
+    COLLECTION_RECORD,
+    METRICS_FILE,
+    SUMMARY_FILE,
+    find_runs,
+    load,
+    write_text,
+)
 from sim.vocab import LANGS, check_lang, translate
 
 __all__ = ["REPORT_FILE", "Source", "build_report", "find_chromium", "main", "read_source", "write_report"]
 
 REPORT_FILE = "report.html"
 PNG_DIR = "report_png"
+DESIGN_FILE = "design.json"
+#: what sim-analyse writes into SWEEP/analysis/ and the report reads (sim.cli.analyse)
+ANALYSIS_DIR = "analysis"
+ANALYSIS_TABLES = ("sobol", "convergence", "morris", "tipping")
 EXIT_BAD_INPUT = 2
 EXIT_NO_BROWSER = 3
 
@@ -62,7 +83,6 @@ _T: dict[str, tuple[str, str]] = {
     "kind_arms": ("a set of {n} arms", "{n} 个方案的比较"),
     "takeaways": ("Takeaways", "要点"),
     "arms": ("Arms and their settings", "各方案及其设置"),
-    "version": ("sim {version}", "sim {version}"),
     "what": ("What was run", "运行内容"),
     "figures": ("Key figures", "主要图表"),
     "summary": ("Summary at the final week", "末周汇总"),
@@ -84,8 +104,40 @@ _T: dict[str, tuple[str, str]] = {
     "varying": ("Parameters that vary", "变化的参数"),
     "none": ("none", "无"),
     "generated": (
-        "Generated {when} by sim-report from {path}.",
-        "由 sim-report 于 {when} 根据 {path} 生成。",
+        "Generated {when} by sim-report (sim {version}) from {path}.",
+        "由 sim-report（sim {version}）于 {when} 根据 {path} 生成。",
+    ),
+    "prov_made": (
+        "Results made with {package} {version}, {commit}.",
+        "结果由 {package} {version} 生成，{commit}。",
+    ),
+    "prov_runs": (
+        "Results ({n} runs) made with {package} {version}, {commit}.",
+        "结果（{n} 次运行）由 {package} {version} 生成，{commit}。",
+    ),
+    "prov_commit": ("commit {commits}", "代码提交 {commits}"),
+    "prov_no_commit": ("no git commit recorded (installed package)", "未记录 git 提交（已安装的软件包）"),
+    "prov_dirty": ("(modified tree)", "（工作区有未提交修改）"),
+    "prov_command": ("Command: {commands}", "命令：{commands}"),
+    "prov_system": ("Python {python} on {platform}; {seeds}.", "Python {python}，平台 {platform}；{seeds}。"),
+    "prov_seed": ("seed {seeds}", "随机种子 {seeds}"),
+    "prov_design_seed": ("design seed {seeds}", "设计抽样种子 {seeds}"),
+    "prov_versions": ("Versions: {versions}.", "依赖版本：{versions}。"),
+    "prov_more": ("(+{n} more)", "（另有 {n} 项）"),
+    "prov_none": (
+        "No provenance recorded with these results (made before sim recorded it).",
+        "这些结果未记录来源信息（生成时 sim 尚未记录）。",
+    ),
+    "omitted": (
+        "Left out of the table, having a value in only {k} of {n} rows: {cols}.",
+        "以下列仅 {n} 行中的 {k} 行有值，未列入表中：{cols}。",
+    ),
+    "omitted_gain": (
+        "{cols}: left out of the table, known in only {k} of {n} rows: these arms ran without a "
+        "baseline twin each (baseline_comparison=false); each arm's paired difference to {baseline} "
+        "is in the figures above.",
+        "{cols}：仅 {n} 行中的 {k} 行有值，未列入表中：各方案运行时未各自配对运行基线"
+        "（baseline_comparison=false）；各方案与{baseline}的配对差值见上方图表。",
     ),
     "truncated": ("First {n} of {total} rows.", "仅显示前 {n} 行（共 {total} 行）。"),
     "cap_time": (
@@ -152,6 +204,12 @@ class Source:
     arms: str | None = None
     #: the PARTIAL note of a table collected with points missing (shown on top of the report)
     partial: str | None = None
+    #: the design record of the design sweeper (design.json), None for other results
+    design: dict[str, Any] | None = None
+    #: the tables sim-analyse wrote into SWEEP/analysis/ (sobol, convergence, morris, tipping)
+    analysis: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: the provenance blocks of design.json and of the runs' summary.json ("origin": design|run)
+    provenance: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _varying(df: pd.DataFrame) -> list[str]:
@@ -212,6 +270,8 @@ def read_source(path: str | os.PathLike[str], allow_missing: bool = False) -> So
         kind = "scenarios"
     else:
         kind = "sweep"
+    folder = path if path.is_dir() else path.parent
+    design = _read_json(folder / DESIGN_FILE)
     return Source(
         path=path,
         kind=kind,
@@ -221,7 +281,53 @@ def read_source(path: str | os.PathLike[str], allow_missing: bool = False) -> So
         unit=unit,
         arms=arms,
         partial=metrics.attrs.get("partial"),
+        design=design,
+        analysis=_read_analysis(folder) if design is not None else {},
+        provenance=_read_provenance(folder, design),
     )
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    """A JSON object from ``path``, or None when it is missing or unreadable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _read_analysis(folder: Path) -> dict[str, pd.DataFrame]:
+    """The tables ``sim-analyse`` wrote into ``folder/analysis`` (those that exist)."""
+    from sim.results import read_parquet
+
+    out = {}
+    for name in ANALYSIS_TABLES:
+        table = folder / ANALYSIS_DIR / f"{name}.parquet"
+        if table.is_file():
+            out[name] = read_parquet(table)
+    return out
+
+
+def _run_dirs(folder: Path) -> list[Path]:
+    """The runs a result is made of: the run itself, the points of a collection, or every run below."""
+    if (folder / SUMMARY_FILE).is_file():
+        return [folder]
+    record = _read_json(folder / COLLECTION_RECORD)
+    if record and isinstance(record.get("points"), dict):
+        return [folder / p["run"] for p in record["points"].values() if isinstance(p, dict) and "run" in p]
+    return list(find_runs(folder))
+
+
+def _read_provenance(folder: Path, design: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The provenance blocks of the design (design.json) and of every run (summary.json)."""
+    records = []
+    if design is not None and isinstance(design.get("provenance"), dict):
+        records.append({**design["provenance"], "origin": "design"})
+    for run in _run_dirs(folder):
+        summary = _read_json(run / SUMMARY_FILE)
+        if summary is not None and isinstance(summary.get("provenance"), dict):
+            records.append({**summary["provenance"], "origin": "run"})
+    return records
 
 
 # ------------------------------------------------------------------------------ content
@@ -354,27 +460,31 @@ def _figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]]:
 
 
 def _sensitivity_figures(src: Source, lang: str) -> list[tuple[str, go.Figure, str]] | None:
-    """Sobol or Morris bars when the sweep is a sampled design of the design sweeper, else None."""
-    import json
+    """Sobol or Morris bars when the sweep is a sampled design of the design sweeper, else None.
 
-    folder = src.path if src.path.is_dir() else src.path.parent
-    design_file = folder / "design.json"
-    if not design_file.exists():
-        return None
-    design = json.loads(design_file.read_text(encoding="utf-8"))
-    method = design.get("method")
+    The indices are sim-analyse's (SWEEP/analysis/<method>.parquet) when it has run, so that
+    figures and takeaways show the same numbers; otherwise they are computed here."""
+    design = src.design
+    method = design.get("method") if design else None
     if method not in ("sobol", "morris"):
         return None
     from sim.analysis import sensitivity
     from sim.results import SUMMARY_TABLE_FILE
 
+    folder = src.path if src.path.is_dir() else src.path.parent
     compute = sensitivity.sobol_indices if method == "sobol" else sensitivity.morris_indices
     outputs = [m for m in ("satisfaction", "participation", "trust") if m in src.metrics.columns]
     try:
-        summary = pd.read_parquet(folder / SUMMARY_TABLE_FILE)
-        indices = plots.tidy_indices(compute(design, summary, outputs=outputs))
-    except (FileNotFoundError, ValueError) as exc:  # e.g. points missing: show the rest of the report
+        if method in src.analysis:
+            table = src.analysis[method]
+            outputs = [m for m in outputs if m in set(table["output"])]
+        else:
+            table = compute(design, pd.read_parquet(folder / SUMMARY_TABLE_FILE), outputs=outputs)
+        indices = plots.tidy_indices(table)
+    except (FileNotFoundError, KeyError, ValueError) as exc:  # e.g. points missing: show the rest
         print(f"sim-report: no {method} indices: {exc}", file=sys.stderr)
+        return None
+    if indices.empty or not outputs:
         return None
     group = indices["group"].iloc[0] if "group" in indices.columns else None
     caption = _t("cap_sobol" if method == "sobol" else "cap_morris", lang)
@@ -412,14 +522,35 @@ def summary_table(src: Source, lang: str = "en") -> pd.DataFrame:
     assert table is not None
     if not keys:
         return table.drop(columns="_all")
-    # a column with no value anywhere (a gain without a paired baseline) says nothing: left out
-    empty = [c for c in table.columns if c not in keys and (table[c] == "—").all()]
-    table = table.drop(columns=empty)
+    # a column with a value in at most half of the rows (a gain where the arms ran without a
+    # baseline twin, known only for the baseline itself) says next to nothing: left out, and
+    # named in table.attrs["omitted"] as (label, rows with a value, rows) for the note below it
+    filled = {c: int((table[c] != "—").sum()) for c in table.columns if c not in keys}
+    sparse = [c for c, k in filled.items() if 2 * k <= len(table)]
+    table = table.drop(columns=sparse)
+    omitted = [(c, filled[c], len(table)) for c in sparse]
     if keys == [src.arms] and src.arms in ("scenario.name", "arm"):
         table.insert(
             1, plots.text("scenario", lang), [story.arm_title(a, lang, df, src.arms) for a in table[src.arms]]
         )
-    return table.rename(columns={k: plots.param_label(k, lang) for k in keys})
+    table = table.rename(columns={k: plots.param_label(k, lang) for k in keys})
+    table.attrs["omitted"] = omitted
+    return table
+
+
+def _omitted_note(src: Source, omitted: list[tuple[str, int, int]], lang: str) -> str:
+    """Which columns the summary table leaves out for lack of values, and why (empty if none)."""
+    if not omitted:
+        return ""
+    gains = {plots.param_label(m, lang) for m in SUMMARY_METRICS if m.endswith("_gain")}
+    cols = ", ".join(c for c, _, _ in omitted)
+    k, n = max(f for _, f, _ in omitted), omitted[0][2]
+    if src.arms and all(c in gains for c, _, _ in omitted):
+        names = list(map(str, pd.unique(src.metrics[src.arms])))
+        baseline = "baseline" if "baseline" in names else names[0]
+        title = story.arm_title(baseline, lang, src.metrics, src.arms)
+        return _t("omitted_gain", lang, cols=cols, k=k, n=n, baseline=title)
+    return _t("omitted", lang, cols=cols, k=k, n=n)
 
 
 _CSS = """
@@ -431,6 +562,7 @@ th, td { border: 1px solid #ddd; padding: .3rem .6rem; text-align: left; vertica
 th { background: #f3f3f3; } .facts th { width: 14rem; }
 figure { margin: 1.5rem 0; } figcaption { color: #555; font-size: .9rem; }
 footer { margin-top: 3rem; color: #777; font-size: .8rem; }
+footer code { overflow-wrap: anywhere; }
 """
 
 
@@ -475,6 +607,7 @@ def build_report(src: Source, lang: str = "en", figures: list | None = None) -> 
             index=False, classes="arms", border=0, escape=True
         )
     note = _t("summary_note", lang)
+    omitted = _omitted_note(src, table.attrs.get("omitted", []), lang)
     if len(table) > MAX_TABLE_ROWS:
         note += " " + _t("truncated", lang, n=MAX_TABLE_ROWS, total=len(table))
         table = table.head(MAX_TABLE_ROWS)
@@ -499,11 +632,93 @@ def build_report(src: Source, lang: str = "en", figures: list | None = None) -> 
 <h2>{_t("summary", lang)}</h2>
 <p>{html.escape(note)}</p>
 {table.to_html(index=False, classes="summary", border=0, escape=True)}
-<footer>{html.escape(_t("generated", lang, when=when, path=str(src.path)))}
-{html.escape(_t("version", lang, version=_version()))}</footer>
+{f'<p class="omitted">{html.escape(omitted)}</p>' if omitted else ""}
+<footer><p>{html.escape(_t("generated", lang, when=when, path=str(src.path), version=_version()))}</p>
+{provenance_html(src.provenance, lang)}</footer>
 </body>
 </html>
 """
+
+
+def _few(values: list[str], lang: str, limit: int = 3, sep: str = ", ") -> str:
+    """The first ``limit`` distinct values joined, and how many more there are."""
+    values = list(dict.fromkeys(values))
+    shown = sep.join(values[:limit])
+    return shown + (" " + _t("prov_more", lang, n=len(values) - limit) if len(values) > limit else "")
+
+
+def provenance_html(records: list[dict[str, Any]], lang: str = "en") -> str:
+    """What made the results, for the footer: package version and git commit ("(modified tree)"
+    when it had uncommitted changes), the command line, Python and platform, the seeds and the
+    key dependencies' versions. Values that differ between runs are listed side by side."""
+    if not records:
+        return f'<p class="provenance">{html.escape(_t("prov_none", lang))}</p>'
+    esc = html.escape
+    runs = [r for r in records if r.get("origin") == "run"]
+    design = next((r for r in records if r.get("origin") == "design"), None)
+
+    def distinct(key: str, among: list[dict[str, Any]] = records) -> list[str]:
+        return [str(r[key]) for r in among if r.get(key) is not None]
+
+    commits = []
+    for r in records:
+        if r.get("commit"):
+            dirty = ("" if lang == "zh" else " ") + _t("prov_dirty", lang) if r.get("dirty") else ""
+            commits.append(f"{str(r['commit'])[:7]}{dirty}")
+    commit = _t("prov_commit", lang, commits=_few(commits, lang)) if commits else _t("prov_no_commit", lang)
+    package = next(iter(distinct("package")), "community-governance-sim")
+    version = _few(distinct("version"), lang) or "?"
+    made = (
+        _t("prov_runs", lang, n=len(runs), package=package, version=version, commit=commit)
+        if len(runs) > 1
+        else _t("prov_made", lang, package=package, version=version, commit=commit)
+    )
+    # a design sweep's own command is the one to repeat; its workers may record another
+    commands = [
+        shlex.join(map(str, r["command_line"]))
+        for r in ([design] if design and design.get("command_line") else records)
+        if r.get("command_line")
+    ]
+    lines = [esc(made)]
+    if commands:
+        shown = list(dict.fromkeys(commands))
+        code = "; ".join(f"<code>{esc(c)}</code>" for c in shown[:3])
+        if len(shown) > 3:
+            code += " " + esc(_t("prov_more", lang, n=len(shown) - 3))
+        lines.append(_t("prov_command", lang, commands=code))  # the template is ours, code escaped
+    seeds = []
+    run_seeds = [
+        str(r["seeds"]["seed"]) for r in runs if isinstance(r.get("seeds"), dict) and "seed" in r["seeds"]
+    ]
+    if run_seeds:
+        seeds.append(_t("prov_seed", lang, seeds=_few(run_seeds, lang)))
+    if design and isinstance(design.get("seeds"), dict) and design["seeds"].get("seed") is not None:
+        seeds.append(_t("prov_design_seed", lang, seeds=design["seeds"]["seed"]))
+    python = [
+        f"{r['python']} ({r['implementation']})" if r.get("implementation") else str(r["python"])
+        for r in records
+        if r.get("python")
+    ]
+    lines.append(
+        esc(
+            _t(
+                "prov_system",
+                lang,
+                python=_few(python, lang) or "?",
+                platform=_few(distinct("platform"), lang) or "?",
+                seeds=", ".join(seeds) or "—",
+            )
+        )
+    )
+    versions: dict[str, list[str]] = {}
+    for r in records:
+        for dist, v in (r.get("dependencies") or {}).items():
+            if v is not None:
+                versions.setdefault(str(dist), []).append(str(v))
+    if versions:
+        text = ", ".join(f"{d} {'/'.join(dict.fromkeys(v))}" for d, v in versions.items())
+        lines.append(esc(_t("prov_versions", lang, versions=text)))
+    return '<p class="provenance">' + "<br>\n".join(lines) + "</p>"
 
 
 def _version() -> str:

@@ -4,7 +4,11 @@
 sentences with their numbers and intervals, in English or Chinese: which arm does most, how
 many arms differ clearly from the reference, what one lever adds to the other five; for a run,
 where the headline metrics end; for a sweep, the best point and how the metric moves along
-each input. Each sentence says what its interval is for (the mean over replicates).
+each input. A design sweep speaks from the tables ``sim-analyse`` wrote into SWEEP/analysis/:
+a Sobol or Morris design names its most influential inputs with their indices and intervals
+(and warns when N is too small), a factorial grid says where each headline metric changes most
+steeply, with the paired interval of that step; without those tables it says to run
+``sim-analyse`` first. Each sentence says what its interval is for.
 
 :func:`arm_title` names an arm (a scenario or a design arm such as ``without_linking``) in
 either language; :func:`arm_table` lists the arms with their lever settings;
@@ -92,6 +96,86 @@ _T = {
         "No step along {param} changes {metric} by more than its intervals allow: no tipping point shown.",
         "沿{param}，{metric}各步变化均未超出区间范围：未显示临界点。",
     ),
+    "tip": (
+        "{metric} changes most steeply along {param} between {a} and {b}{where}: by {jump} "
+        "({low} to {high}, paired by replicate), {times}; {verdict}.",
+        "{metric}沿{param}变化最陡处在 {a} 与 {b} 之间{where}：变化 {jump}（{low} 至 {high}，"
+        "按重复实验配对），{times}；{verdict}。",
+    ),
+    "tip_no_interval": (
+        "{metric} changes most steeply along {param} between {a} and {b}{where}: by {jump}, {times}; "
+        "{verdict}.",
+        "{metric}沿{param}变化最陡处在 {a} 与 {b} 之间{where}：变化 {jump}，{times}；{verdict}。",
+    ),
+    "tip_where": (" (at {settings})", "（{settings}时）"),
+    "tip_times": ("{x:.1f} times the typical step", "为一般步长的 {x:.1f} 倍"),
+    "tip_flat": ("on an otherwise flat curve", "其余各步几乎不变"),
+    "tip_one": (
+        "a tipping point (abrupt, and clear of the intervals on either side)",
+        "判定为临界点（突变且两侧区间不重叠）",
+    ),
+    "tip_none": ("not abrupt enough to call a tipping point", "不足以判定为临界点"),
+    "tip_count": (
+        "a tipping point (abrupt, clear of the intervals) in {k} of {n} curves over the other inputs",
+        "在其余输入的 {n} 条曲线中，{k} 条判定为临界点（突变且区间不重叠）",
+    ),
+    "tip_count_none": (
+        "abrupt enough to call a tipping point in none of the {n} curves over the other inputs",
+        "在其余输入的 {n} 条曲线中，没有一条足以判定为临界点",
+    ),
+    "sobol_top": (
+        "{output} depends most on {first} (total-order ST {st} [{st_low}, {st_high}], first-order S1 "
+        "{s1} [{s1_low}, {s1_high}]){rest}; 95% bootstrap intervals, N = {n}{group}.",
+        "{output}受{first}影响最大（总效应指数 ST {st} [{st_low}, {st_high}]，一阶指数 S1 {s1} "
+        "[{s1_low}, {s1_high}]）{rest}；95% 自助法区间，N = {n}{group}。",
+    ),
+    "sobol_rest": ("; then {items}", "；其次为{items}"),
+    "sobol_item": ("{name} (ST {st} [{low}, {high}])", "{name}（ST {st} [{low}, {high}]）"),
+    "morris_top": (
+        "{output} is most sensitive to {first} (Morris μ* {mu} [{low}, {high}], σ {sigma}){rest}; "
+        "95% bootstrap intervals, {n} trajectories{group}.",
+        "{output}对{first}最敏感（Morris μ* {mu} [{low}, {high}]，σ {sigma}）{rest}；"
+        "95% 自助法区间，{n} 条轨迹{group}。",
+    ),
+    "morris_item": ("{name} (μ* {mu} [{low}, {high}])", "{name}（μ* {mu} [{low}, {high}]）"),
+    "group": (" [{group}]", "［{group}］"),
+    "constant": (
+        "{output} does not vary across the design: no indices.",
+        "{output}在整个设计中不变：无敏感性指数。",
+    ),
+    "sobol_small": (
+        "Warning: N = {n} is too small for the Sobol indices below: {k} check(s) failed on {outputs} "
+        "({kinds}), so their ranking is uncertain; rerun with {rerun}.",
+        "警告：N = {n} 对以下 Sobol 指数而言过小：{outputs}有 {k} 项检查未通过（{kinds}），"
+        "排序并不可靠；请以 {rerun} 重新运行。",
+    ),
+    "rerun": ("hydra.sweeper.n={rec}", "hydra.sweeper.n={rec}"),
+    "rerun_capped": (
+        "at least hydra.sweeper.n={rec}, then larger N step by step",
+        "至少 hydra.sweeper.n={rec}，再逐步增大 N",
+    ),
+    "check_wide": ("{k} ST interval(s) wider than {width:g}", "{k} 个 ST 区间宽于 {width:g}"),
+    "check_negative": ("{k} S1 significantly below zero", "{k} 个 S1 显著小于零"),
+    "check_order": ("{k} ST below S1", "{k} 个 ST 小于 S1"),
+    "sobol_enough": (
+        "N = {n} is large enough: the widest ST interval is {widest:.3f} (at most {width:g} wanted).",
+        "N = {n} 已足够：最宽的 ST 区间为 {widest:.3f}（要求不超过 {width:g}）。",
+    ),
+    "morris_small": (
+        "Warning: with {n} trajectories the μ* intervals of {a} and {b} overlap on {output}, so their "
+        "order is not settled; rerun with a larger hydra.sweeper.n.",
+        "警告：{n} 条轨迹下，{a}与{b}在{output}上的 μ* 区间重叠，先后次序尚不能确定；"
+        "请以更大的 hydra.sweeper.n 重新运行。",
+    ),
+    "run_analyse": (
+        "The {what} come from sim-analyse, which has not been run on this sweep: run "
+        "`sim-analyse {folder}` first (it writes {folder}/analysis/{table}.parquet), then sim-report again.",
+        "{what}来自 sim-analyse，但此扫描尚未运行该命令：请先运行 `sim-analyse {folder}`"
+        "（写入 {folder}/analysis/{table}.parquet），再运行 sim-report。",
+    ),
+    "what_sobol": ("Sobol indices and the check of N", "Sobol 指数及样本量 N 的检查"),
+    "what_morris": ("Morris indices", "Morris 指数"),
+    "what_tipping": ("tipping points (where the steepest change is)", "临界点（变化最陡处）"),
     "interval_note": (
         "Intervals are 95% intervals for the mean over {n} replicates (paired by replicate where arms "
         "are compared), not the range of one community.",
@@ -320,7 +404,9 @@ def _run_takeaways(df: pd.DataFrame, lang: str) -> list[str]:
     return out
 
 
-def _sweep_takeaways(df: pd.DataFrame, varying: Sequence[str], lang: str, unit: str | None) -> list[str]:
+def _sweep_takeaways(
+    df: pd.DataFrame, varying: Sequence[str], lang: str, unit: str | None, jumps: bool = True
+) -> list[str]:
     metric = "satisfaction" if "satisfaction" in df.columns else None
     inputs = [c for c in varying if c != "seed"]
     if metric is None or not inputs or "step" not in df.columns:
@@ -356,7 +442,7 @@ def _sweep_takeaways(df: pd.DataFrame, varying: Sequence[str], lang: str, unit: 
                 end=_num(curve["mean"].iloc[-1], metric),
             )
         )
-        if len(inputs) == 1 and len(curve) >= 3:
+        if jumps and len(inputs) == 1 and len(curve) >= 3:
             steps = np.diff(curve["mean"].to_numpy())
             i = int(np.argmax(np.abs(steps)))
             half = (curve["high"] - curve["low"]).to_numpy() / 2
@@ -380,13 +466,274 @@ def _sweep_takeaways(df: pd.DataFrame, varying: Sequence[str], lang: str, unit: 
     return out
 
 
+# ------------------------------------------------------------------------------ designs
+#: outputs the sensitivity takeaways speak of, in this order (those sim-analyse computed)
+SENSITIVITY_OUTPUTS = ("satisfaction", "participation", "trust", "unmet_need", "satisfaction_gini")
+#: metrics whose tipping points are told, in this order
+TIPPING_METRICS = ("participation", "satisfaction", "trust", "unmet_need")
+
+
+def _input_label(name: str, design: dict | None, lang: str) -> str:
+    """A design input (its short name, or a SALib group) in words."""
+    keys = {p.get("name"): p.get("key") for p in (design or {}).get("params", [])}
+    return plots.param_label(str(keys.get(name) or name), lang)
+
+
+def _join(items, lang: str) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def _idx(value: float) -> str:
+    return f"{value:.3f}" if math.isfinite(value) else "–"
+
+
+def _folder(src) -> str:
+    path = src.path.parent if src.path.suffix == ".parquet" else src.path
+    return str(path)
+
+
+def _run_analyse(src, table: str, lang: str) -> str:
+    return _t("run_analyse", lang, what=_t(f"what_{table}", lang), folder=_folder(src), table=table)
+
+
+def _ranked(table: pd.DataFrame, column: str, lang: str) -> list[tuple[str, str, pd.DataFrame]]:
+    """(output, group note, rows sorted by ``column``) for up to two outputs, the first group each."""
+    present = list(dict.fromkeys(table["output"]))
+    outputs = [o for o in SENSITIVITY_OUTPUTS if o in present] or present
+    out = []
+    for output in outputs[:2]:
+        rows = table[table["output"] == output]
+        groups = list(dict.fromkeys(rows["group"])) if "group" in rows.columns else [""]
+        group = groups[0] if groups else ""
+        if "group" in rows.columns:
+            rows = rows[rows["group"] == group]
+        note = _t("group", lang, group=group) if group and len(groups) > 1 else ""
+        out.append((output, note, rows.sort_values(column, ascending=False, na_position="last")))
+    return out
+
+
+def _sobol_takeaways(src, lang: str) -> list[str]:
+    """The most influential inputs by total-order index, and whether N was large enough."""
+    table = src.analysis.get("sobol")
+    if table is None or table.empty:
+        return [_run_analyse(src, "sobol", lang)]
+    from sim.analysis import sensitivity
+
+    out = []
+    for output, group, rows in _ranked(table, "ST", lang):
+        rows = rows.dropna(subset=["ST"])
+        if rows.empty:
+            out.append(_t("constant", lang, output=label(output, lang)))
+            continue
+        top = rows.iloc[0]
+        items = [
+            _t(
+                "sobol_item",
+                lang,
+                name=_input_label(r.input, src.design, lang),
+                st=_idx(r.ST),
+                low=_idx(r.ST_low),
+                high=_idx(r.ST_high),
+            )
+            for r in rows.iloc[1:3].itertuples()
+        ]
+        out.append(
+            _t(
+                "sobol_top",
+                lang,
+                output=label(output, lang),
+                first=_input_label(top["input"], src.design, lang),
+                st=_idx(top["ST"]),
+                st_low=_idx(top["ST_low"]),
+                st_high=_idx(top["ST_high"]),
+                s1=_idx(top["S1"]),
+                s1_low=_idx(top["S1_low"]),
+                s1_high=_idx(top["S1_high"]),
+                rest=_t("sobol_rest", lang, items=_join(items, lang)) if items else "",
+                n=int(top["n"]) if "n" in rows.columns else (src.design or {}).get("n", "?"),
+                group=group,
+            )
+        )
+    checks = src.analysis.get("convergence")
+    if checks is None:
+        checks = sensitivity.convergence(table)
+    width = sensitivity.MAX_ST_WIDTH
+    n = int(table["n"].max()) if "n" in table.columns else int((src.design or {}).get("n", 0))
+    if not checks.empty:
+        outputs = _join((label(o, lang) for o in dict.fromkeys(checks["output"])), lang)
+        counts = {
+            "check_wide": int(((table["ST_high"] - table["ST_low"]) > width).sum()),
+            "check_negative": int((table["S1_high"] < 0).sum()),
+            "check_order": int((table["ST_high"] < table["S1_low"]).sum()),
+        }
+        kinds = _join((_t(key, lang, k=k, width=width) for key, k in counts.items() if k), lang)
+        # sim-analyse caps one step of N; then the N it names is a floor, not the end
+        capped = "capped" in checks.columns and bool(checks["capped"].any())
+        warning = _t(
+            "sobol_small",
+            lang,
+            n=int(checks["n"].max()),
+            k=len(checks),
+            outputs=outputs,
+            kinds=kinds,
+            rerun=_t("rerun_capped" if capped else "rerun", lang, rec=int(checks["recommended_n"].max())),
+        )
+        out.insert(0, warning)  # before the numbers it qualifies
+    else:
+        widths = (table["ST_high"] - table["ST_low"]).dropna()
+        if not widths.empty:
+            out.append(_t("sobol_enough", lang, n=n, widest=float(widths.max()), width=width))
+    return out
+
+
+def _morris_takeaways(src, lang: str) -> list[str]:
+    """The most influential inputs by μ*, and a warning when the top two cannot be told apart."""
+    table = src.analysis.get("morris")
+    if table is None or table.empty:
+        return [_run_analyse(src, "morris", lang)]
+    n = (src.design or {}).get("n", "?")
+    out, warnings = [], []
+    for output, group, rows in _ranked(table, "mu_star", lang):
+        rows = rows.dropna(subset=["mu_star"])
+        if rows.empty or not (rows["mu_star"] > 0).any():
+            out.append(_t("constant", lang, output=label(output, lang)))
+            continue
+        top = rows.iloc[0]
+        items = [
+            _t(
+                "morris_item",
+                lang,
+                name=_input_label(r.input, src.design, lang),
+                mu=_idx(r.mu_star),
+                low=_idx(r.mu_star_low),
+                high=_idx(r.mu_star_high),
+            )
+            for r in rows.iloc[1:3].itertuples()
+        ]
+        out.append(
+            _t(
+                "morris_top",
+                lang,
+                output=label(output, lang),
+                first=_input_label(top["input"], src.design, lang),
+                mu=_idx(top["mu_star"]),
+                low=_idx(top["mu_star_low"]),
+                high=_idx(top["mu_star_high"]),
+                sigma=_idx(float(top["sigma"])),
+                rest=_t("sobol_rest", lang, items=_join(items, lang)) if items else "",
+                n=n,
+                group=group,
+            )
+        )
+        if len(rows) > 1 and rows.iloc[1]["mu_star_high"] >= top["mu_star_low"] and not warnings:
+            warnings.append(
+                _t(
+                    "morris_small",
+                    lang,
+                    n=n,
+                    a=_input_label(top["input"], src.design, lang),
+                    b=_input_label(rows.iloc[1]["input"], src.design, lang),
+                    output=label(output, lang),
+                )
+            )
+    return out + warnings
+
+
+def _jump_interval(
+    df: pd.DataFrame, row: pd.Series, by: list[str], metric: str
+) -> tuple[float, float] | None:
+    """The paired (by replicate) interval of the step from ``x_before`` to ``x_after``, or None."""
+    x = str(row["x"])
+    if any(c not in df.columns for c in (x, metric, "replicate", *by)):
+        return None
+    part = plots._final(df, [c for c in ("point", "run") if c in df.columns] or None)
+    for col in by:
+        part = part[part[col] == row[col]]
+    values = part[x].astype(float)
+    before = np.isclose(values, float(row["x_before"]))
+    after = np.isclose(values, float(row["x_after"]))
+    part = part[before | after].assign(_side=np.where(before[before | after], "before", "after"))
+    if part["_side"].nunique() < 2:
+        return None
+    d = plots.paired_differences(part, metric, baseline="before", by="_side")
+    d = d[d["_side"] == "after"].dropna(subset=["low", "high"])
+    return (float(d["low"].iloc[0]), float(d["high"].iloc[0])) if not d.empty else None
+
+
+def _tipping_takeaways(src, lang: str) -> list[str]:
+    """Where each headline metric changes most steeply (sim-analyse's tipping table), with its interval."""
+    table = src.analysis.get("tipping")
+    if table is None or table.empty:
+        return [_run_analyse(src, "tipping", lang)]
+    fixed = {"metric", "x", "x_before", "x_after", "tipping_x", "jump", "sharpness", "abrupt"}
+    by = [c for c in table.columns if c not in fixed and c not in ("value_before", "value_after")]
+    present = list(dict.fromkeys(table["metric"]))
+    metrics = [m for m in TIPPING_METRICS if m in present] or present
+    out = []
+    for metric in metrics[:2]:
+        rows = table[table["metric"] == metric]
+        row = rows.loc[rows["jump"].abs().idxmax()]
+        settings = ", ".join(f"{plots.param_label(c, lang)} = {plots._fmt(row[c])}" for c in by)
+        sharp = float(row["sharpness"])
+        times = _t("tip_flat", lang) if math.isinf(sharp) else _t("tip_times", lang, x=sharp)
+        if len(rows) > 1:
+            k = int(rows["abrupt"].sum())
+            verdict = _t("tip_count" if k else "tip_count_none", lang, k=k, n=len(rows))
+        else:
+            verdict = _t("tip_one" if bool(row["abrupt"]) else "tip_none", lang)
+        fields = {
+            "metric": label(metric, lang),
+            "param": plots.param_label(str(row["x"]), lang),
+            "a": plots._fmt(float(row["x_before"])),
+            "b": plots._fmt(float(row["x_after"])),
+            "where": _t("tip_where", lang, settings=settings) if settings else "",
+            "jump": _num(float(row["jump"]), metric, True),
+            "times": times,
+            "verdict": verdict,
+        }
+        try:
+            interval = _jump_interval(src.metrics, row, by, metric)
+        except (KeyError, ValueError):
+            interval = None
+        if interval is None:
+            out.append(_t("tip_no_interval", lang, **fields))
+        else:
+            low, high = interval
+            out.append(_t("tip", lang, low=_num(low, metric, True), high=_num(high, metric, True), **fields))
+    return out
+
+
+def _design_takeaways(src, lang: str) -> list[str] | None:
+    """Takeaways of a design sweep from sim-analyse's tables, or None for other sweeps."""
+    design = getattr(src, "design", None) or {}
+    method = design.get("method")
+    if method == "sobol":
+        return _sobol_takeaways(src, lang)
+    if method == "morris":
+        return _morris_takeaways(src, lang)
+    if method == "factorial" and design.get("params"):
+        # the steepest change first, then the best cell and one curve (no ad-hoc jump of our own)
+        grid = _sweep_takeaways(src.metrics, src.varying, lang, src.unit, jumps=False)
+        return _tipping_takeaways(src, lang) + grid[:2]
+    return None
+
+
 def takeaways(src, lang: str = "en") -> list[str]:
-    """Three to five plain sentences about ``src`` (a :class:`sim.present.report.Source`)."""
+    """Three to five plain sentences about ``src`` (a :class:`sim.present.report.Source`).
+
+    A Sobol or Morris design speaks of its most influential inputs and whether N sufficed, a
+    factorial design of where its metrics change most steeply: both from the tables
+    ``sim-analyse`` wrote into SWEEP/analysis/ (or they say to run it first)."""
     df = src.metrics
+    designed = _design_takeaways(src, lang) if src.kind == "sweep" else None
     if src.kind == "scenarios" and src.arms:
         out = _arm_takeaways(df, src.arms, lang)
     elif src.kind == "run":
         out = _run_takeaways(df, lang)
+    elif designed is not None:
+        out = designed
+        if (getattr(src, "design", None) or {}).get("method") in ("sobol", "morris"):
+            return out[:5]  # bootstrap intervals of indices, not intervals for a mean
     else:
         out = _sweep_takeaways(df, src.varying, lang, src.unit)
     if "replicate" in df.columns:
