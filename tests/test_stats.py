@@ -29,12 +29,105 @@ def test_proportion_near_zero_keeps_its_interval_inside_the_range():
     assert pred.kind == "prediction" and pred.low == 0.0 and pred.mean < pred.high <= 1
 
 
-def test_counts_stay_non_negative_and_unbounded_metrics_get_the_t_interval():
-    counts = [0, 0, 0, 1, 5]
-    iv = stats.mean_interval(counts, (0.0, math.inf))
+def test_amounts_stay_non_negative_and_unbounded_metrics_get_the_t_interval():
+    amounts = [0, 0, 0, 1, 5]  # a plain non-negative range, not a count: the log-t interval
+    iv = stats.mean_interval(amounts, (0.0, math.inf))
     assert 0 < iv.low < iv.mean < iv.high and iv.method == "log-t"
     plain = stats.mean_interval([1.0, 2.0, 3.0])
     assert plain.method == "t" and plain.low == pytest.approx(2 - 4.303 * 1 / math.sqrt(3), abs=1e-3)
+
+
+# ------------------------------------------------------------------------------ counts
+def test_garwood_known_answers_at_three_replicates():
+    """Sum 0 and sum 1 over n = 3 whole counts: the exact Poisson (chi-square) limits of the mean."""
+    counts = stats.bounds_of("conflicts_open")
+    assert counts.kind == "count" and stats.is_count(counts) and counts == (0.0, math.inf)
+    zero = stats.mean_interval([0, 0, 0], counts)
+    assert (zero.low, zero.method) == (0.0, "garwood")
+    assert zero.high == pytest.approx(scipy_stats.chi2.ppf(0.975, 2) / 6, rel=1e-12)  # 1.2296
+    one = stats.mean_interval([0, 0, 1], counts)  # was 0.333 [0.005, 24.6] on the log scale
+    assert one.method == "garwood" and one.mean == pytest.approx(1 / 3)
+    assert one.low == pytest.approx(scipy_stats.chi2.ppf(0.025, 2) / 6, rel=1e-12)  # 0.0084
+    assert one.high == pytest.approx(scipy_stats.chi2.ppf(0.975, 4) / 6, rel=1e-12)  # 1.857
+    pred = stats.prediction_interval([0, 0, 1], counts)
+    assert pred.low == 0.0 and pred.high >= one.high and pred.method == "negative binomial ∪ t"
+    # the five-replicate case whose log-t interval for the mean, [0.09, 3.82], was wider than
+    # the prediction interval [0, 3.32]
+    five = stats.describe([0, 0, 0, 1, 2], counts)
+    assert five["method"] == "garwood" and 0 < five["low"] < five["high"] < 3.32
+    assert five["prediction"]["low"] <= five["low"] and five["high"] <= five["prediction"]["high"]
+
+
+def test_overdispersed_and_non_whole_counts_get_the_scaled_garwood_interval():
+    counts = stats.COUNT
+    x = np.array([0.0, 0.0, 0.0, 1.0, 5.0])  # variance 4.7 against a mean of 1.2: overdispersed
+    n, mean, var = x.size, x.mean(), x.var(ddof=1)
+    assert (n - 1) * var / mean > scipy_stats.chi2.ppf(0.95, n - 1)
+    phi = var / mean * (scipy_stats.t.ppf(0.975, n - 1) / scipy_stats.norm.ppf(0.975)) ** 2
+    s = x.sum() / phi
+    iv = stats.mean_interval(x, counts)
+    assert iv.method == "scaled garwood"
+    assert iv.low == pytest.approx(phi / (2 * n) * scipy_stats.chi2.ppf(0.025, 2 * s), rel=1e-9)
+    assert iv.high == pytest.approx(phi / (2 * n) * scipy_stats.chi2.ppf(0.975, 2 * s + 2), rel=1e-9)
+    poisson = stats.mean_bounds(n, mean, 0.0, counts, whole=True)  # same sum, no spread
+    assert poisson[2] == "garwood" and iv.high > float(poisson[1])
+    # means over a window of weeks are not whole: φ is estimated, with no test and no floor
+    window = stats.mean_interval([0.5, 0.75, 1.25], counts)
+    assert window.method == "scaled garwood" and 0 < window.low < window.mean < window.high
+    flat = stats.mean_interval([0.25, 0.25, 0.25], counts)
+    assert (flat.low, flat.high) == (0.25, 0.25)
+    # differences of counts are not counts
+    assert not stats.is_count(stats.bounds_of("conflicts_open_gain"))
+
+
+def test_count_intervals_stay_in_range_and_inside_the_prediction_interval():
+    rng = np.random.default_rng(5)
+    rows = []
+    for group in range(600):
+        n = int(rng.integers(2, 11))
+        mu = float(rng.choice([0.05, 0.3, 1.0, 4.0, 30.0]))
+        x = rng.negative_binomial(0.7, 0.7 / (0.7 + mu), n) if group % 2 else rng.poisson(mu, n)
+        x = x / 4 if group % 5 == 0 else x  # some window means
+        rows += [{"point": group, "conflicts_open": float(v)} for v in x]
+    df = pd.DataFrame(rows)
+    mean = stats.interval_table(df, ["point"], "conflicts_open")
+    pred = stats.interval_table(df, ["point"], "conflicts_open", kind="prediction")
+    assert set(mean["method"]) == {"garwood", "scaled garwood"}
+    assert (mean["low"] >= 0).all() and (mean["low"] <= mean["mean"]).all()
+    assert (mean["mean"] <= mean["high"]).all() and np.isfinite(mean["high"]).all()
+    assert (pred["low"] <= mean["low"]).all() and (mean["high"] <= pred["high"]).all()
+    assert (pred["low"] >= 0).all()
+    # the table and the one-group functions agree, method included
+    for point in (0, 1, 5, 7):
+        values = df.loc[df["point"] == point, "conflicts_open"]
+        iv = stats.mean_interval(values, stats.bounds_of("conflicts_open"))
+        pv = stats.prediction_interval(values, stats.bounds_of("conflicts_open"))
+        for got, want in ((mean.iloc[point], iv), (pred.iloc[point], pv)):
+            assert (got["low"], got["high"]) == pytest.approx((want.low, want.high))
+            assert got["method"] == want.method
+
+
+def test_garwood_covers_poisson_means_at_three_replicates():
+    """Coverage for the mean of 3 Poisson counts, 4,000 trials: the log-t interval covered 0.44
+    at μ = 0.2 (every all-zero sample gave a zero-width interval); Garwood's is exact."""
+    rng = np.random.default_rng(3)
+    for mu in (0.2, 1.0, 5.0):
+        x = rng.poisson(mu, (4000, 3)).astype(float)
+        low, high, _ = stats.mean_bounds(3, x.mean(axis=1), x.std(axis=1, ddof=1), stats.COUNT, whole=True)
+        assert ((low <= mu) & (mu <= high)).mean() >= 0.95, mu
+
+
+def test_prediction_interval_is_never_narrower_than_the_interval_for_the_mean():
+    # an amount with many zeros: the log-t interval for the mean reaches past the t prediction
+    amount = stats.bounds_of("linked_resources")
+    iv, pv = stats.mean_interval([0, 0, 1], amount), stats.prediction_interval([0, 0, 1], amount)
+    assert iv.method == "log-t" and pv.high == iv.high and pv.method.endswith("∪ mean interval")
+    # a skewed proportion: the logit interval's upper end (0.498) passes the t prediction's (0.46)
+    values = [0.0, 0.0, 0.01, 0.02, 0.3]
+    iv, pv = stats.mean_interval(values, (0.0, 1.0)), stats.prediction_interval(values, (0.0, 1.0))
+    assert pv.low == 0.0 and pv.high == iv.high and pv.method == "t, truncated to range ∪ mean interval"
+    iv, pv = stats.mean_interval([1.0, 2.0, 3.0]), stats.prediction_interval([1.0, 2.0, 3.0])
+    assert pv.low < iv.low and iv.high < pv.high and pv.method == "t"
 
 
 def test_degenerate_samples():
@@ -164,3 +257,36 @@ def test_grouped_sobol_reports_groups_and_pawn_sees_the_inert_input():
     pawn = sensitivity.pawn_indices(design, summary).set_index("input")
     assert pawn.loc["x2", "pawn"] > 3 * pawn.loc["x3", "noise_floor"]
     assert pawn.loc["x3", "pawn"] < 2 * pawn.loc["x3", "noise_floor"] + 0.05
+
+
+def test_recommended_n_is_a_capped_power_of_two_and_the_message_says_so():
+    # the review's case: one ST interval 6,197 wide at N = 2 asked for N = 8,589,934,592
+    indices = pd.DataFrame(
+        {
+            "group": "",
+            "output": "trust",
+            "input": ["a", "b"],
+            "S1": [0.1, 0.2],
+            "S1_low": [-3000.0, 0.1],
+            "S1_high": [3000.0, 0.3],
+            "ST": [0.5, 0.2],
+            "ST_low": [-3098.0, 0.15],
+            "ST_high": [3099.0, 0.25],
+            "n": 2,
+        }
+    )
+    checks = sensitivity.convergence(indices)
+    assert checks["capped"].all() and set(checks["recommended_n"]) == {64}
+    message = sensitivity.convergence_message(checks)
+    assert message is not None and "8589934592" not in message
+    assert "at least hydra.sweeper.n=64" in message and "step by step" in message
+    # within the cap the 1/√N rule is followed and the message names N plainly
+    assert sensitivity.recommended_n(64, 0.2) == 256 and not sensitivity.is_capped(64, 0.2)
+    ok = sensitivity.convergence(indices.assign(ST_low=[0.4, 0.15], ST_high=[0.6, 0.25], S1_low=0.0, n=64))
+    assert list(ok["recommended_n"]) == [256] and not ok["capped"].any()
+    assert sensitivity.convergence_message(ok).endswith("rerun with hydra.sweeper.n=256")
+    for n in (1, 2, 16, 64, 1024, 8192):
+        for widest in (0.11, 0.5, 3.0, 6197.0):
+            rec = sensitivity.recommended_n(n, widest)
+            assert rec & (rec - 1) == 0 and n < rec <= max(16 * n, 64), (n, widest, rec)
+            assert sensitivity.is_capped(n, widest) == (n * (widest / 0.1) ** 2 > rec)

@@ -12,7 +12,8 @@ reads files: :mod:`sim.cli.analyse` does.
 - :func:`pawn_indices`: the moment-independent PAWN index (median Kolmogorov–Smirnov distance
   between conditional and unconditional output distributions) on the independent base rows of
   a Sobol design, with the index of an added dummy input as the noise floor;
-- :func:`convergence` and :func:`convergence_message`: whether N was large enough.
+- :func:`convergence` and :func:`convergence_message`: whether N was large enough, and the
+  power of 2 to try next (capped: one step asks for at most 16 × N, or N = 64).
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ import pandas as pd
 
 #: the widest total-order interval accepted before N is called too small
 MAX_ST_WIDTH = 0.1
+#: one recommendation asks for at most this many times the current N (a power of 2)
+MAX_N_STEP = 16
+#: ... but may always ask for this N (the default N of experiment=sobol and sobol_all)
+MIN_CAPPED_N = 64
 DEFAULT_OUTPUTS = ("participation", "satisfaction", "trust", "unmet_need", "satisfaction_gini")
 
 
@@ -259,12 +264,38 @@ def pawn_indices(
     return pd.DataFrame(rows)
 
 
+def _power_of_two(x: float) -> int:
+    """The smallest power of 2 at or above ``x`` (at least 1): the sweeper's N for Sobol designs."""
+    return int(2 ** max(0, math.ceil(math.log2(max(x, 1.0)))))
+
+
+def n_cap(n: int) -> int:
+    """The largest N one recommendation may ask for from a design of N = ``n``.
+
+    Widths shrink as 1/√N only once N is large enough for the bootstrap intervals to be
+    trusted; extrapolating further than :data:`MAX_N_STEP` × N (intervals about 4× narrower)
+    says more than the design can tell, so the step is capped there (and at least
+    :data:`MIN_CAPPED_N`, a design small enough to be cheap and large enough to judge).
+    """
+    return _power_of_two(max(MAX_N_STEP * n, MIN_CAPPED_N))
+
+
 def recommended_n(n: int, widest: float, target: float = MAX_ST_WIDTH) -> int:
-    """The power of 2 at which the widest ST interval would shrink to ``target`` (width ∝ 1/√N)."""
+    """The power of 2 at which the widest ST interval would shrink to ``target`` (width ∝ 1/√N).
+
+    Capped at :func:`n_cap` (``n`` itself when there is nothing to do or no N is known);
+    :func:`is_capped` says whether the cap was reached.
+    """
     if not math.isfinite(widest) or widest <= target or n <= 0:
         return n
-    needed = n * (widest / target) ** 2
-    return int(2 ** math.ceil(math.log2(needed)))
+    return min(_power_of_two(n * (widest / target) ** 2), n_cap(n))
+
+
+def is_capped(n: int, widest: float, target: float = MAX_ST_WIDTH) -> bool:
+    """Whether the N the 1/√N rule asks for lies beyond :func:`n_cap` (so ``recommended_n`` is a floor)."""
+    if not math.isfinite(widest) or widest <= target or n <= 0:
+        return False
+    return _power_of_two(n * (widest / target) ** 2) > n_cap(n)
 
 
 def convergence(indices: pd.DataFrame, max_width: float = MAX_ST_WIDTH) -> pd.DataFrame:
@@ -272,14 +303,18 @@ def convergence(indices: pd.DataFrame, max_width: float = MAX_ST_WIDTH) -> pd.Da
 
     Checks: the ST interval is wider than ``max_width``; S1 is significantly below 0 (its whole
     interval is); ST is below S1 beyond the intervals (``ST_high < S1_low``). Each row has
-    ``problem`` and ``recommended_n`` (N for the widest ST interval of its output to reach
-    ``max_width``; the current N when only the other checks failed). Empty when all is well.
+    ``problem``, ``recommended_n`` (a power of 2: N for the widest ST interval of its output to
+    reach ``max_width``, capped at :func:`n_cap`; at least 2N when only the other checks
+    failed) and ``capped`` (True when the cap was reached: then ``recommended_n`` is the next
+    step, not the end). Empty when all is well.
     """
     rows = []
     for (group, output), g in indices.groupby(["group", "output"], sort=False):
         n = int(g["n"].iloc[0]) if "n" in g.columns else 0
         widths = g["ST_high"] - g["ST_low"]
-        rec = recommended_n(n, float(widths.max()) if widths.notna().any() else math.nan, max_width)
+        widest = float(widths.max()) if widths.notna().any() else math.nan
+        rec = recommended_n(n, widest, max_width)
+        capped = is_capped(n, widest, max_width)
         for row, width in zip(g.itertuples(), widths, strict=True):
             problems = []
             if width > max_width:
@@ -298,22 +333,35 @@ def convergence(indices: pd.DataFrame, max_width: float = MAX_ST_WIDTH) -> pd.Da
                         "input": row.input,
                         "problem": p,
                         "n": n,
-                        "recommended_n": rec if only_width else max(rec, 2 * n),
+                        "recommended_n": rec if only_width else max(rec, _power_of_two(2 * n)),
+                        "capped": capped,
                     }
                 )
-    return pd.DataFrame(rows, columns=["group", "output", "input", "problem", "n", "recommended_n"])
+    columns = ["group", "output", "input", "problem", "n", "recommended_n", "capped"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def convergence_message(checks: pd.DataFrame) -> str | None:
-    """One line saying that N is too small and which N to use, or None when the checks passed."""
+    """One line saying that N is too small and which N to use, or None when the checks passed.
+
+    When the 1/√N rule asks for more than :func:`n_cap` allows, the line names the capped N as
+    a floor ("at least") and says to increase N step by step.
+    """
     if checks.empty:
         return None
     n = int(checks["n"].max())
     rec = int(checks["recommended_n"].max())
     outputs = ", ".join(dict.fromkeys(checks["output"]))
     first = checks.iloc[0]
-    return (
+    line = (
         f"warning: N={n} is too small for the Sobol indices of {outputs}: {len(checks)} problem(s), "
         f"e.g. {first['input']} on {first['output']}: {first['problem']}; "
-        f"rerun with hydra.sweeper.n={rec}"
     )
+    capped = bool(checks["capped"].any()) if "capped" in checks.columns else False
+    if capped:
+        return line + (
+            f"rerun with at least hydra.sweeper.n={rec} (a power of 2): the intervals at N={n} "
+            "ask for more, beyond what this estimate can tell; increase N step by step, "
+            "running sim-analyse after each"
+        )
+    return line + f"rerun with hydra.sweeper.n={rec}"
