@@ -1,4 +1,4 @@
-"""The all-parameter sensitivity experiments cover every documented dynamics and lever parameter."""
+"""The all-parameter sensitivity experiments cover every documented dynamics, members' and lever parameter."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 
 from hydra_plugins.design_sweeper import designs
 from sim.core.config import DynamicsConfig, LeversConfig, from_dict
+from sim.core.members import MembersConfig
 from sim.experiment import parameter_space as space
 from sim.experiment.compose import CONFIG_DIR
 
@@ -23,6 +24,7 @@ def test_experiment_configs_are_what_the_generator_writes():
 def test_every_scalar_parameter_is_an_input_with_its_default_inside_its_range():
     entries = {e["key"]: e for e in space.parameter_space()}
     expected = [f"dynamics.{f.name}" for f in dataclasses.fields(DynamicsConfig) if f.name != "shock"]
+    expected += [f"members.{f.name}" for f in dataclasses.fields(MembersConfig)]
     levers = LeversConfig()
     for lever in levers.names():
         expected += [f"levers.{lever}.{f.name}" for f in dataclasses.fields(getattr(levers, lever))]
@@ -36,6 +38,10 @@ def test_every_scalar_parameter_is_an_input_with_its_default_inside_its_range():
         assert e["lo"] < e["hi"] and e["lo"] <= default <= e["hi"], e
     groups = {e["group"] for e in entries.values()}
     assert set(levers.names()) <= groups and "other dynamics" not in groups
+    members = [e for e in entries.values() if e["key"].startswith("members.")]
+    assert len(members) == len(dataclasses.fields(MembersConfig)) == 11
+    assert {e["group"] for e in members} == {space.MEMBERS_GROUP}
+    assert len({e["name"] for e in entries.values()}) == len(entries)  # names are unique
 
 
 def test_every_point_of_the_grouped_design_is_a_valid_config():

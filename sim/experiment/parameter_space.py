@@ -1,9 +1,11 @@
-"""Every documented dynamics and lever parameter as an input of a grouped sensitivity design.
+"""Every documented dynamics, members' and lever parameter as an input of a grouped sensitivity design.
 
-:func:`parameter_space` walks :class:`~sim.core.config.DynamicsConfig` and the six lever
-configs and returns one design parameter per numeric scalar, with a range and a SALib group:
-one group per lever (its intensity and its own parameters) and one per submodel of the
-residents and organisations (:data:`SUBMODELS`). The experiment configs
+:func:`parameter_space` walks :class:`~sim.core.config.DynamicsConfig`,
+:class:`~sim.core.members.MembersConfig` (Party members' activity, leaders and role models)
+and the six lever configs and returns one design parameter per numeric scalar, with a range
+and a SALib group: one group per lever (its intensity and its own parameters), one for the
+members (``members``) and one per submodel of the residents and organisations
+(:data:`SUBMODELS`). The experiment configs
 ``sim/configs/experiment/sobol_all.yaml`` and ``morris_all.yaml`` are written from it::
 
     python -m sim.experiment.parameter_space sobol > sim/configs/experiment/sobol_all.yaml
@@ -26,6 +28,7 @@ import sys
 from typing import Any
 
 from sim.core.config import DynamicsConfig, LeversConfig
+from sim.core.members import MembersConfig
 
 LEFT_OUT = ("start_week", "duration_weeks", "cost_per_unit")
 
@@ -64,6 +67,9 @@ SUBMODELS: tuple[tuple[str, str], ...] = (
     ("aspiration", "organisations"),
     ("initial_propensity", "organisations"),
 )
+
+#: the SALib group of the ``members.*`` parameters (sim/core/members.py)
+MEMBERS_GROUP = "members"
 
 #: ranges narrowed by a cross-field rule: retention ≤ retention_max for the default retentions
 RANGE_RULES: dict[str, tuple[float, float]] = {"levers.conduction.retention_max": (0.85, 1.0)}
@@ -110,32 +116,36 @@ def _scalars(obj: Any, prefix: str) -> list[tuple[str, float, dataclasses.Field]
 
 def parameter_space() -> list[dict[str, Any]]:
     """One entry per parameter: ``name``, ``key``, ``lo``, ``hi``, ``group`` (and ``integer``)."""
-    entries = []
+    entries: list[dict[str, Any]] = []
     for key, default, f in _scalars(DynamicsConfig(), "dynamics."):
         lo, hi = _range(key, default, f.metadata.get("lo"), f.metadata.get("hi"))
         entries.append({"key": key, "lo": lo, "hi": hi, "group": submodel(f.name), "default": default})
+    for key, default, f in _scalars(MembersConfig(), "members."):
+        lo, hi = _range(key, default, f.metadata.get("lo"), f.metadata.get("hi"))
+        entries.append({"key": key, "lo": lo, "hi": hi, "group": MEMBERS_GROUP, "default": default})
     levers = LeversConfig()
     for lever in levers.names():
         for key, default, f in _scalars(getattr(levers, lever), f"levers.{lever}."):
             lo, hi = _range(key, default, f.metadata.get("lo"), f.metadata.get("hi"))
             entries.append({"key": key, "lo": lo, "hi": hi, "group": lever, "default": default})
     for e in entries:
+        # members.* keep their prefix in the name: members_trust_effect is not dynamics.trust_effect
         e["name"] = e["key"].replace("levers.", "").replace("dynamics.", "").replace(".", "_")
     return entries
 
 
 _HEADER = {
     "sobol": (
-        "# Grouped Sobol (Saltelli) sensitivity over every documented dynamics and lever parameter\n"
-        "# ({n_params} inputs in {n_groups} SALib groups: one per lever, one per submodel), so that\n"
-        "# N·(G + 2) = {rows} points for N = {n}. Written by\n"
+        "# Grouped Sobol (Saltelli) sensitivity over every documented dynamics, members' and lever\n"
+        "# parameter ({n_params} inputs in {n_groups} SALib groups: one per lever, one for the members,\n"
+        "# one per submodel), so that N·(G + 2) = {rows} points for N = {n}. Written by\n"
         "#   python -m sim.experiment.parameter_space sobol > sim/configs/experiment/sobol_all.yaml\n"
         "# (ranges: docs/sweeps.md). sim-analyse checks convergence and recommends N:\n"
         "#   sim-run -m experiment=sobol_all community=workshop\n"
         "#   sim-analyse results/sweeps/sobol_all/<timestamp>\n"
     ),
     "morris": (
-        "# Grouped Morris screening over every documented dynamics and lever parameter\n"
+        "# Grouped Morris screening over every documented dynamics, members' and lever parameter\n"
         "# ({n_params} inputs in {n_groups} SALib groups), N·(G + 1) = {rows} points for N = {n}.\n"
         "# Written by\n"
         "#   python -m sim.experiment.parameter_space morris > sim/configs/experiment/morris_all.yaml\n"
