@@ -172,3 +172,14 @@ def test_every_command_explains_itself_in_plain_text(command: str, capsys: pytes
     assert len(shown.splitlines()) >= 3
     assert "``" not in shown and ":mod:" not in shown and ":func:" not in shown
     assert "-o" in shown or "out=" in shown, "every command that writes says where (-o/--out or out=)"
+
+
+def test_out_flag_given_twice_is_refused(tmp_path: Path) -> None:
+    for args in (["-o", "a", "-o", "b"], ["--out=a", "-o", "b"], ["-o", "a", "--out", "b"]):
+        with pytest.raises(ValueError, match=r"-o/--out is given twice"):
+            guide.pop_out(args, multirun=False)
+    proc = run("community=workshop", "-o", str(tmp_path / "a"), "-o", str(tmp_path / "b"), cwd=tmp_path)
+    assert proc.returncode == 2
+    line = proc.stderr.strip()
+    assert "\n" not in line and "given twice" in line, line
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -156,3 +156,24 @@ def test_not_a_directory(tmp_path, env):
     done = run("sim-collect", [str(tmp_path / "nope")], tmp_path, env)
     assert done.returncode == 2
     assert "is not a directory" in done.stderr
+
+
+@pytest.mark.slow
+def test_a_plain_sweeps_partial_table_is_stale_once_the_sweep_is_completed(tmp_path, env):
+    """`sim-run -m steps=2,3,4`, one job unfinished, `sim-collect --allow-missing`, the sweep rerun
+    to completion: the 2-point table is refused as stale, even with allow_missing."""
+    from sim.results import load
+    from sim.results.integrity import CollectionError
+
+    sweep = tmp_path / "ps"
+    args = ["-m", "community=workshop", "steps=2,3,4", "replicates=1", "-o", str(sweep)]
+    assert run("sim-run", args, tmp_path, env).returncode == 0
+    (sweep / "1" / "_COMPLETE.json").unlink()
+    assert run("sim-collect", ["--allow-missing", str(sweep)], tmp_path, env).returncode == 0
+    assert sorted(load(sweep, allow_missing=True)["point"].unique()) == [0, 2]
+    rerun = run("sim-run", args, tmp_path, env)
+    assert rerun.returncode == 0 and rerun.stdout.count("skipped (already complete)") == 2
+    with pytest.raises(CollectionError, match=r"completed since it was collected"):
+        load(sweep, allow_missing=True)
+    done = run("sim-analyse", ["--allow-missing", str(sweep)], tmp_path, env)
+    assert done.returncode == 2 and "stale" in done.stderr

@@ -249,7 +249,7 @@ def test_marker_covers_the_hydra_record_and_orphan_temporaries_are_removed(tmp_p
     assert "not covered by _COMPLETE.json" in check_run(out).problem
 
 
-def test_summary_json_is_bit_identical_between_identical_runs(tmp_path) -> None:
+def test_summary_json_is_bit_identical_between_identical_runs(tmp_path, cli_env) -> None:
     from sim.experiment.compose import compose_config
     from sim.experiment.simulate import simulate
 
@@ -260,6 +260,15 @@ def test_summary_json_is_bit_identical_between_identical_runs(tmp_path) -> None:
         write_run(tmp_path / name, result.metrics, result.buildings, result.summary, "x: 1\n")
     for file in ("summary.json", "metrics.parquet", MARKER):
         assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes(), file
+    # two real sim-run commands into different folders: the output location is not recorded
+    small = ["community=workshop", "steps=3", "replicates=2"]
+    for name in ("b1", "b2"):
+        done = run("sim-run", [*small, "-o", name], tmp_path, cli_env)
+        assert done.returncode == 0, done.stderr[-2000:]
+    for file in ("summary.json", "metrics.parquet", "buildings.parquet", "config.yaml"):
+        assert (tmp_path / "b1" / file).read_bytes() == (tmp_path / "b2" / file).read_bytes(), file
+    recorded = json.loads((tmp_path / "b1" / "summary.json").read_text())["provenance"]["command_line"]
+    assert recorded == ["sim-run", *small]
 
 
 # ------------------------------------------------------------------------------ the dashboard
@@ -389,3 +398,299 @@ def read_only_view(source: Path, view: Path):
         yield view
     finally:
         subprocess.run(["umount", str(view)], capture_output=True)
+
+
+# ------------------------------------------------------------------------------ review: copies, plain sweeps
+def _rewrite(table: Path, target: Path, change, keep_content_checksum: bool = True) -> None:
+    """``table`` with one value changed, written to ``target`` with its metadata (and, if asked,
+    the content checksum it carries) kept: only the numbers differ."""
+    import pyarrow as pa
+
+    df = change(pd.read_parquet(table))
+    meta = dict(pq.read_metadata(table).metadata)
+    meta.pop(b"ARROW:schema", None)
+    if not keep_content_checksum:
+        meta.pop(b"sim.content", None)
+    schema = pq.read_schema(table).with_metadata(meta)
+    pq.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False), target)
+
+
+def _edit(df: pd.DataFrame) -> pd.DataFrame:
+    df.loc[df["point"] == 1, "satisfaction"] = 0.111
+    return df
+
+
+def test_a_collected_table_saved_under_another_name_is_verified(tmp_path) -> None:
+    """`cp SWEEP/collected.parquet lone.parquet && sim-report lone.parquet` goes through every check."""
+    from sim.present.report import main as report_main
+
+    sweep = fake_sweep(tmp_path / "sweep")
+    assert collect(sweep).written
+    away = tmp_path / "away"
+    away.mkdir()
+    for name in ("collected.parquet", "summary.parquet"):
+        shutil.copy(sweep / name, away / f"lone-{name}")
+    # an untouched copy away from its sweep is checked against the checksum of its own content
+    pd.testing.assert_frame_equal(load(away / "lone-collected.parquet"), load(sweep))
+    assert len(load(away / "lone-summary.parquet")) == 4
+    # edited with every piece of metadata kept: the content no longer matches its checksum
+    _rewrite(away / "lone-collected.parquet", away / "edited.parquet", _edit)
+    with pytest.raises(CollectionError, match=r"edited.parquet was changed after it was collected"):
+        load(away / "edited.parquet")
+    assert report_main([str(away / "edited.parquet"), "-o", str(tmp_path / "r.html")]) == 2
+    assert not (tmp_path / "r.html").exists()
+    # without that checksum (edited with the schema's metadata only, or an older version's table)
+    _rewrite(away / "lone-summary.parquet", away / "old.parquet", lambda d: d, keep_content_checksum=False)
+    with pytest.raises(CollectionError, match=r"old.parquet cannot be verified: .*no checksum"):
+        load(away / "old.parquet")
+    # a copy beside its _COLLECTED.json must be one of the tables it records, and still current
+    shutil.copy(sweep / "collected.parquet", sweep / "lone.parquet")
+    assert len(load(sweep / "lone.parquet")) == len(load(sweep))
+    _rewrite(sweep / "collected.parquet", sweep / "edited.parquet", _edit)
+    with pytest.raises(CollectionError, match=f"is not a table that .*{COLLECTION_RECORD} records"):
+        load(sweep / "edited.parquet")
+    run1 = sweep / "0" / point_dirname(1)
+    write_run(run1, pd.read_parquet(run1 / "metrics.parquet"), pd.DataFrame(), {"final": {}}, "x\n")
+    with pytest.raises(CollectionError, match=r"point 1 .* has changed or gone"):
+        load(sweep / "lone.parquet")
+    # a copy in a sweep folder that has no _COLLECTED.json cannot be checked against the sweep
+    (sweep / COLLECTION_RECORD).unlink()
+    with pytest.raises(CollectionError, match=f"in a sweep folder without {COLLECTION_RECORD}"):
+        load(sweep / "lone.parquet")
+    # an ordinary Parquet file (no collection record) is read as it is
+    pd.DataFrame({"x": [1.0]}).to_parquet(away / "mine.parquet")
+    assert load(away / "mine.parquet")["x"].tolist() == [1.0]
+
+
+def test_a_partial_table_copied_under_another_name_stays_partial(tmp_path, capsys) -> None:
+    from sim.present.report import main as report_main
+
+    sweep = fake_sweep(tmp_path / "sweep")
+    shutil.rmtree(sweep / "0" / point_dirname(2))
+    assert collect(sweep, allow_missing=True).written
+    lone = tmp_path / "lone.parquet"
+    shutil.copy(sweep / "collected.parquet", lone)
+    with pytest.raises(CollectionError, match=r"lone.parquet is partial: 3 of 4 points \(missing 2\)"):
+        load(lone)
+    df = load(lone, allow_missing=True)
+    assert df.attrs["partial"].startswith("PARTIAL: collected from 3 of 4 points")
+    capsys.readouterr()
+    assert report_main([str(lone), "-o", str(tmp_path / "r.html")]) == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line]
+    assert len(err) == 1 and "is partial" in err[0]
+    from sim.present.report import read_source
+
+    assert read_source(lone, allow_missing=True).partial.startswith("PARTIAL")  # the report's box
+
+
+def fake_plain_sweep(root: Path, n: int = 3) -> Path:
+    """A plain Hydra sweep as `sim-run -m steps=...` writes it: multirun.yaml and job folders 0..n-1."""
+    root.mkdir(parents=True)
+    values = ",".join(str(2 + i) for i in range(n))
+    (root / "multirun.yaml").write_text(f"hydra:\n  overrides:\n    task:\n    - steps={values}\n")
+    for i in range(n):
+        plain_job(root, i)
+    return root
+
+
+def plain_job(root: Path, i: int) -> Path:
+    job = root / str(i)
+    (job / ".hydra").mkdir(parents=True, exist_ok=True)
+    (job / ".hydra" / "overrides.yaml").write_text(f"- steps={2 + i}\n")
+    metrics = pd.DataFrame(
+        {"replicate": [0, 0], "step": [1, 2], "steps": 2 + i, "satisfaction": 0.5 + i / 10}
+    )
+    return write_run(job, metrics, pd.DataFrame(), {"final": {}}, f"steps: {2 + i}\n")
+
+
+def test_a_plain_sweeps_partial_collection_goes_stale_when_its_missing_jobs_complete(tmp_path) -> None:
+    # a failed job (its marker gone), collected partial, then rerun to completion
+    sweep = fake_plain_sweep(tmp_path / "ps")
+    (sweep / "1" / MARKER).unlink()
+    assert collect(sweep, allow_missing=True).written
+    assert json.loads((sweep / COLLECTION_RECORD).read_text())["pending"] == ["1"]
+    assert set(load(sweep, allow_missing=True)["point"]) == {0, 2}
+    plain_job(sweep, 1)
+    with pytest.raises(CollectionError, match=r"1 run\(s\) completed since it was collected"):
+        load(sweep, allow_missing=True)
+    assert collect(sweep).written and set(load(sweep)["point"]) == {0, 1, 2}
+    # a job with no folder at all when collected: recorded where Hydra will write it
+    sweep = fake_plain_sweep(tmp_path / "ps2")
+    shutil.rmtree(sweep / "2")
+    report = collect(sweep, allow_missing=True)
+    assert report.written and "missing: job 2" in " ".join(report.problems)
+    assert json.loads((sweep / COLLECTION_RECORD).read_text())["pending"] == ["2"]
+    plain_job(sweep, 2)
+    with pytest.raises(CollectionError, match=r"completed since it was collected"):
+        load(sweep, allow_missing=True)
+    # a run folder the record does not list (the sweep grew, or runs were added): stale
+    assert collect(sweep).written
+    plain_job(sweep, 3)
+    with pytest.raises(CollectionError, match=r"1 run folder\(s\) that were not there"):
+        load(sweep)
+    # a record of an older version does not list pending folders: a partial one cannot be checked
+    (sweep / "3" / MARKER).unlink()
+    assert collect(sweep, allow_missing=True).written
+    record = json.loads((sweep / COLLECTION_RECORD).read_text())
+    del record["pending"]
+    (sweep / COLLECTION_RECORD).write_text(json.dumps(record))
+    with pytest.raises(CollectionError, match="collected by an older version"):
+        load(sweep, allow_missing=True)
+
+
+def test_a_key_given_with_one_of_its_dotted_parents_is_refused() -> None:
+    for args in (
+        ["levers.linking={intensity:1.0}", "levers.linking.intensity=0"],
+        ["levers.linking.intensity=0", "levers.linking={intensity:1.0}"],
+        ["+levers.linking={intensity:1.0}", "levers.linking.intensity=0"],
+    ):
+        with pytest.raises(
+            ConfigError, match=r"levers.linking.intensity is given together with levers.linking"
+        ):
+            precheck(args)
+    with pytest.raises(ConfigError, match="given together with levers"):
+        precheck(["levers.linking.intensity=0,1", "levers={linking:{intensity:1.0}}"], multirun=True)
+    # a group choice and keys of the file it picks are not a repetition
+    precheck(["community=workshop", "community.n_compounds=3"])
+    precheck(["levers.linking.intensity=0.5", "levers.embedding.intensity=1"])
+
+
+def _owned_tmp(folder: Path, name: str, pid: int) -> Path:
+    from sim.results import _host_tag
+
+    path = folder / f".{name}.{pid}-{_host_tag()}.a1b2c3d4.tmp"
+    path.write_bytes(b"half a file")
+    return path
+
+
+def _dead_pid() -> int:
+    done = subprocess.run(
+        [str(BIN / "python"), "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    return int(done.stdout)
+
+
+def test_orphaned_temporaries_are_removed_by_collect_and_analyse_and_live_ones_kept(tmp_path) -> None:
+    from sim.cli.analyse import analyse
+    from sim.results import UNOWNED_TEMPORARY_AGE, remove_orphan_temporaries
+
+    sweep = fake_sweep(tmp_path / "sweep")
+    analysis = sweep / "analysis"
+    analysis.mkdir()
+    live = subprocess.Popen(["sleep", "60"])
+    try:
+        dead = _dead_pid()
+        killed = [
+            _owned_tmp(sweep, "collected.parquet", dead),
+            _owned_tmp(sweep, "summary.parquet", dead),
+            _owned_tmp(analysis, "comparison.parquet", dead),
+        ]
+        writing = [
+            _owned_tmp(sweep, "collected.parquet", live.pid),
+            _owned_tmp(analysis, "tipping.parquet", live.pid),
+        ]
+        old = sweep / ".collected.parquet.x1y2z3.tmp"  # an older version's name: no writer named
+        old.write_bytes(b"")
+        hour_ago = os.path.getmtime(old) - UNOWNED_TEMPORARY_AGE - 60
+        os.utime(old, (hour_ago, hour_ago))
+        fresh = sweep / ".design.json.q1w2e3.tmp"  # unnamed and recent: may be written right now
+        fresh.write_bytes(b"")
+        assert collect(sweep).written
+        analyse(sweep)
+        assert not any(p.exists() for p in [*killed, old])
+        assert all(p.exists() for p in [*writing, fresh])
+        # under the folder's writer lock (sim-run writing a run) an unnamed one is a leftover too
+        with writer_lock(sweep):
+            assert remove_orphan_temporaries(sweep, holding_lock=True) == [fresh]
+        # the folder sim-report writes into (report.py calls the same helper)
+        report_tmp = _owned_tmp(sweep, "report.html", dead)
+        assert remove_orphan_temporaries(sweep) == [report_tmp]
+        # a run rewritten while another process writes into its folder leaves that file alone
+        run_dir = sweep / "0" / point_dirname(0)
+        beside = _owned_tmp(run_dir, "report.html", live.pid)
+        write_run(run_dir, pd.read_parquet(run_dir / "metrics.parquet"), pd.DataFrame(), {"final": {}}, "x\n")
+        assert beside.exists()
+    finally:
+        live.kill()
+        live.wait()
+
+
+def test_temporary_files_name_their_writer(tmp_path) -> None:
+    from sim.results import _OWNED_TEMPORARY, atomic_write
+
+    seen: list[str] = []
+    atomic_write(tmp_path / "a.json", lambda tmp: (seen.append(tmp.name), tmp.write_text("{}")))
+    found = _OWNED_TEMPORARY.match(seen[0])
+    assert seen[0].startswith(".a.json.") and found and int(found.group(1)) == os.getpid()
+
+
+def test_the_command_line_recorded_leaves_out_where_results_go() -> None:
+    from sim.results.provenance import command_line
+
+    argv = [
+        "/venv/bin/sim-run", "-m", "steps=2,3", "hydra.sweep.dir=/tmp/b1", "+hydra.run.dir=/x",
+        "-o", "b1", "--out", "b2", "--out=b3", "hydra.sweep.subdir=x", "seed=4",
+    ]  # fmt: skip
+    assert command_line(argv) == ["sim-run", "-m", "steps=2,3", "seed=4"]
+    assert command_line([]) == []
+
+
+def test_host_with_a_user_part_is_refused() -> None:
+    from sim.present import serve
+
+    hosts = serve.allowed_hosts("127.0.0.1")
+    for host in ("evil.com@127.0.0.1:8765", "@127.0.0.1:8765", "u:p@localhost:8765", "127.0.0.1:8765/x"):
+        assert serve.request_allowed({"host": host}, False, hosts, 8765) is not None, host
+    assert serve.request_allowed({"host": "127.0.0.1:8765"}, False, hosts, 8765) is None
+    origin = {"host": "127.0.0.1:8765", "origin": "http://evil.com@127.0.0.1:8765"}
+    assert serve.request_allowed(origin, True, hosts, 8765) is not None
+
+
+def _fake_multirun(sweep: Path, task: list[str]) -> None:
+    sweep.mkdir(parents=True, exist_ok=True)
+    lines = "".join(f"    - {t}\n" for t in task)
+    (sweep / "multirun.yaml").write_text(
+        "hydra:\n  sweeper:\n    params: null\n  job:\n    config_name: config\n"
+        f"  overrides:\n    task:\n{lines}"
+    )
+
+
+def test_a_plain_sweep_into_a_folder_holding_another_sweep_is_refused(tmp_path) -> None:
+    pl = tmp_path / "pl"
+    _fake_multirun(pl, ["community=workshop", "steps=2,3"])
+    where = f"hydra.sweep.dir={pl}"
+    precheck(["community=workshop", "steps=2,3", where], True)  # the same sweep: it resumes
+    precheck(["steps=2,3", "community=workshop", where], True)  # the same jobs, written otherwise
+    for args, why in (
+        (["community=workshop", "steps=4,5"], "its job 0 ran community=workshop steps=2"),
+        (["community=workshop", "steps=2,3,4"], "it has 2 job"),
+        (["community=workshop", "steps=3,2"], "its job 0 ran"),
+    ):
+        with pytest.raises(ConfigError, match=f"{pl} holds a different sweep \\({why}") as err:
+            precheck([*args, where], True)
+        assert "\n" not in str(err.value) and "a new directory (-o NEW_DIR)" in str(err.value)
+    # a design sweep's folder takes no plain sweep, and a plain sweep's no design sweep
+    (pl / DESIGN_FILE).write_text("{}")
+    with pytest.raises(ConfigError, match="holds a design sweep"):
+        precheck(["community=workshop", "steps=2,3", where], True)
+    (pl / DESIGN_FILE).unlink()
+    design = ["hydra/sweeper=design", "hydra/launcher=basic", "community=workshop", "steps=2,3"]
+    with pytest.raises(ConfigError, match="holds a plain sweep"):
+        precheck([*design, where], True)
+    precheck(["community=workshop", "steps=4,5", f"hydra.sweep.dir={tmp_path / 'new'}"], True)
+
+
+@pytest.mark.slow
+def test_a_plain_sweep_with_other_values_into_an_existing_sweep_is_refused(tmp_path, cli_env) -> None:
+    """`sim-run -m steps=2,3 -o pl` then `-m steps=4,5 -o pl`: exit 2, one line, nothing overwritten."""
+    small = ["-m", "community=workshop", "replicates=1"]
+    done = run("sim-run", [*small, "steps=2,3", "-o", "pl"], tmp_path, cli_env)
+    assert done.returncode == 0, done.stderr[-2000:]
+    again = run("sim-run", [*small, "steps=2,3", "-o", "pl"], tmp_path, cli_env)  # resumes: all done
+    assert again.returncode == 0 and again.stdout.count("skipped (already complete)") == 2
+    before = {p: p.read_bytes() for p in (tmp_path / "pl").rglob("*") if p.is_file()}
+    other = run("sim-run", [*small, "steps=4,5", "-o", "pl"], tmp_path, cli_env)
+    line = one_line(other)
+    assert other.returncode == 2 and "holds a different sweep" in line and "-o NEW_DIR" in line
+    after = {p: p.read_bytes() for p in (tmp_path / "pl").rglob("*") if p.is_file()}
+    assert after == before, "nothing in the earlier sweep was touched"

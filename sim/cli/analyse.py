@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.analysis import compare, sensitivity, tipping
 from sim.cli.guide import plain
-from sim.results import COLLECTED_FILE, SUMMARY_TABLE_FILE, collect, write_parquet
+from sim.results import COLLECTED_FILE, SUMMARY_TABLE_FILE, collect, remove_orphan_temporaries, write_parquet
 from sim.results.integrity import CollectionError, verify_collection
 
 ANALYSIS_DIR = "analysis"
@@ -136,10 +136,12 @@ def analyse(
                 [tipping.tipping_points(summary, key, m, by=others) for m in chosen],
                 ignore_index=True,
             )
+    folder = Path(out or sweep_dir / ANALYSIS_DIR)
+    remove_orphan_temporaries(folder)  # a killed sim-analyse's half-written tables
     for name, table in tables.items():
         if partial:
             table.attrs["partial"] = partial
-        write_parquet(Path(out or sweep_dir / ANALYSIS_DIR) / f"{name}.parquet", table)
+        write_parquet(folder / f"{name}.parquet", table)
     return tables
 
 

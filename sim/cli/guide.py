@@ -146,23 +146,35 @@ def pop_out(args: Sequence[str], multirun: bool) -> tuple[list[str], list[str]]:
     """Take ``-o DIR`` / ``--out DIR`` / ``--out=DIR`` off ``args``: (rest, Hydra overrides).
 
     The directory becomes ``hydra.run.dir`` for one run, ``hydra.sweep.dir`` for a sweep.
-    Raises ValueError when the flag has no directory after it.
+    Raises ValueError when the flag has no directory after it, or is given twice (like a
+    repeated key: the last would otherwise win silently).
     """
     rest: list[str] = []
     out: str | None = None
+    given: str | None = None  # the first -o as written, to name it if another follows
+
+    def take(flag: str, value: str) -> None:
+        nonlocal out, given
+        if given is not None:
+            raise ValueError(
+                f"-o/--out is given twice ({given} and {flag} {value}); allowed: one output directory"
+            )
+        out, given = value, f"{flag} {value}"
+
     i = 0
     while i < len(args):
         arg = args[i]
         if arg in ("-o", "--out"):
             if i + 1 >= len(args) or not args[i + 1] or args[i + 1].startswith("-"):
                 raise ValueError(f"{arg}: a directory must follow; allowed: {arg} DIR")
-            out = args[i + 1]
+            take(arg, args[i + 1])
             i += 2
             continue
         if arg.startswith("--out="):
-            out = arg.partition("=")[2]
-            if not out:
+            value = arg.partition("=")[2]
+            if not value:
                 raise ValueError("--out=: the directory is empty; allowed: --out=DIR")
+            take("--out", value)
         else:
             rest.append(arg)
         i += 1

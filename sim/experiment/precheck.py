@@ -38,7 +38,7 @@ def precheck(
     In both, no setting may name code to run (see :func:`check_no_code`).
     """
     parsed = parse_overrides(overrides)
-    refuse_repeated_keys(parsed)
+    refuse_repeated_keys(parsed, config_dir)
     fixed = [o.input_line for o in parsed if not o.is_sweep_override()]
     sweeps = [o for o in parsed if o.is_sweep_override()]
     if sweeps and not multirun:
@@ -59,11 +59,102 @@ def precheck(
         _check_design(cfg, fixed, task_sweeps, list(parsed), config_name, config_dir)
     else:
         _check_plain_sweep(cfg, base, fixed, task_sweeps, config_name, config_dir)
+    refuse_another_sweep(cfg, list(parsed), config_name)
 
 
-def refuse_repeated_keys(parsed: list[Any]) -> None:
-    """Refuse a key given twice (``steps=3 steps=4``): Hydra would keep the last one silently."""
+#: Hydra's record of a sweep, written into the sweep directory before its jobs run
+MULTIRUN_RECORD = "multirun.yaml"
+_BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
+
+
+def refuse_another_sweep(cfg: DictConfig, parsed: list[Any], config_name: str = "config") -> None:
+    """Refuse a sweep into a ``hydra.sweep.dir`` (``-o DIR``) that holds a different sweep.
+
+    Hydra numbers a plain sweep's jobs 0, 1, ... in every sweep, so ``sim-run -m steps=4,5 -o pl``
+    into the folder of ``sim-run -m steps=2,3 -o pl`` would overwrite job 0 and 1 with other
+    points. The same command again is allowed (it resumes: complete jobs are skipped); so is a
+    directory that holds no sweep yet. The design sweeper makes the same check with its
+    ``design.json``; here a plain sweep is compared job by job with the ``multirun.yaml`` Hydra
+    wrote for the earlier one, and a plain and a design sweep never share a folder.
+    """
+    from pathlib import Path
+
+    from hydra_plugins.design_sweeper.design_sweeper import DESIGN_FILE
+
+    given = [o for o in parsed if o.get_key_element().lstrip("+") == "hydra.sweep.dir"]
+    if not given:
+        return  # a default sweep directory is new (time-stamped)
+    text = given[-1].get_value_element_as_str().strip("'\"")
+    if "${" in text:
+        return
+    sweep_dir = Path(text)
+    record = sweep_dir / MULTIRUN_RECORD
+    fresh = "allowed: the same command (it resumes that sweep), or a new directory (-o NEW_DIR)"
+    design = _is_design_sweeper(cfg)
+    if design:
+        if record.is_file() and not (sweep_dir / DESIGN_FILE).is_file():
+            raise ConfigError(
+                f"hydra.sweep.dir={sweep_dir} holds a plain sweep (its {MULTIRUN_RECORD} has no "
+                f"{DESIGN_FILE} beside it), not this design sweep; {fresh}"
+            )
+        return  # the design sweeper compares designs itself (and refuses a different one)
+    if (sweep_dir / DESIGN_FILE).is_file():
+        raise ConfigError(
+            f"hydra.sweep.dir={sweep_dir} holds a design sweep ({DESIGN_FILE}), not this plain sweep; {fresh}"
+        )
+    target = str(OmegaConf.select(cfg, "hydra.sweeper._target_", default=""))
+    if not record.is_file() or target != _BASIC_SWEEPER:
+        return
+    try:
+        old = OmegaConf.load(record)
+        old_jobs = _basic_jobs(
+            OmegaConf.select(old, "hydra.sweeper.params"), list(old.hydra.overrides.task or [])
+        )
+        old_name = str(OmegaConf.select(old, "hydra.job.config_name", default="config"))
+    except Exception:
+        raise ConfigError(
+            f"{record} cannot be read, so this sweep cannot be compared with the one in {sweep_dir}; "
+            "allowed: a new directory (-o NEW_DIR)"
+        ) from None
+    tasks = [o.input_line for o in parsed if not o.is_hydra_override()]
+    new_jobs = _basic_jobs(OmegaConf.select(cfg, "hydra.sweeper.params"), tasks)
+    if old_jobs == new_jobs and old_name == config_name:
+        return
+    if old_name != config_name:
+        what = f"it was made from config {old_name}, this command from {config_name}"
+    elif len(old_jobs) != len(new_jobs):
+        what = f"it has {len(old_jobs)} job(s), this command {len(new_jobs)}"
+    else:
+        j = next(i for i, (a, b) in enumerate(zip(old_jobs, new_jobs, strict=True)) if a != b)
+        what = f"its job {j} ran {' '.join(old_jobs[j]) or 'the defaults'}, this command's job {j} is "
+        what += " ".join(new_jobs[j]) or "the defaults"
+    raise ConfigError(
+        f"hydra.sweep.dir={sweep_dir} holds a different sweep ({what}; see its {MULTIRUN_RECORD}); {fresh}"
+    )
+
+
+def _basic_jobs(params: Any, overrides: list[str]) -> list[tuple[str, ...]]:
+    """The jobs Hydra's basic sweeper launches for ``params`` (``hydra.sweeper.params``) and the
+    command line's task ``overrides``, in job order: each job's overrides, sorted."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+
+    container = OmegaConf.to_container(params, resolve=False) if isinstance(params, DictConfig) else None
+    settings: dict[Any, Any] = container if isinstance(container, dict) else {}
+    arguments = [f"{k!s}={v}" for k, v in settings.items()] + [str(o) for o in overrides]
+    batches = BasicSweeper.split_arguments(parse_overrides(arguments), None)
+    return [tuple(sorted(job)) for job in batches[0]]
+
+
+def refuse_repeated_keys(parsed: list[Any], config_dir: str | None = None) -> None:
+    """Refuse a key given twice (``steps=3 steps=4``), or together with one of its dotted parents
+    (``levers.linking={intensity:1.0} levers.linking.intensity=0``): Hydra would keep the last
+    one silently. A config-group choice and keys below it (``community=workshop
+    community.households=50``) are not a repetition: the choice picks a file, the keys edit it.
+    """
+    from sim.experiment.compose import group_dirs
+
     seen: dict[str, str] = {}
+    order: list[str] = []
     for o in parsed:
         key = o.get_key_element().lstrip("+~")
         if key in seen:
@@ -71,6 +162,18 @@ def refuse_repeated_keys(parsed: list[Any]) -> None:
                 f"{key} is given twice ({seen[key]} and {o.input_line}); allowed: each key once"
             )
         seen[key] = o.input_line
+        order.append(key)
+    for key in order:
+        parts = key.split(".")
+        for n in range(1, len(parts)):
+            parent = ".".join(parts[:n])
+            if parent in seen and not group_dirs(parent.partition("@")[0], config_dir):
+                first, second = sorted((parent, key), key=order.index)
+                raise ConfigError(
+                    f"{key} is given together with {parent} ({seen[first]} and {seen[second]}), "
+                    "so one would silently replace the other; allowed: each key once, either "
+                    f"{parent}={{...}} or its keys one by one"
+                )
 
 
 def check_no_code(cfg: DictConfig) -> None:

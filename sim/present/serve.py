@@ -75,7 +75,14 @@ def allowed_hosts(host: str, extra: Iterable[str] = ()) -> set[str]:
 
 
 def _split_host(value: str) -> tuple[str, int | None]:
-    """``name:port`` / ``[v6]:port`` / ``name`` → (lower-case name, port or None)."""
+    """``name:port`` / ``[v6]:port`` / ``name`` → (lower-case name, port or None).
+
+    A ``Host`` is a name and a port, nothing more: one with a user part (``evil.com@127.0.0.1``,
+    which a URL parser would reduce to 127.0.0.1), a path, a query or a fragment is no host
+    at all, ("", -1), and is refused.
+    """
+    if any(c in value for c in "@/?#\\") or any(c.isspace() for c in value):
+        return "", -1
     parts = urlsplit(f"//{value}")
     try:
         port = parts.port
@@ -96,7 +103,8 @@ def request_allowed(headers: dict[str, str], websocket: bool, hosts: set[str], p
             origin_port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
         except ValueError:
             origin_port = -1
-        if (parts.hostname or "").lower() not in hosts or origin_port != port:
+        userinfo = "@" in parts.netloc  # an Origin is scheme://host:port, never user@host
+        if userinfo or (parts.hostname or "").lower() not in hosts or origin_port != port:
             return f"Origin {origin!r} is not this dashboard"
     return None
 

@@ -79,6 +79,32 @@ def _umask() -> int:
     return mask
 
 
+def _host_tag() -> str:
+    """Eight hex digits naming this host in temporary file names (a host name may hold dots)."""
+    import socket
+
+    return hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+#: ``.NAME.<pid>-<host>.<random>.tmp``: a temporary file and the process that is writing it
+_OWNED_TEMPORARY = re.compile(r"^\..+\.(\d+)-([0-9a-f]{8})\.[^.]+\.tmp$")
+#: a temporary file that names no writer (an older version's, or one written under the folder's
+#: writer lock) is removed without that lock only once it is this old
+UNOWNED_TEMPORARY_AGE = 3600.0
+
+
+def temporary_beside(path: Path) -> tuple[int, str]:
+    """``mkstemp`` beside ``path``, named ``.NAME.<pid>-<host>.<random>.tmp``: (fd, its path).
+
+    The writer's process id and host are in the name so that :func:`remove_orphan_temporaries`
+    can tell a killed writer's leftovers from a file another process is writing right now.
+    """
+    path = Path(path)
+    return tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}-{_host_tag()}.", suffix=".tmp", dir=path.parent
+    )
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, fsync it, then rename it.
 
@@ -90,7 +116,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, tmp_name = temporary_beside(path)
     except OSError as exc:
         raise WriteError(path, exc) from exc
     tmp = Path(tmp_name)
@@ -158,7 +184,11 @@ def write_run(
     for old in (MARKER, INCOMPLETE):
         with contextlib.suppress(FileNotFoundError):
             (out_dir / old).unlink()
-    remove_orphan_temporaries(out_dir)
+    from sim.results.lock import held_by_another
+
+    # sim-run holds the directory's lock here: no other sim-run writes into it, so unnamed
+    # leftovers are orphaned too (a live sim-report's named temporary file is still kept)
+    remove_orphan_temporaries(out_dir, holding_lock=not held_by_another(out_dir))
     written: list[Path] = []
 
     def put(name: str, write: Callable[[Path, Any], None], data: Any) -> None:
@@ -292,13 +322,60 @@ def _is_temporary(path: Path) -> bool:
     return path.name.startswith(".") and path.name.endswith(".tmp")
 
 
-def remove_orphan_temporaries(directory: Path) -> list[Path]:
-    """Remove temporary files (``.NAME.*.tmp``) a killed writer left in ``directory``; return them.
+def _process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (one owned by another user counts)."""
+    if pid <= 0:
+        return True  # not a process id we could judge: keep its file
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # EPERM: it exists, under another user
+    return True
 
-    Only call this while holding the directory's writer lock (:mod:`sim.results.lock`): then no
-    other process can be writing them.
+
+def orphaned(tmp: Path, holding_lock: bool = False) -> bool:
+    """Whether the temporary file ``tmp`` belongs to no live writer and may be removed.
+
+    A file named with its writer (``.NAME.<pid>-<host>.<random>.tmp``, see
+    :func:`temporary_beside`) is orphaned when that process no longer exists on this host; one
+    written on another host is kept (its process cannot be seen from here). A file that names
+    no writer (an older version's, or the design sweeper's) is orphaned when the caller holds the
+    folder's writer lock, or when nobody holds it and the file has not changed for
+    :data:`UNOWNED_TEMPORARY_AGE` seconds.
     """
-    removed = []
+    found = _OWNED_TEMPORARY.match(tmp.name)
+    if found is not None:
+        pid, host = int(found.group(1)), found.group(2)
+        if host != _host_tag():
+            return False
+        return pid != os.getpid() and not _process_alive(pid)
+    if holding_lock:
+        return True
+    from sim.results.lock import is_locked
+
+    if is_locked(tmp.parent):
+        return False
+    try:
+        import time
+
+        return time.time() - tmp.stat().st_mtime > UNOWNED_TEMPORARY_AGE
+    except FileNotFoundError:
+        return False
+
+
+def remove_orphan_temporaries(directory: Path, holding_lock: bool = False) -> list[Path]:
+    """Remove the temporary files (``.NAME.*.tmp``) killed writers left in ``directory`` (and its
+    ``.hydra/``); return them.
+
+    Safe to call at any time: a file is removed only if no live writer owns it (:func:`orphaned`);
+    a file another process is writing right now is left alone. ``holding_lock``: the caller holds
+    the directory's writer lock (:mod:`sim.results.lock`), or knows that no other process does,
+    so unnamed temporary files are leftovers too. ``sim-run`` (through :func:`write_run`),
+    ``sim-collect`` and ``sim-analyse`` call it on the folder they are about to write into.
+    """
+    removed: list[Path] = []
     directory = Path(directory)
     if not directory.is_dir():
         return removed
@@ -306,7 +383,7 @@ def remove_orphan_temporaries(directory: Path) -> list[Path]:
         if not path.is_dir():
             continue
         for tmp in path.iterdir():
-            if tmp.is_file() and _is_temporary(tmp):
+            if tmp.is_file() and _is_temporary(tmp) and orphaned(tmp, holding_lock):
                 with contextlib.suppress(FileNotFoundError):
                     tmp.unlink()
                     removed.append(tmp)
@@ -395,6 +472,8 @@ def load(
     A collected table is read only after :func:`sim.results.integrity.verify_collection`
     has checked it against its record and the sweep: an edited, stale or (unless
     ``allow_missing``) partial table raises :class:`~sim.results.integrity.CollectionError`.
+    So is any ``.parquet`` file whose metadata says it was collected, whatever its name (a copy
+    saved as ``lone.parquet``): :func:`sim.results.integrity.verify_table`.
 
     With several runs, a ``run`` column holds each run's path relative to ``path``. A damaged
     Parquet file raises :class:`CorruptResultError` naming it; a run without a valid marker is
@@ -402,9 +481,7 @@ def load(
     """
     path = Path(path)
     if path.is_file():
-        if path.name in (COLLECTED_FILE, SUMMARY_TABLE_FILE):
-            return _read_collected(path, allow_missing, verbose)
-        return read_parquet(path)
+        return _read_collected(path, allow_missing, verbose)
     if not path.exists():
         raise FileNotFoundError(f"no such run or directory: {path}")
     filename = {"metrics": METRICS_FILE, "buildings": BUILDINGS_FILE}.get(table)
@@ -437,11 +514,14 @@ def load(
 
 
 def _read_collected(table: Path, allow_missing: bool, verbose: bool) -> pd.DataFrame:
-    """A collected table, verified first against its record and its sweep (one-line refusal)."""
-    from sim.results.integrity import verify_collection
+    """A table file, verified first if it is a collected table, whatever its name (one-line
+    refusal: :func:`sim.results.integrity.verify_table`); any other Parquet file as it is."""
+    from sim.results.integrity import verify_table
 
     df = read_parquet(table)  # a damaged file is named as such before anything else is said of it
-    status = verify_collection(table.parent, allow_missing=allow_missing)
+    status = verify_table(table, allow_missing=allow_missing)
+    if status is None:
+        return df  # not a collected table (no collection record in its metadata)
     if status.note is not None:
         df.attrs["partial"] = status.note
         if verbose:
@@ -482,6 +562,8 @@ class CollectReport:
     written: bool = False
     #: the PARTIAL note of a table collected with some points missing, None if complete
     partial_note: str | None = None
+    #: the folder of every point missing (where its job would write), failed or running
+    pending: list[Path] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -560,16 +642,14 @@ def discover(root: Path) -> tuple[dict[int, Path], CollectReport]:
                 report.running.append(
                     f"point {pid} ({next(d for d in dirs if is_locked(d))} is being written)"
                 )
+                report.pending += dirs
             elif dirs:
                 report.failed.append(_failure(dirs[-1]))
+                report.pending += dirs
             else:
                 report.missing.append(f"point {pid} (no run directory under {root})")
         return good, report
-    runs = [r for r in find_runs(root)]
-    job_dirs = (
-        {p for p in root.iterdir() if p.is_dir() and (p / ".hydra").is_dir()} if root.is_dir() else set()
-    )
-    runs_set = set(runs) | job_dirs
+    runs_set = run_folders(root)
     for i, run in enumerate(sorted(runs_set)):
         pid = _point_of_dir(run, root)
         pid = i if pid is None else pid
@@ -577,16 +657,28 @@ def discover(root: Path) -> tuple[dict[int, Path], CollectReport]:
             good[pid] = run
         elif is_locked(run):
             report.running.append(f"{run} (being written)")
+            report.pending.append(run)
         else:
             report.failed.append(_failure(run))
+            report.pending.append(run)
     expected = _expected_basic_jobs(root)
     report.expected = expected
     if expected is not None:
         present = {_point_of_dir(r, root) for r in runs_set}
-        report.missing += [
-            f"job {j} (no directory {root / str(j)})" for j in range(expected) if j not in present
-        ]
+        absent = [j for j in range(expected) if j not in present]
+        report.missing += [f"job {j} (no directory {root / str(j)})" for j in absent]
+        report.pending += [root / str(j) for j in absent]  # where Hydra will write the job
     return dict(sorted(good.items())), report
+
+
+def run_folders(root: Path) -> set[Path]:
+    """Every folder under ``root`` that is, or is becoming, a run: those :func:`find_runs` finds
+    and every job folder of a sweep (one holding Hydra's ``.hydra/`` record)."""
+    root = Path(root)
+    job_dirs = (
+        {p for p in root.iterdir() if p.is_dir() and (p / HYDRA_RECORD).is_dir()} if root.is_dir() else set()
+    )
+    return set(find_runs(root)) | job_dirs
 
 
 def collect(root: Path, allow_missing: bool = False) -> CollectReport:
@@ -644,7 +736,13 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
     columns = [*ids, *param_cols, *metric_cols]
     point_type = pa.int64()
     from hydra_plugins.design_sweeper.design_sweeper import DESIGN_FILE, load_design
-    from sim.results.integrity import build_record, table_metadata, write_record
+    from sim.results.integrity import (
+        ContentDigest,
+        build_record,
+        content_metadata,
+        table_metadata,
+        write_record,
+    )
 
     has_design = (root / DESIGN_FILE).exists()
     design = load_design(root) if has_design else None
@@ -653,7 +751,9 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
         expected_ids = [p["point"] for p in design["points"]]
     else:
         expected_ids = [*good, *report.missing, *report.failed, *report.running] if report.problems else None
-    record = build_record(root, good, expected_ids, design.get("fingerprint") if design else None)
+    record = build_record(
+        root, good, expected_ids, design.get("fingerprint") if design else None, report.pending
+    )
     schema = pa.schema(
         [pa.field("point", point_type)] + [fields[c] for c in columns[1:]],
         metadata={
@@ -666,12 +766,14 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
     # Pass 2: stream the runs into the table, keeping one summary row per point.
     from sim.analysis import stats
 
-    fd, tmp_collected = tempfile.mkstemp(prefix=f".{COLLECTED_FILE}.", suffix=".tmp", dir=root)
+    remove_orphan_temporaries(root)  # a killed sim-collect's half-written tables
+    fd, tmp_collected = temporary_beside(root / COLLECTED_FILE)
     os.close(fd)
-    fd, tmp_summary = tempfile.mkstemp(prefix=f".{SUMMARY_TABLE_FILE}.", suffix=".tmp", dir=root)
+    fd, tmp_summary = temporary_beside(root / SUMMARY_TABLE_FILE)
     os.close(fd)
     try:
         summary_rows = []
+        digest = ContentDigest(schema)  # the table's own checksum, for a copy away from the sweep
         with pq.ParquetWriter(tmp_collected, schema, compression="zstd") as writer:
             for pid, run in good.items():
                 df = pd.read_parquet(run / METRICS_FILE)
@@ -680,7 +782,9 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
                     if c not in df.columns:
                         df[c] = None
                 df = df[columns].sort_values(["replicate", "step"], kind="stable")
-                writer.write_table(pa.Table.from_pandas(df, schema=schema, preserve_index=False))
+                chunk = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+                writer.write_table(chunk)
+                digest.update(chunk)
                 report.rows += len(df)
                 final = df[df["step"] == df["step"].max()]
                 row: dict[str, Any] = {"point": pid}
@@ -694,10 +798,19 @@ def collect(root: Path, allow_missing: bool = False) -> CollectReport:
                     row.update(stats.flat_summary(m, values, stats.bounds_of(m)))
                 row["run"] = str(run.relative_to(root))
                 summary_rows.append(row)
-                del df, final
+                del df, final, chunk
+            writer.add_key_value_metadata(
+                {k.decode(): v.decode() for k, v in content_metadata(digest).items()}
+            )
         summary_table = pa.Table.from_pandas(pd.DataFrame(summary_rows), preserve_index=False)
+        summary_digest = ContentDigest(summary_table.schema)
+        summary_digest.update(summary_table)
         summary_table = summary_table.replace_schema_metadata(
-            {**(summary_table.schema.metadata or {}), **table_metadata(record)}
+            {
+                **(summary_table.schema.metadata or {}),
+                **table_metadata(record),
+                **content_metadata(summary_digest),
+            }
         )
         pq.write_table(summary_table, tmp_summary, compression="zstd")
         umask = os.umask(0)

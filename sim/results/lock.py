@@ -140,3 +140,12 @@ def is_locked(directory: str | os.PathLike[str]) -> bool:
         return False
     finally:
         os.close(fd)
+
+
+def held_by_another(directory: str | os.PathLike[str]) -> bool:
+    """Whether a process other than this one holds the writer lock of ``directory`` now."""
+    directory = Path(directory).resolve()
+    with _GUARD:
+        if directory in _HELD:
+            return False
+    return is_locked(directory)

@@ -2,7 +2,9 @@
 
 Recorded in every run's ``summary.json`` and every design sweep's ``design.json`` so that a
 number can be traced to the code and environment that produced it. Nothing here depends on
-the time of day, so identical runs on one machine record identical provenance.
+the time of day or on where the results were written (the output directory is left out of the
+command line; Hydra's ``.hydra/`` record keeps it), so identical runs on one machine record
+identical provenance.
 """
 
 from __future__ import annotations
@@ -83,10 +85,41 @@ def _cpu_count() -> int | None:
     return os.cpu_count()
 
 
+#: overrides that say only where results go (recorded in each run's ``.hydra/``), not what they are
+OUTPUT_KEYS = ("hydra.run.dir", "hydra.sweep.dir", "hydra.sweep.subdir")
+
+
+def command_line(argv: list[str] | None = None) -> list[str]:
+    """The command that made a result, without where it was written.
+
+    ``-o DIR`` / ``--out DIR`` / ``--out=DIR`` and ``hydra.run.dir=`` / ``hydra.sweep.dir=`` /
+    ``hydra.sweep.subdir=`` are left out: the output location is in the run's ``.hydra/``
+    record, and leaving it out keeps ``summary.json`` bit-identical between identical runs
+    written to different directories.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    if not argv:
+        return []
+    kept: list[str] = []
+    args = iter(argv[1:])
+    for arg in args:
+        if arg in ("-o", "--out"):
+            next(args, None)  # and the directory after it
+            continue
+        if arg.startswith("--out="):
+            continue
+        key = arg.lstrip("+~").partition("=")[0]
+        if "=" in arg and key in OUTPUT_KEYS:
+            continue
+        kept.append(arg)
+    return [Path(argv[0]).name, *kept]
+
+
 def provenance(seeds: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The provenance record: environment, the seeds given, and the full command line."""
+    """The provenance record: environment, the seeds given, and the command line (without the
+    output location, see :func:`command_line`)."""
     return {
         **_environment(),
         "seeds": dict(seeds or {}),
-        "command_line": [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else [],
+        "command_line": command_line(),
     }
