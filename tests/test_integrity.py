@@ -570,7 +570,7 @@ def _dead_pid() -> int:
     return int(done.stdout)
 
 
-def test_orphaned_temporaries_are_removed_by_collect_and_analyse_and_live_ones_kept(tmp_path) -> None:
+def test_orphaned_temporaries_are_removed_by_collect_analyse_and_report_and_live_ones_kept(tmp_path) -> None:
     from sim.cli.analyse import analyse
     from sim.results import UNOWNED_TEMPORARY_AGE, remove_orphan_temporaries
 
@@ -602,7 +602,7 @@ def test_orphaned_temporaries_are_removed_by_collect_and_analyse_and_live_ones_k
         # under the folder's writer lock (sim-run writing a run) an unnamed one is a leftover too
         with writer_lock(sweep):
             assert remove_orphan_temporaries(sweep, holding_lock=True) == [fresh]
-        # the folder sim-report writes into (report.py calls the same helper)
+        # the folder sim-report writes into (write_report calls the same helper before writing)
         report_tmp = _owned_tmp(sweep, "report.html", dead)
         assert remove_orphan_temporaries(sweep) == [report_tmp]
         # a run rewritten while another process writes into its folder leaves that file alone
@@ -692,5 +692,8 @@ def test_a_plain_sweep_with_other_values_into_an_existing_sweep_is_refused(tmp_p
     other = run("sim-run", [*small, "steps=4,5", "-o", "pl"], tmp_path, cli_env)
     line = one_line(other)
     assert other.returncode == 2 and "holds a different sweep" in line and "-o NEW_DIR" in line
+    # the same folder named by resume= instead of -o is checked the same way
+    resumed = run("sim-run", [*small, "steps=4,5", f"resume={tmp_path / 'pl'}"], tmp_path, cli_env)
+    assert resumed.returncode == 2 and "holds a different sweep" in one_line(resumed)
     after = {p: p.read_bytes() for p in (tmp_path / "pl").rglob("*") if p.is_file()}
     assert after == before, "nothing in the earlier sweep was touched"

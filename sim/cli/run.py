@@ -302,10 +302,13 @@ def cli() -> None:
         line = parse_command_line(args)
         if resume is not None and not line.multirun:
             raise ConfigError(f"resume={resume}: allowed only with a sweep (sim-run -m ...)")
+        if resume is not None and resume.lower() not in ("false", "no", "0"):
+            # the folder to resume is known before the checks, so that they see it (a different
+            # sweep in it is refused like one named with -o)
+            args = [*args, *_resume_dir_override(line.overrides, resume)]
+            line = parse_command_line(args)
         if not line.runs_nothing:
             precheck(line.overrides, line.multirun, line.config_dir, line.config_name)
-        if resume is not None and resume.lower() not in ("false", "no", "0"):
-            args = [*args, *_resume_dir_override(line.overrides, resume)]
         if not line.runs_nothing:
             lock_dir = _given_output_dir(parse_command_line(args).overrides, line.multirun)
     except (ConfigError, ValueError) as exc:

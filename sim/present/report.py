@@ -45,6 +45,7 @@ from sim.results import (
     SUMMARY_FILE,
     find_runs,
     load,
+    remove_orphan_temporaries,
     write_text,
 )
 from sim.vocab import LANGS, check_lang, translate
@@ -746,6 +747,7 @@ def write_report(
     src = read_source(path, allow_missing)
     figures = _figures(src, lang)
     target = Path(out) if out is not None else default_output(src.path)
+    remove_orphan_temporaries(target.parent)  # a killed sim-report's half-written file
     write_text(target, build_report(src, lang, figures))
     umask = os.umask(0)
     os.umask(umask)
