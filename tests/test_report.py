@@ -560,3 +560,21 @@ def test_design_takeaways_without_analysis_tables_say_to_run_sim_analyse(tmp_pat
     for lang in ("en", "zh"):
         first = story.takeaways(src, lang)[0]
         assert f"sim-analyse {tmp_path}" in first and f"analysis/{table}.parquet" in first
+
+
+def test_a_killed_reports_temporary_file_is_removed_by_the_next_report(results, tmp_path) -> None:
+    """sim-report writes atomically through `.report.html.<pid>-<host>.<random>.tmp`; a file a
+    dead process left there goes when the next report is written, a live writer's stays."""
+    from sim.results import _host_tag
+
+    out = tmp_path / "out"
+    out.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = _host_tag()
+    orphan = out / f".report.html.{dead.pid}-{host}.abc123.tmp"
+    orphan.write_text("half")
+    live = out / f".report.html.{os.getpid()}-{host}.def456.tmp"
+    live.write_text("being written")
+    assert report_main([str(results["run"]), "-o", str(out / "report.html")]) == 0
+    assert (out / "report.html").exists() and not orphan.exists() and live.exists()
