@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +105,56 @@ def cli_env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("HYDRA_FULL_ERROR", None)
     return env
+
+
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def answers(url: str) -> bool:
+    """Whether ``url`` answers 200 now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def sim_app(
+    log_path: Path, ready: Callable[[int], bool] | None = None, timeout: float = 240
+) -> Iterator[int]:
+    """The real `sim-app` on a free loopback port, started as a facilitator starts it; yields the
+    port once ``ready(port)`` holds (default: the page answers 200), stops it afterwards."""
+    port = free_port()
+    ready = ready or (lambda p: answers(f"http://127.0.0.1:{p}/"))
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("w") as log:
+        proc = subprocess.Popen(
+            [BIN / "sim-app", "--port", str(port)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + timeout  # a shared, loaded machine starts slowly
+            while not ready(port):
+                if proc.poll() is not None:
+                    tail = log_path.read_text()[-2000:]
+                    raise RuntimeError(f"sim-app exited with {proc.returncode}: {tail}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"sim-app was not ready on port {port} within {timeout:g} s")
+                time.sleep(0.3)
+            yield port
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()

@@ -437,51 +437,25 @@ def test_the_real_sim_app_serves_only_requests_addressed_to_it(tmp_path) -> None
     """The guard around Solara's app is installed by the real `sim-app`: a foreign Host (DNS
     rebinding, or a user part that a URL parser would drop) gets 403, /resourcez 404, and a
     request addressed to the dashboard 200."""
-    import os
-    import signal
-    import socket
     import urllib.error
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    log = (tmp_path / "sim-app.log").open("w")
-    proc = subprocess.Popen(
-        [BIN / "sim-app", "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
+    from conftest import sim_app
 
-    def status(path: str, host: str | None = None) -> int:
-        request = urllib.request.Request(url + path, headers={"Host": host} if host else {})
+    def status(port: int, path: str, host: str | None = None) -> int:
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}", headers={"Host": host} if host else {}
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status
         except urllib.error.HTTPError as exc:
             return exc.code
 
-    try:
-        deadline = time.monotonic() + 240  # a shared, loaded machine starts slowly
-        while True:
-            assert proc.poll() is None, (tmp_path / "sim-app.log").read_text()
-            try:
-                if status("/") == 200:
-                    break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, "sim-app did not answer within 240 s"
-            time.sleep(0.3)
-        assert status("/", f"localhost:{port}") == 200
-        assert status("/", f"evil.example:{port}") == 403
-        assert status("/", f"evil.com@127.0.0.1:{port}") == 403
-        assert status("/", "127.0.0.1:1") == 403
-        assert status("/resourcez") == 404
-        assert status("/resourcez/") == 404
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
+    with sim_app(tmp_path / "sim-app.log") as port:
+        assert status(port, "/", f"localhost:{port}") == 200
+        assert status(port, "/", f"evil.example:{port}") == 403
+        assert status(port, "/", f"evil.com@127.0.0.1:{port}") == 403
+        assert status(port, "/", "127.0.0.1:1") == 403
+        assert status(port, "/resourcez") == 404
+        assert status(port, "/resourcez/") == 404

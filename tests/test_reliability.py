@@ -10,7 +10,6 @@ import json
 import os
 import re
 import signal
-import socket
 import stat
 import subprocess
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BIN, ROOT
+from conftest import BIN, ROOT, sim_app
 from omegaconf import OmegaConf
 
 from sim.core.config import ConfigError, from_dict
@@ -229,29 +228,9 @@ def _listening(port: int) -> list[str]:
 def test_dashboard_listens_on_loopback_only(tmp_path) -> None:
     if not Path("/proc/net/tcp").exists():
         pytest.skip("no /proc/net/tcp on this system to read listening sockets from")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = (tmp_path / "sim-app.log").open("w")
-    proc = subprocess.Popen(
-        [BIN / "sim-app", "--port", str(port)],
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while not _listening(port):
-            assert proc.poll() is None, (tmp_path / "sim-app.log").read_text()
-            assert time.monotonic() < deadline, "sim-app did not start listening within 90 s"
-            time.sleep(0.2)
+    with sim_app(tmp_path / "sim-app.log", ready=lambda port: bool(_listening(port)), timeout=90) as port:
         time.sleep(0.5)  # let every listener of the server come up
         addresses = _listening(port)
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
     loopback_v4 = "0100007F"  # 127.0.0.1, little-endian hex as /proc prints it
     assert addresses and all(a == loopback_v4 for a in addresses), addresses
 
