@@ -3,6 +3,7 @@ driven by Playwright (no browser download). Screenshots are saved under test-art
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
 import sys
@@ -80,6 +81,35 @@ def series_end_at(page, week: int, count: int) -> None:
     )
 
 
+def wait_for_texts(page, texts: list[str], timeout_ms: int = 60_000) -> str:
+    """The page's text once it shows every one of ``texts`` (a language switch re-renders the
+    page in parts; on a loaded machine the sidebar can follow the week counter by seconds)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    # on a time-out the caller's assertion names the missing text, not only that time ran out
+    with contextlib.suppress(PlaywrightTimeout):
+        page.wait_for_function(
+            "texts => texts.every(t => document.body.innerText.includes(t))", arg=texts, timeout=timeout_ms
+        )
+    return page.locator("body").inner_text()
+
+
+def scenario_menu(page, arm: str, expected: list[str], timeout_s: float = 60) -> list[str]:
+    """Open arm ``arm``'s scenario menu and return its items, reopening it until they are
+    ``expected`` or time runs out (a menu opened during a language switch keeps its old items)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        page.locator(f".scenario-select-{arm} .v-select__slot").click()
+        items = page.locator(".menuable__content__active .v-list-item")
+        items.first.wait_for()
+        shown = items.all_inner_texts()
+        if shown == expected or time.monotonic() > deadline:
+            return shown
+        page.keyboard.press("Escape")
+        page.locator(".menuable__content__active").wait_for(state="detached")
+        time.sleep(0.5)
+
+
 def nudge(page, arm: str, lever: str, start: float, steps: int) -> float:
     """Press → on a lever's slider ``steps`` times, one step at a time: each change re-renders
     the slider (its label carries the value), which takes the keyboard focus away."""
@@ -145,8 +175,7 @@ def test_facilitator_session(browser_page) -> None:
     # 中文: every label switches, the run goes on where it was
     page.get_by_role("button", name="中文", exact=True).click()
     page.locator(".week-counter", has_text="第 2 周").wait_for()
-    body = page.locator("body").inner_text()
-    for shown in (
+    expected = [
         info.title_zh,
         "满意度",
         "参与率",
@@ -155,7 +184,9 @@ def test_facilitator_session(browser_page) -> None:
         app.text("difference", "zh"),
         app.lever_label("linking", "zh"),
         app.text("setting", "zh", arm="B"),
-    ):
+    ]
+    body = wait_for_texts(page, expected)
+    for shown in expected:
         assert shown in body, shown
     assert "Week" not in body and "Satisfaction" not in body
     for english in ("Reset", "Step", "Play", "Pause"):
@@ -206,17 +237,15 @@ def test_room_session_mid_run_change_branch_export_presenter_handout(fresh_page)
     # the scenario list follows the page language; pick a scenario in Chinese, then in English
     page.get_by_role("button", name="中文", exact=True).click()
     page.locator(".week-counter", has_text="第 0 周").wait_for()
-    page.locator(".scenario-select-A .v-select__slot").click()
-    shown = page.locator(".menuable__content__active .v-list-item").all_inner_texts()
-    assert shown == [item["text"] for item in app.scenario_items(catalogue, "zh")]
+    expected = [item["text"] for item in app.scenario_items(catalogue, "zh")]
+    assert scenario_menu(page, "A", expected) == expected
     zh_title = catalogue["all_six"].scenario.title_zh
     page.locator(".menuable__content__active .v-list-item", has_text=zh_title).first.click()
     page.locator(".scenario-A .scenario-title", has_text=zh_title).wait_for()
     page.get_by_role("button", name="English", exact=True).click()
     page.locator(".week-counter", has_text="Week 0").wait_for()
-    page.locator(".scenario-select-A .v-select__slot").click()
-    shown = page.locator(".menuable__content__active .v-list-item").all_inner_texts()
-    assert shown == [item["text"] for item in app.scenario_items(catalogue, "en")]
+    expected = [item["text"] for item in app.scenario_items(catalogue, "en")]
+    assert scenario_menu(page, "A", expected) == expected
     page.locator(".menuable__content__active .v-list-item", has_text="Baseline").first.click()
     page.locator(".scenario-A .scenario-title", has_text="A: Baseline").wait_for()
 

@@ -22,8 +22,8 @@ from sim.experiment.compose import compose_config
 from sim.experiment.simulate import simulate
 from sim.results import INCOMPLETE, MARKER, check_run, incomplete_info, load
 
-# A run long enough to be interrupted part-way, short enough to redo: ~0.06 s a replicate.
-SLOW = ["community=workshop", "steps=60", "replicates=40"]
+# A run long enough to be interrupted part-way, short enough to redo: ~0.1 s a replicate.
+SLOW = ["community=workshop", "steps=60", "replicates=80"]
 
 
 def popen(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen:
@@ -58,11 +58,32 @@ def composed(overrides: list[str]):
 
 
 # ------------------------------------------------------------------------------ SIGTERM / SIGINT
-def interrupt_single_run(run: Path, signum: int, env: dict[str, str]) -> subprocess.CompletedProcess:
-    """Start a single run, let it work for a second after Hydra started the job, then signal it."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a live process (from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def one_replicate_cpu(env: dict[str, str], cwd: Path) -> float:
+    """CPU seconds of a whole one-replicate run (start-up, kernels loaded, one replicate):
+    a run that has used that much more than it has at least one replicate done."""
+    before = os.times()
+    done = sim_run([*SLOW[:-1], "replicates=1", f"hydra.run.dir={cwd / 'one'}"], cwd, env)
+    after = os.times()
+    assert done.returncode == 0, done.stderr
+    return (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def interrupt_single_run(
+    run: Path, signum: int, env: dict[str, str], cpu_needed: float
+) -> subprocess.CompletedProcess:
+    """Start a single run, let it finish some replicates, then signal it. Some replicates are
+    done once it has used the CPU of a one-replicate run and half a second more: waiting on its
+    CPU rather than on the clock keeps this true on a loaded machine (or one that is compiling
+    the kernels for the first time)."""
     proc = popen([*SLOW, f"hydra.run.dir={run}"], run.parent, env)
     wait_for(lambda: (run / ".hydra" / "config.yaml").exists(), proc)
-    time.sleep(1.0)
+    wait_for(lambda: cpu_seconds(proc.pid) >= cpu_needed + 0.5, proc, timeout=240)
     assert proc.poll() is None, "the run finished before the signal"
     proc.send_signal(signum)
     out, err = proc.communicate(timeout=60)
@@ -71,9 +92,14 @@ def interrupt_single_run(run: Path, signum: int, env: dict[str, str]) -> subproc
 
 def test_sigterm_and_sigint_keep_finished_replicates_marked_incomplete(tmp_path, cli_env) -> None:
     runs = {signal.SIGTERM: tmp_path / "term", signal.SIGINT: tmp_path / "int"}
+    needed = one_replicate_cpu(cli_env, tmp_path)
     with ThreadPoolExecutor(max_workers=2) as pool:
         done = dict(
-            zip(runs, pool.map(lambda s: interrupt_single_run(runs[s], s, cli_env), runs), strict=True)
+            zip(
+                runs,
+                pool.map(lambda s: interrupt_single_run(runs[s], s, cli_env, needed), runs),
+                strict=True,
+            )
         )
     cfg = composed(SLOW)
     for signum, run in runs.items():
