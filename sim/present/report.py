@@ -743,12 +743,26 @@ def write_report(
     lang: str = "en",
     allow_missing: bool = False,
 ) -> tuple[Path, list[tuple[str, go.Figure, str]]]:
-    """Write the HTML report of ``path`` (atomically) and return its path and its figures."""
-    src = read_source(path, allow_missing)
-    figures = _figures(src, lang)
-    target = Path(out) if out is not None else default_output(src.path)
+    """Write the HTML report of ``path`` (atomically) and return its path and its figures.
+
+    The folder of sim-calibrate, sim-validate or sim-optimise (or one of its files) gets the
+    report of its kind (:mod:`sim.present.report_kinds`)."""
+    from sim.present import report_kinds
+
+    check_lang(lang)
+    found = report_kinds.detect(path)
+    if found is not None:
+        kind = report_kinds.read_kind(*found)
+        figures = report_kinds.figures(kind, lang)
+        target = Path(out) if out is not None else found[0] / REPORT_FILE
+        page = report_kinds.build_page(kind, lang, figures)
+    else:
+        src = read_source(path, allow_missing)
+        figures = _figures(src, lang)
+        target = Path(out) if out is not None else default_output(src.path)
+        page = build_report(src, lang, figures)
     remove_orphan_temporaries(target.parent)  # a killed sim-report's half-written file
-    write_text(target, build_report(src, lang, figures))
+    write_text(target, page)
     umask = os.umask(0)
     os.umask(umask)
     target.chmod(0o666 & ~umask)  # written through mkstemp (owner-only); a report is for sharing
