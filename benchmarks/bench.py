@@ -12,9 +12,15 @@
    ``sim-run -m`` with the joblib launcher on all cores, against the ideal
    (single-point time × points / cores).
 
-It prints every figure beside its target and writes ``results/bench/bench.json`` atomically.
-``--quick`` runs a small, fast variant (few steps, a 4-point sweep) that checks the machinery,
-not the targets.
+5. the room load test (:mod:`benchmarks.room`): ``sim-app`` on one CPU serving a room of 30
+   participants' sessions driven from the other CPU (``--room 30,30``: two rooms of 30 in turn,
+   as a laptop serves successive groups, so that memory a first room leaves is seen reused or
+   not; ``--room 0`` leaves it
+   out; ``python -m benchmarks room --sessions 1,10,30`` runs it alone, at several sizes).
+
+It prints every figure beside its target and writes ``results/bench/bench.json`` atomically
+(the room: ``results/bench/room.json``). ``--quick`` runs a small, fast variant (few steps, a
+4-point sweep, no room) that checks the machinery, not the targets.
 """
 
 from __future__ import annotations
@@ -505,6 +511,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--markdown", type=Path, metavar="BENCH_JSON", help="print the figures of a bench.json as Markdown"
     )
+    parser.add_argument(
+        "--room",
+        default="30,30",
+        metavar="SESSIONS",
+        help="room sizes of the load test after the suite (default 30,30; 0: none; never with --quick)",
+    )
     args = parser.parse_args(argv)
     if args.markdown:
         print(markdown(json.loads(args.markdown.read_text(encoding="utf-8"))))
@@ -518,4 +530,9 @@ def main(argv: list[str] | None = None) -> int:
     write_json(path, doc)
     print(report(doc))
     print(f"written: {path}")
-    return 0
+    if args.quick or args.room.strip() in ("", "0"):
+        return 0
+    from benchmarks import room
+
+    log(f"room load test ({args.room} sessions):")
+    return room.main(["--sessions", args.room, "--out", str(args.out)])

@@ -459,3 +459,150 @@ def test_the_real_sim_app_serves_only_requests_addressed_to_it(tmp_path) -> None
         assert status(port, "/", "127.0.0.1:1") == 403
         assert status(port, "/resourcez") == 404
         assert status(port, "/resourcez/") == 404
+
+
+# ------------------------------------------------------------------------------ a room on one machine
+def test_composed_configs_are_reused_and_each_caller_gets_its_own_copy() -> None:
+    """Composing is cached (Hydra costs ~0.3 s a config), but a caller may change what it got."""
+    overrides = ["levers.linking.intensity=0.35"]
+    first = app.compose_config("all_six", overrides, seed=3, preset="workshop")
+    hits = app._composed.cache_info().hits
+    second = app.compose_config("all_six", overrides, seed=3, preset="workshop")
+    assert app._composed.cache_info().hits == hits + 1
+    assert first == second and first is not second
+    second.levers.linking.intensity = 0.9
+    again = app.compose_config("all_six", overrides, seed=3, preset="workshop")
+    assert again.levers.linking.intensity == 0.35
+    with pytest.raises(ConfigError, match="seed"):
+        app.compose_config("all_six", overrides, seed=-1, preset="workshop")
+
+
+def test_a_scenario_file_edited_while_serving_is_composed_again(tmp_path: Path, monkeypatch) -> None:
+    folder = tmp_path / "extra"
+    (folder / "scenario").mkdir(parents=True)
+    path = folder / "scenario" / "room_test.yaml"
+    source = (app.CONFIG_DIR / "scenario" / "baseline.yaml").read_text(encoding="utf-8")
+    path.write_text(source.replace("name: baseline", "name: room_test"), encoding="utf-8")
+    monkeypatch.setenv(app.SCENARIOS_ENV, str(folder))
+    assert app.compose_config("room_test").scenario.title_en == "Baseline"
+    path.write_text(
+        source.replace("name: baseline", "name: room_test").replace("title_en: Baseline", "title_en: Edited"),
+        encoding="utf-8",
+    )
+    app._STAMPS.clear()  # the stamp is looked at again at most once a second
+    assert app.compose_config("room_test").scenario.title_en == "Edited"
+
+
+def test_every_chart_of_a_redraw_shares_one_snapshot_until_the_next_write() -> None:
+    workshop = app.Workshop(app.Settings(preset="workshop", seed=2))
+    workshop.step()
+    snap = workshop.snapshot()
+    assert workshop.snapshot() is snap
+    workshop.step()
+    stepped = workshop.snapshot()
+    assert stepped is not snap and stepped.week == 2 and snap.week == 1
+    workshop.change("A", app.Arm("baseline", intensities=(0.5,) * len(LEVERS)))
+    changed = workshop.snapshot()
+    assert changed is not stepped and changed.arms["A"].intensities == (0.5,) * len(LEVERS)
+    workshop.branch()
+    assert set(workshop.snapshot().arms) == {"A", "B"}
+
+
+def test_redraws_thin_out_as_the_room_fills_but_never_stop() -> None:
+    assert app.redraw_interval(1, 0.01) == app.MIN_REDRAW_S
+    assert app.redraw_interval(0, 0.01) == app.MIN_REDRAW_S
+    busy = app.redraw_interval(30, 0.01)
+    assert app.MIN_REDRAW_S < busy <= app.MAX_REDRAW_S
+    assert busy == pytest.approx(30 * 0.01 / app.REDRAW_CPU_SHARE)
+    assert app.redraw_interval(300, 0.05) == app.MAX_REDRAW_S
+
+
+def test_sessions_are_counted_and_memory_handed_back_when_they_close(capsys) -> None:
+    room = app._Room()
+    close_a = room.session_started()
+    close_b = room.session_started()
+    assert room.open == 2
+    close_a()
+    close_b()
+    assert room.open == 0
+    out = capsys.readouterr().out
+    assert "(2 open)" in out and out.rstrip().endswith("(0 open)")
+    assert room._release_due is not None  # the release thread of a server would hand memory back
+    app.release_memory()  # collects and trims without raising, on any libc
+
+
+def test_a_step_redraws_the_charts_in_place_and_leaves_the_sidebar_alone() -> None:
+    """A redraw (one render pass for every view that follows the weeks) updates the charts'
+    widgets in place; the page still steps, branches and resets."""
+    _box, rc = solara.render(solara.AppLayout(children=[app.Page()]), handle_error=False)
+    try:
+        step = rc.find(v.Btn, children=["Step"]).widget
+        step.click()
+        assert week_shown(rc) == "Week 1"
+        charts = rc.find(app.PlotlyView).widgets
+        assert len(charts) == 1 + len(app.SERIES_METRICS)
+        before = [c.figure_json for c in charts]
+        sliders = [w.v_model for w in rc.find(v.Slider).widgets]
+        step.click()
+        assert week_shown(rc) == "Week 2"
+        assert rc.find(app.PlotlyView).widgets == charts  # the same chart widgets, redrawn in place
+        assert all(c.figure_json != b for c, b in zip(charts, before, strict=True))
+        assert [w.v_model for w in rc.find(v.Slider).widgets] == sliders
+        rc.find(v.Btn, children=[app.text("branch", n=2)]).widget.click()
+        step.click()
+        assert week_shown(rc) == "Week 3"
+        assert len(rc.find(app.PlotlyView).widgets) == 2 + 2 * len(app.SERIES_METRICS)
+        rc.find(v.Btn, children=["Reset"]).widget.click()
+        assert week_shown(rc) == "Week 0" and rc.find(app.PlotlyView).widgets == []
+        step.click()
+        assert len(rc.find(app.PlotlyView).widgets) == 2 + 2 * len(app.SERIES_METRICS)
+    finally:
+        rc.close()
+
+
+def test_a_room_of_socket_clients_is_served_and_every_session_closes(tmp_path: Path) -> None:
+    """The load test's lightweight client (benchmarks/room_client.py) drives the real sim-app as
+    a page does: first render, 中文, a scenario, a lever, play to a week, pause; the server counts
+    the sessions and ends each when its page goes, with no traceback in its log."""
+    import asyncio
+    import importlib.util
+
+    from conftest import sim_app
+
+    spec = importlib.util.spec_from_file_location("room_client", ROOT / "benchmarks" / "room_client.py")
+    assert spec is not None and spec.loader is not None
+    client = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(client)
+    info = app.scenario_config("all_six").scenario
+    plan = {
+        "scenario": "all_six",
+        "scenario_title": info.title_zh,
+        "week0": app.text("week", "zh", n=0),
+        "lever_label": app.lever_label("linking", "zh"),
+        "lever_value": 0.95,
+        "lever_after": f"{app.lever_label('linking', 'zh')} 95%",
+        "play_label": app.text("play", "zh"),
+        "pause_label": app.text("pause", "zh"),
+        "weeks": 3,
+        "timeout_s": 120,
+        "pause": True,
+    }
+
+    async def room(url: str) -> list[dict]:
+        sessions = [client.SocketSession(k, plan) for k in range(2)]
+        await asyncio.gather(*(s.setup(url, 0.0) for s in sessions))
+        await asyncio.gather(*(s.play() for s in sessions))
+        await asyncio.gather(*(s.close() for s in sessions))
+        return [s.result for s in sessions]
+
+    log = tmp_path / "sim-app.log"
+    with sim_app(log) as port:
+        results = asyncio.run(room(f"http://127.0.0.1:{port}/"))
+        assert [r["error"] for r in results] == [None, None], results
+        assert all(r["paused_at_week"] >= 3 and r["first_render_s"] > 0 for r in results)
+        deadline = time.monotonic() + 20
+        while "(0 open)" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)  # a dropped socket is a disconnect: culled after SESSION_CULL_TIMEOUT
+    text = log.read_text()
+    assert "(2 open)" in text
+    assert "Traceback" not in text, text[-3000:]

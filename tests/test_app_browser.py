@@ -134,7 +134,10 @@ def test_facilitator_session(browser_page) -> None:
     page.locator(".scenario-select-A .v-select__slot").click()
     page.locator(".menuable__content__active .v-list-item", has_text=info.title_en).first.click()
     page.locator(".scenario-A .scenario-title", has_text=info.title_en).wait_for()
-    assert info.description_en.split(".")[0] in page.locator(".scenario-description-A").inner_text()
+    # the title and the description are separate views, redrawn in turn: wait for both
+    page.locator(".scenario-description-A", has_text=info.description_en.split(".")[0]).wait_for(
+        timeout=10_000
+    )
 
     # move a slider: the linking lever, two steps of 0.05 to the right
     nudge(page, "A", "linking", catalogue[pick].levers.linking.intensity, 2)

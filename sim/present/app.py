@@ -28,6 +28,7 @@ User input is never evaluated: scenario and preset names are checked against the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import dataclasses
 import json
@@ -47,6 +48,7 @@ from pathlib import Path
 import ipyvuetify as v
 import mesa
 import plotly.graph_objects as go
+import reacton.core
 import solara
 import solara.server.settings as solara_settings
 import traitlets
@@ -89,6 +91,14 @@ INTENSITY_STEP = 0.05
 FIGURE_HEIGHT = 300
 PRESENTER_HEIGHT = 460
 MIN_REDRAW_S = 0.25  # at most four redraws a second while playing
+# While playing, the redraws of every session in the room together take at most about this
+# share of one CPU: with many sessions playing, each redraws less often (the weeks in between
+# are still simulated, and every run's last week is drawn). A redraw's cost is measured as the
+# CPU time of the thread that renders it, which leaves out about as much again spent sending
+# its messages (Solara's event loop): 0.25 keeps the room's redraws to about half a CPU, the
+# rest to the models' weeks and to new pages. See redraw_interval.
+REDRAW_CPU_SHARE = 0.25
+MAX_REDRAW_S = 2.0  # however full the room, a playing session is redrawn at least every 2 s
 # A participant who closed the tab has their session (models, figures) freed after this long;
 # Solara's default keeps it a day, which a room of 30 reloading browsers fills.
 SESSION_CULL_TIMEOUT = "30s"
@@ -100,6 +110,78 @@ solara_settings.kernel.cull_timeout = SESSION_CULL_TIMEOUT
 warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
 _log = logging.getLogger(__name__)
+
+
+class _Room:
+    """The sessions of this server process: how many are open and how many are playing."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open = 0
+        self.playing = 0
+        self._release_due: float | None = None
+        self._wake = threading.Condition(self.lock)
+
+    def session_started(self) -> Callable[[], None]:
+        """Solara calls this when a page's session starts; what it returns, when the session ends."""
+        with self.lock:
+            self.open += 1
+            now_open = self.open
+        print(f"sim-app: a session opened ({now_open} open)", flush=True)
+        return self.session_closed
+
+    def session_closed(self) -> None:
+        # No thread is started here: a thread started inside a session would hold on to it.
+        with self.lock:
+            self.open -= 1
+            now_open = self.open
+            # one collection for a burst of closes (a room leaving at once), a little later
+            self._release_due = time.monotonic() + RELEASE_DELAY_S
+            self._wake.notify()
+        print(f"sim-app: a session closed ({now_open} open)", flush=True)
+
+    def start(self) -> None:
+        """Start the thread that hands memory back after sessions close (call outside any session)."""
+        threading.Thread(target=self._release_loop, name="sim-app-release", daemon=True).start()
+
+    def _release_loop(self) -> None:
+        while True:
+            with self.lock:
+                while self._release_due is None:
+                    self._wake.wait()
+                wait = self._release_due - time.monotonic()
+                if wait > 0:
+                    self._wake.wait(wait)
+                    continue
+                self._release_due = None
+            release_memory()
+
+
+#: seconds after the last session closed before the freed memory is handed back (see release_memory)
+RELEASE_DELAY_S = 2.0
+ROOM = _Room()
+
+
+def release_memory() -> None:
+    """Collect what closed sessions left in reference cycles (widgets, render contexts and models
+    refer to each other) and hand the freed heap back to the operating system, so that the
+    server's resident memory falls when a room leaves (glibc keeps freed memory otherwise)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to hand back this way
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def redraw_interval(playing: int, redraw_cpu_s: float) -> float:
+    """Seconds between two redraws of a playing session: :data:`MIN_REDRAW_S`, or longer when
+    ``playing`` sessions redrawing that often, each redraw costing ``redraw_cpu_s`` of CPU,
+    would together take more than :data:`REDRAW_CPU_SHARE` of one CPU; never more than
+    :data:`MAX_REDRAW_S`."""
+    wanted = max(playing, 1) * redraw_cpu_s / REDRAW_CPU_SHARE
+    return min(MAX_REDRAW_S, max(MIN_REDRAW_S, wanted))
+
 
 # Every word the page shows, English first, Chinese second.
 _TEXT: dict[str, tuple[str, str]] = {
@@ -233,7 +315,40 @@ def compose_config(
         if isinstance(seed, bool) or not isinstance(seed, int):
             raise ConfigError(f"seed={seed!r} is not an integer; allowed: an integer from 0 to 2^63-1")
         items.append(f"seed={seed}")
-    return compose_overrides([*items, *overrides], config_dir=scenario_dir())
+    folder = scenario_dir()
+    # Composing takes Hydra about 0.3 s of CPU, and a page composes two configs for every new
+    # setting (the arm and the baseline): the same overrides on the same files give a copy of
+    # the config composed before.
+    return copy.deepcopy(_composed((*items, *overrides), folder, _config_stamp(folder)))
+
+
+def _config_stamp(folder: str | None) -> tuple[tuple[str, int], ...]:
+    """Every YAML file composition may read, with its modification time: a file added, removed
+    or edited while the dashboard runs gives another stamp (and so a fresh composition).
+    Looked at again at most once a second (a room's pages compose in bursts)."""
+    now = time.monotonic()
+    seen = _STAMPS.get(folder)
+    if seen is not None and now - seen[0] < 1.0:
+        return seen[1]
+    roots = [CONFIG_DIR, *([Path(folder)] if folder else [])]
+    stamp = tuple(sorted((str(p), _mtime_ns(p)) for root in roots for p in root.rglob("*.yaml")))
+    _STAMPS[folder] = (now, stamp)
+    return stamp
+
+
+_STAMPS: dict[str | None, tuple[float, tuple[tuple[str, int], ...]]] = {}
+
+
+def _mtime_ns(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+@lru_cache(maxsize=512)
+def _composed(items: tuple[str, ...], folder: str | None, _stamp: tuple) -> Config:
+    return compose_overrides(list(items), config_dir=folder)
 
 
 def make_model(
@@ -365,10 +480,13 @@ class Workshop(mesa.Model):
             for key, arm in settings.arms().items()
         }
         self.reference = make_model("baseline", [], settings.seed, settings.preset)
+        self._version = 0  # counts every write (step, change, branch): snapshots are reused until it moves
+        self._snapshot: tuple[tuple, live.Snapshot] | None = None
 
     def step(self) -> None:
         """One week of every arm and of the baseline."""
         with self.lock:
+            self._version += 1
             for model in self.arms.values():
                 model.step()
             self.reference.step()
@@ -391,6 +509,7 @@ class Workshop(mesa.Model):
             if arm.scenario != model.cfg.scenario.name:
                 raise ValueError(f"scenario={arm.scenario!r}; allowed mid-run: {model.cfg.scenario.name!r}")
             model.cfg = compose_config(arm.scenario, arm.overrides(s.preset), s.seed, s.preset)
+            self._version += 1
             self.settings = dataclasses.replace(s, **{key.lower(): arm})
             event = live.Event(self.week, key, "change")
             # several nudges of a slider in one week are one intervention, one mark on the charts
@@ -400,15 +519,30 @@ class Workshop(mesa.Model):
     def branch(self) -> None:
         """B := a copy of A at this week (same state, same random stream); B's changes come next."""
         with self.lock:
+            self._version += 1
             self.arms["B"] = copy.deepcopy(self.arms["A"])
             self.settings = dataclasses.replace(self.settings, b=self.settings.a)
             self.events.append(live.Event(self.week, "B", "branch"))
 
     def snapshot(self, metrics: Sequence[str] = SERIES_METRICS) -> live.Snapshot:
-        """Copies of everything the page shows at the current week, taken under the lock."""
+        """Copies of everything the page shows at the current week, taken under the lock.
+
+        Every chart of a redraw asks for one; they share the copy taken first, until the next
+        write (a snapshot is never changed once taken).
+        """
         with self.lock:
-            arms = {key: live.take_arm(key, model, metrics) for key, model in self.arms.items()}
-            return live.Snapshot(
+            key = (
+                self._version,
+                tuple((k, id(m), m.week) for k, m in self.arms.items()),
+                id(self.reference),
+                self.reference.week,
+                len(self.events),
+                tuple(metrics),
+            )
+            if self._snapshot is not None and self._snapshot[0] == key:
+                return self._snapshot[1]
+            arms = {k: live.take_arm(k, model, metrics) for k, model in self.arms.items()}
+            snap = live.Snapshot(
                 week=self.week,
                 steps=self.arms["A"].cfg.steps,
                 arms=arms,
@@ -417,6 +551,8 @@ class Workshop(mesa.Model):
                 seed=self.arms["A"].cfg.seed,
                 events=tuple(self.events),
             )
+            self._snapshot = (key, snap)
+            return snap
 
 
 # ------------------------------------------------------------------------------ figures
@@ -734,6 +870,89 @@ def Views(workshop: Workshop, lang: str, metric: solara.Reactive[str], presenter
                 _figure(fig, f"map-{key}", lang)
 
 
+class _PlayLoop:
+    """What :func:`RunControls`'s play task needs of its session, and the loop itself.
+
+    ``clear`` (when the page is unmounted) drops every reference to the session, so that the
+    task function Solara keeps after the session ends holds nothing of it.
+    """
+
+    def __init__(self) -> None:
+        self.model: solara.Reactive[Workshop] | None = None
+        self.playing: solara.Reactive[bool] | None = None
+        self.failure: solara.Reactive[str | None] | None = None
+        self.redraw: Callable[[], None] | None = None
+        self.play_interval: solara.Reactive[int] | None = None
+        self.render_interval: solara.Reactive[int] | None = None
+
+    def clear(self) -> None:
+        self.model = self.playing = self.failure = self.redraw = None
+        self.play_interval = self.render_interval = None
+
+    def run(self) -> None:
+        """Step every ``play_interval`` ms while playing; redraw as :func:`redraw_interval` allows."""
+        model, playing, failure, redraw = self.model, self.playing, self.failure, self.redraw
+        play_interval, render_interval = self.play_interval, self.render_interval
+        if model is None or playing is None or failure is None or redraw is None:
+            return  # the page has gone
+        assert play_interval is not None and render_interval is not None
+        # the session's end (tab closed and culled) stops the loop, even mid-run
+        try:
+            closed = solara.kernel_closed_event()
+        except RuntimeError:  # rendered outside a server (tests): no session to end
+            closed = threading.Event()
+        drawn = time.monotonic()
+        cost = 0.01  # CPU seconds of one redraw, learnt as the run plays
+        redrawn = False
+        with ROOM.lock:
+            ROOM.playing += 1
+        try:
+            while playing.value and not closed.wait(play_interval.value / 1000):
+                workshop = model.value
+                before = workshop.week
+                for _ in range(render_interval.value):
+                    workshop.step()
+                now = time.monotonic()
+                last_week = before < workshop.arms["A"].cfg.steps <= workshop.week
+                if last_week or now - drawn >= redraw_interval(ROOM.playing, cost):
+                    started = time.thread_time()
+                    redraw()
+                    spent = time.thread_time() - started
+                    if redrawn:  # the first redraw of a run builds the charts: not a redraw's cost
+                        cost = 0.7 * cost + 0.3 * spent
+                    redrawn = True
+                    drawn = now
+        except Exception as exc:  # shown on the page; the run stops rather than the server
+            if not closed.is_set():
+                failure.set(f"error in step: {exc}")
+                playing.set(False)
+        finally:
+            with ROOM.lock:
+                ROOM.playing -= 1
+            if not closed.is_set():
+                redraw()  # the week the run paused at is always drawn
+
+
+def _batched(update: Callable[[], None]) -> Callable[[], None]:
+    """``update`` (Mesa's ``force_update``) as one render pass of this page.
+
+    Every view that follows the steps (the week header, each chart) listens to Mesa's
+    ``update_counter``; called bare, each listener would render the page once. Inside the
+    page's render context the renders wait, and happen once, together, when it is left.
+    Call while a component renders; the result may be called from any thread of the page.
+    """
+    rc = reacton.core.get_render_context(required=False)
+
+    def batched() -> None:
+        if rc is None:
+            update()
+            return
+        with rc:
+            update()
+
+    return batched
+
+
 @solara.component
 def RunControls(
     model: solara.Reactive[Workshop],
@@ -747,34 +966,28 @@ def RunControls(
     Does what Mesa's ``ModelController`` does (whose button labels are fixed in English):
     Reset rebuilds ``type(model)(**model_parameters)``; play steps ``render_interval`` weeks
     every ``play_interval`` ms and then redraws through Mesa's ``update_counter``. While
-    playing, redraws are throttled to one per :data:`MIN_REDRAW_S` (the weeks in between are
-    still simulated): a room of participants on one laptop must not spend its CPU on frames.
+    playing, redraws are throttled to one per :data:`MIN_REDRAW_S`, and fewer when many
+    sessions play at once (:func:`redraw_interval`; the weeks in between are still simulated):
+    a room of participants on one laptop must not spend its CPU on frames.
     """
     playing = solara.use_reactive(False)
     failure = solara.use_reactive(None)
+    redraw = _batched(force_update)
+    # The play loop reaches this session only through ``loop``, emptied when the page goes:
+    # Solara keeps every use_task function for the life of the server (a callback registered
+    # per task), and a closure over the model would keep each closed session's models with it.
+    loop = solara.use_memo(_PlayLoop, [])
+    loop.model, loop.playing, loop.failure, loop.redraw = model, playing, failure, redraw
+    loop.play_interval, loop.render_interval = play_interval, render_interval
+    solara.use_effect(lambda: loop.clear, [])
 
     def advance() -> None:
         for _ in range(render_interval.value):
             model.value.step()
-        force_update()
+        redraw()
 
     def play() -> None:
-        drawn = time.monotonic()
-        try:
-            while playing.value:
-                time.sleep(play_interval.value / 1000)
-                workshop = model.value
-                for _ in range(render_interval.value):
-                    workshop.step()
-                now = time.monotonic()
-                if now - drawn >= MIN_REDRAW_S or workshop.week >= workshop.arms["A"].cfg.steps:
-                    force_update()
-                    drawn = now
-        except Exception as exc:  # shown on the page; the run stops rather than the server
-            failure.set(f"error in step: {exc}")
-            playing.set(False)
-        finally:
-            force_update()  # the week the run paused at is always drawn
+        loop.run()
 
     solara.lab.use_task(play, dependencies=[playing.value], prefer_threaded=True)
 
@@ -782,7 +995,7 @@ def RunControls(
         playing.set(False)
         failure.set(None)
         model.set(type(model.value)(**model_parameters.value))
-        force_update()
+        redraw()
 
     with solara.Row(justify="space-between"):
         solara.Button(label=text("reset", lang), color="primary", on_click=reset)
@@ -839,6 +1052,7 @@ def Page():
     s = settings.value
     lg = lang.value
     workshop = model.value
+    redraw = _batched(force_update)
 
     def apply(new: Settings) -> None:
         """Start a fresh run with ``new`` (week 0); keep the old one if the setting is refused."""
@@ -867,13 +1081,13 @@ def Page():
         error.set(None)
         settings.set(workshop.settings)
         model_parameters.set({"settings": workshop.settings})
-        force_update()
+        redraw()
 
     def branch() -> None:
         workshop.branch()
         settings.set(workshop.settings)
         model_parameters.set({"settings": workshop.settings})
-        force_update()
+        redraw()
 
     def handout() -> str:
         return live.handout_html(
@@ -1038,6 +1252,8 @@ def cli(argv: Sequence[str] | None = None) -> None:
     # Solara registers the page it serves when its server module is first imported, from
     # SOLARA_APP; the guard imports that module before `solara run` would set the variable.
     os.environ["SOLARA_APP"] = APP_PAGE
+    solara.lab.on_kernel_start(ROOM.session_started)  # sessions counted in the log, memory handed back
+    ROOM.start()
     serve.install(args.host, port, args.allowed_host)  # Host/Origin checked, no /resourcez
     solara_cli.main(
         [

@@ -19,6 +19,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 
 import numpy as np
 
@@ -356,6 +357,20 @@ def difference_figure(
     return {"data": data, "layout": layout}
 
 
+def _tiles(compound: np.ndarray) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    """:func:`sim.present.plots._tile_layout` of a community, computed once per community (a map
+    is redrawn every few weeks, its tiles never move)."""
+    return _tile_layout_of(compound.tobytes())
+
+
+@lru_cache(maxsize=64)
+def _tile_layout_of(compound: bytes) -> tuple[np.ndarray, np.ndarray, int, int, int]:
+    rows, cols, width, height, per_row = _tile_layout(np.frombuffer(compound, dtype=np.int64))
+    rows.setflags(write=False)
+    cols.setflags(write=False)
+    return rows, cols, width, height, per_row
+
+
 def map_figure(arm: ArmSnapshot, metric: str, lang: str = "en", height: int = 360, font: int = 12) -> dict:
     """Compounds as blocks, buildings as tiles coloured by ``metric`` at the current week, with a key.
 
@@ -367,7 +382,7 @@ def map_figure(arm: ArmSnapshot, metric: str, lang: str = "en", height: int = 36
     if metric not in MAP_METRICS:
         raise ValueError(f"metric={metric!r}; allowed: {', '.join(MAP_METRICS)}")
     compound = arm.building_compound.astype(np.int64)
-    rows, cols, width, tile_h, per_row = _tile_layout(compound)
+    rows, cols, width, tile_h, per_row = _tiles(compound)
     n_rows, n_cols = int(rows.max()) + 1, int(cols.max()) + 1
     z = np.full((n_rows, n_cols), np.nan)
     values = arm.buildings.get(metric, np.full(compound.size, np.nan))
