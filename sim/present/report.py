@@ -9,6 +9,10 @@ loaded from the network, so the file works offline and can be sent by email.
     sim-report results/scenarios/                          # a directory of runs
     sim-report results/sweeps/x/collected.parquet --lang zh --png
 
+The folder written by ``sim-calibrate``, ``sim-validate`` or ``sim-optimise`` gets a report of
+its kind (:mod:`sim.present.report_kinds`): takeaways computed from its files, figures chosen
+for it, its tables and the same footer.
+
 A sweep of the design sweeper opens with what ``sim-analyse`` found (its tables in
 ``SWEEP/analysis/``: Sobol, Morris, tipping points). The footer says what made the results: the
 provenance block of each run's ``summary.json`` and of a sweep's ``design.json`` (version, git
@@ -241,20 +245,21 @@ def read_source(path: str | os.PathLike[str], allow_missing: bool = False) -> So
 
     A collected table is verified first (edited, stale or, unless ``allow_missing``, partial
     tables are refused: :func:`sim.results.integrity.verify_collection`)."""
+    from sim.present.report_kinds import ALLOWED
+
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(
-            f"PATH={path} does not exist; allowed: a run directory, a folder of runs or a .parquet"
-        )
+        raise FileNotFoundError(f"PATH={path} does not exist; {ALLOWED}")
     if path.is_file():
         if path.suffix != ".parquet":
-            raise ValueError(
-                f"PATH={path} is not a .parquet table; allowed: a run directory or collected.parquet"
-            )
+            raise ValueError(f"PATH={path} is not a .parquet table; {ALLOWED}")
         metrics = _add_constants(load(path, verbose=False, allow_missing=allow_missing), path)
         buildings = None
     else:
-        metrics = load(path, verbose=False, allow_missing=allow_missing)
+        try:
+            metrics = load(path, verbose=False, allow_missing=allow_missing)
+        except FileNotFoundError as exc:  # a folder of something else: say what a report is made of
+            raise FileNotFoundError(f"{exc}; {ALLOWED}") from None
         if (path / COLLECTED_FILE).exists():
             metrics = _add_constants(metrics, path / COLLECTED_FILE)
         single = (path / METRICS_FILE).exists()
@@ -807,15 +812,22 @@ def main(argv: list[str] | None = None) -> int:
     """``sim-report PATH``: write PATH's report.html (and, with --png, its figures as PNGs)."""
     parser = argparse.ArgumentParser(
         prog="sim-report",
-        description="Write one self-contained HTML report (works offline) of a run, a folder of runs "
-        "or a collected sweep: takeaways first, then the figures for that kind of result.",
+        description="Write one self-contained HTML report (works offline) of a run, a folder of runs, "
+        "a collected sweep, or the folder of sim-calibrate, sim-validate or sim-optimise: takeaways "
+        "first, then the figures for that kind of result.",
         epilog="examples:\n"
         "  sim-report results/runs/2026-11-28/10-00-00-000000\n"
         "  sim-report results/sweeps/lever_ablation/2026-11-28_10-00-00 --lang zh\n"
-        "  sim-report results/sweeps/x/collected.parquet -o ~/reports/x.html --png",
+        "  sim-report results/sweeps/x/collected.parquet -o ~/reports/x.html --png\n"
+        "  sim-report results/calibrations/field --lang zh",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("path", type=Path, help="a run directory, a folder of runs, or a collected .parquet")
+    parser.add_argument(
+        "path",
+        type=Path,
+        help="a run directory, a folder of runs, a collected .parquet, or a sim-calibrate, "
+        "sim-validate or sim-optimise folder",
+    )
     parser.add_argument(
         "-o",
         "--out",

@@ -53,6 +53,16 @@ KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
         ("arms.parquet", "draws.parquet"),
     ),
 }
+#: columns a report reads from each table
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "posterior.parquet": ("weight",),
+    "diagnostics.parquet": ("generation", "epsilon", "particles", "simulations", "effective_sample_size"),
+    "validation.parquet": ("pattern", "title", "seeds", "mean", "low", "high", "margin", "verdict"),
+    "pareto.parquet": ("policy", "weekly_cost", "budget", "robustness"),
+    "arms.parquet": ("policy", "weekly_cost", "dominated"),
+    "evaluations.parquet": ("policy_key", "policy", "draw"),
+}
+COLUMNS["validation.parquet"] += ("knockout_mean", "knockout_low", "knockout_high", "knockout_verdict")
 ALLOWED = (
     "allowed: a run directory, a folder of runs, a collected .parquet, or the folder written by "
     "sim-calibrate, sim-validate or sim-optimise"
@@ -368,7 +378,18 @@ def read_kind(folder: str | Path, kind: str) -> KindSource:
             f"folder {command} wrote); {ALLOWED}"
         )
     found = [n for n in (*needed, *extra) if (folder / n).is_file()]
-    tables = {Path(n).stem: read_parquet(folder / n) for n in found if n.endswith(".parquet")}
+    tables = {}
+    for name in (n for n in found if n.endswith(".parquet")):
+        try:
+            tables[Path(name).stem] = table = read_parquet(folder / name)
+        except ValueError as exc:  # damaged: one line naming the file
+            raise ValueError(f"{exc}; allowed: the files {command} wrote, unedited") from None
+        lacking = [c for c in COLUMNS.get(name, ()) if c not in table.columns]
+        if lacking:
+            raise ValueError(
+                f"PATH={folder / name} has no column {lacking[0]!r}, so {command} did not write it; "
+                f"allowed: the files {command} wrote, unedited"
+            )
     records = {Path(n).stem: _json(folder / n) for n in found if n.endswith(".json")}
     record = records.get("summary") or records.get("optimise") or {}
     if kind == "calibration":
