@@ -14,6 +14,9 @@ figures, tables and the provenance footer of :mod:`sim.present.report`.
   removes its pattern, and the seeds each verdict rests on.
 - optimisation: the robust front, its portfolio with the best worst case (or least regret),
   its cheapest portfolio, the budget_frontier arms it beats, and the uncertainty draws.
+
+The three kinds share reading, the page and the footer, so they live in one module; its length
+is mostly the English/Chinese string table (``_T``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from sim.analysis.stats import bounds_of
 from sim.core.metrics import label
@@ -217,8 +221,8 @@ _T: dict[str, tuple[str, str]] = {
     "f_keys": ("Calibrated keys", "校准参数"),
     "f_model": ("Model", "模型"),
     "f_model_value": (
-        "{preset}, {weeks} weeks, {n} communities per particle",
-        "{preset}，{weeks} 周，每个粒子 {n} 个社区",
+        "{preset}, {weeks} weeks, replicates per particle: {n}",
+        "{preset}，{weeks} 周，每个粒子的重复次数：{n}",
     ),
     "f_abc": ("Generations × particles (simulations)", "代数 × 粒子数（模拟次数）"),
     "f_patterns": ("Patterns", "模式"),
@@ -322,6 +326,10 @@ _T: dict[str, tuple[str, str]] = {
     "front": ("front", "前沿"),
     "intensity": ("Intensity", "强度"),
     "type": ("Community type", "社区类型"),
+    "unrecorded": (
+        "{command} does not yet write the package version, git commit or command line with its results.",
+        "{command} 目前不随结果记录软件包版本、git 提交或命令行。",
+    ),
     "no_lever": ("no lever", "不启用举措"),
     "none": ("none", "无"),
 }
@@ -1084,28 +1092,15 @@ def _calibration_figures(src: KindSource, lang: str) -> list[Figure]:
         plots._style(fig, _t("t_checks", lang), lang, height=160 + 50 * len(names))
         out.append((f"predictive_{i // story.MAX_SERIES + 1}", fig, _t("cap_predictive", lang)))
     diag = src.tables["diagnostics"]
-    fig = go.Figure(
-        [
-            go.Scatter(
-                x=diag["generation"],
-                y=diag["epsilon"],
-                name="epsilon",
-                mode="lines+markers",
-                line={"color": plots.PALETTE[0]},
-            ),
-            go.Scatter(
-                x=diag["generation"],
-                y=diag["effective_sample_size"],
-                name=_t("ess", lang),
-                mode="lines+markers",
-                line={"color": plots.PALETTE[1]},
-                yaxis="y2",
-            ),
-        ]
-    )
-    plots._style(fig, "ABC-SMC", lang, yaxis2={"overlaying": "y", "side": "right", "title": _t("ess", lang)})
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("epsilon", _t("ess", lang)))
+    for col, (column, name) in enumerate(
+        (("epsilon", "epsilon"), ("effective_sample_size", _t("ess", lang))), 1
+    ):
+        line = {"color": plots.PALETTE[col - 1]}
+        trace = go.Scatter(x=diag["generation"], y=diag[column], name=name, mode="lines+markers", line=line)
+        fig.add_trace(trace, row=1, col=col)
+    plots._style(fig, "ABC-SMC", lang, showlegend=False)
     fig.update_xaxes(title_text=_t("generation", lang), dtick=1)
-    fig.update_yaxes(title_text="epsilon", selector={"anchor": "x"})
     return [*out, ("diagnostics", fig, _t("cap_diagnostics", lang))]
 
 
@@ -1285,6 +1280,9 @@ def build_page(src: KindSource, lang: str = "en", figs: list[Figure] | None = No
         + table.to_html(index=False, classes=f"summary {src.kind}", border=0, escape=True)
         for name, table in tables(src, lang)
     ]
+    unrecorded = (
+        "" if src.provenance else f"<p>{html.escape(_t('unrecorded', lang, command=KINDS[src.kind][0]))}</p>"
+    )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     made = report._t("generated", lang, when=when, path=str(src.path), version=report._version())
     return f"""<!DOCTYPE html>
@@ -1306,7 +1304,7 @@ def build_page(src: KindSource, lang: str = "en", figs: list[Figure] | None = No
 <h2>{_t("tables", lang)}</h2>
 {"".join(parts)}
 <footer><p>{html.escape(made)}</p>
-{report.provenance_html(src.provenance, lang)}</footer>
+{report.provenance_html(src.provenance, lang)}{unrecorded}</footer>
 </body>
 </html>
 """
