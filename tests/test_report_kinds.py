@@ -235,3 +235,30 @@ def test_foreign_unfinished_or_damaged_folders_are_one_line(tmp_path, capsys, op
         (edited / name).write_bytes((optimisation / name).read_bytes())
     pd.DataFrame({"policy": ["p"]}).to_parquet(edited / "pareto.parquet")
     assert "has no column 'weekly_cost'" in _one_line(capsys, edited)
+
+
+def test_least_regret_and_a_reevaluation_folder(tmp_path, capsys) -> None:
+    """Under robustness=regret the report names the least-regret portfolio; the re-evaluation
+    folder inside is refused in one line naming the folder to report instead."""
+    from sim.cli.optimise import cli
+
+    out = tmp_path / "regret"
+    cli(
+        [
+            *OPTIMISE[:3],
+            "population=4",
+            "generations=1",
+            "draws=2",
+            "robustness=regret",
+            "reevaluate=2",
+            f"out={out}",
+        ]
+    )
+    front = pd.read_parquet(out / "pareto.parquet")
+    items = _takeaways(_report(out, "zh"))
+    least = front.loc[front["satisfaction_robust"].idxmin()]
+    said = next(i for i in items if i.startswith("满意度遗憾最小的是"))
+    assert f"至多低 {least['satisfaction_robust']:.3g}" in said
+    capsys.readouterr()
+    err = _one_line(capsys, out / "reevaluation")
+    assert "re-evaluation inside a sim-optimise folder" in err and str(out) in err

@@ -101,8 +101,10 @@ _T: dict[str, tuple[str, str]] = {
         "数据几乎未使其收窄（为先验90%宽度的 {pct}）：目标数据无法确定该参数",
     ),
     "keys_rest": (
-        "Of the other {n} keys, {clear} were narrowed to less than half the prior's width ({names}).",
-        "其余 {n} 个参数中，{clear} 个被收窄到先验宽度的一半以下（{names}）。",
+        "Of {n} calibrated keys, the data narrowed {clear} to less than half the prior's width "
+        "({names}); each key's median and interval are in the table below.",
+        "{n} 个校准参数中，数据将 {clear} 个收窄到先验宽度的一半以下（{names}）；"
+        "各参数的中位数与区间见下表。",
     ),
     "target": (
         "Target {name} = {value} (sd {sd}): the posterior predictive gives {median}, 90% interval "
@@ -202,6 +204,7 @@ _T: dict[str, tuple[str, str]] = {
         "（最差抽样 {worst}）{same}。",
     ),
     "opt_same": ("; it is also the best worst case", "；它同时也是最差情形最好的组合"),
+    "opt_same_regret": ("; it is also the least regret", "；它同时也是遗憾最小的组合"),
     "opt_arms": (
         "{k} of the {n} budget_frontier arms are dominated by a front portfolio; not dominated: {names}.",
         "{n} 个预算前沿方案中有 {k} 个被前沿组合支配；未被支配的：{names}。",
@@ -380,6 +383,11 @@ def read_kind(folder: str | Path, kind: str) -> KindSource:
     folder = Path(folder)
     command, _, needed, extra = KINDS[kind]
     missing = [name for name in needed if not (folder / name).is_file()]
+    if missing and kind == "optimisation" and (folder.parent / "pareto.parquet").is_file():
+        raise FileNotFoundError(
+            f"PATH={folder} is the re-evaluation inside a sim-optimise folder; allowed: that folder, "
+            f"{folder.parent} (or sim-discover {folder} CONDITION)"
+        )
     if missing:
         raise FileNotFoundError(
             f"PATH={folder} is a {command} folder without {', '.join(missing)} (not finished, or not the "
@@ -553,32 +561,34 @@ def _calibration_takeaways(src: KindSource, lang: str) -> list[str]:
         rerun = {"pop": max(100, counts["particles"]), "gen": max(5, len(diag)), "drw": max(50, draws)}
         out.append(_t("abc_few", lang, **counts, **rerun))
     post = _posterior(src)
-    for r in post.head(1 if len(post) > 2 else 2).itertuples():
-        kind = "narrow" if r.ratio < 0.5 else "narrow_some" if r.ratio < 0.9 else "narrow_not"
-        out.append(
-            _t(
-                "key",
-                lang,
-                name=plots.param_label(r.key, lang),
-                median=_g(r.median),
-                low=_g(r.low),
-                high=_g(r.high),
-                lo=_g(r.prior_lo),
-                hi=_g(r.prior_hi),
-                narrowed=_t(kind, lang, pct=_pct(r.ratio)),
-            )
-        )
-    if len(post) > 2:
-        rest = post.iloc[1:]
-        clear = rest[rest["ratio"] < 0.5]
+    if len(post) > 2:  # many keys: how many the data narrowed, then the narrowest in detail
+        clear = post[post["ratio"] < 0.5]
         names = _names([plots.param_label(k, lang) for k in clear["key"]], lang) or _t("none", lang)
-        out.append(_t("keys_rest", lang, n=len(rest), clear=len(clear), names=names))
-    out += _target_takeaways(src, lang)[: 4 - len(out)]
+        out.append(_t("keys_rest", lang, n=len(post), clear=len(clear), names=names))
+        post = post.sort_values("ratio").head(1)
+    out += [_key_takeaway(r, lang) for r in post.itertuples()]
+    out += _target_takeaways(src, lang)[: 5 - len(out) - (0 if few else 1)]
     if not few:
         acc = float(last["acceptance_rate"]) if "acceptance_rate" in diag.columns else math.nan
         sims = int(src.record.get("simulations", diag["simulations"].sum()))
         out.append(_t("abc", lang, **counts, sims=sims, acc=_pct(acc)))
     return out[:5]
+
+
+def _key_takeaway(r: Any, lang: str) -> str:
+    """One calibrated key: median and 90% interval against its prior, and how far the data narrowed it."""
+    kind = "narrow" if r.ratio < 0.5 else "narrow_some" if r.ratio < 0.9 else "narrow_not"
+    return _t(
+        "key",
+        lang,
+        name=plots.param_label(r.key, lang),
+        median=_g(r.median),
+        low=_g(r.low),
+        high=_g(r.high),
+        lo=_g(r.prior_lo),
+        hi=_g(r.prior_hi),
+        narrowed=_t(kind, lang, pct=_pct(r.ratio)),
+    )
 
 
 def _target_takeaways(src: KindSource, lang: str) -> list[str]:
@@ -589,30 +599,23 @@ def _target_takeaways(src: KindSource, lang: str) -> list[str]:
     unit = _t("one_community", lang) if n == 1 else _t("communities", lang, n=n)
     targets = checks[checks["kind"] == "target"]
     out = []
-    for r in targets.head(1 if len(targets) > 2 else 2).itertuples():
+    if len(targets) > 2:  # many targets: how many are reproduced, then the first missed in detail
+        missed = targets[~targets["inside"].astype(bool)]
+        names = _names([_target_name(r, lang) for r in missed.itertuples()], lang) or _t("none", lang)
+        out.append(_t("targets_rest", lang, inside=len(targets) - len(missed), n=len(targets), names=names))
+        targets = (missed if len(missed) else targets).head(1)
+    for r in targets.itertuples():
+        verdict = _t("inside" if r.inside else "outside", lang)
+        numbers = {"median": _g(r.median), "low": _g(r.low), "high": _g(r.high), "sd": _g(r.sd)}
         out.append(
             _t(
                 "target",
                 lang,
                 name=_target_name(r, lang),
                 value=_g(r.value),
-                sd=_g(r.sd),
-                median=_g(r.median),
-                low=_g(r.low),
-                high=_g(r.high),
                 unit=unit,
-                verdict=_t("inside" if r.inside else "outside", lang),
-            )
-        )
-    if len(targets) > 2:
-        missed = [_target_name(r, lang) for r in targets.itertuples() if not r.inside]
-        out.append(
-            _t(
-                "targets_rest",
-                lang,
-                inside=len(targets) - len(missed),
-                n=len(targets),
-                names=_names(missed, lang) or _t("none", lang),
+                verdict=verdict,
+                **numbers,
             )
         )
     for r in checks[checks["kind"] == "range"].head(1).itertuples():
@@ -773,7 +776,9 @@ def _optimisation_takeaways(src: KindSource, lang: str) -> list[str]:
                 metric=mlabel,
                 mean=story._num(c["mean"], metric),
                 worst=story._num(c["worst"], metric),
-                same=_t("opt_same", lang) if cheap["policy"] == best["policy"] else "",
+                same=_t("opt_same_regret" if rob == "regret" else "opt_same", lang)
+                if cheap["policy"] == best["policy"]
+                else "",
             )
         )
     arms = src.tables.get("arms")
