@@ -616,7 +616,7 @@ def test_orphaned_temporaries_are_removed_by_collect_analyse_and_report_and_live
 
 
 def test_temporary_files_name_their_writer(tmp_path) -> None:
-    from sim.results import _OWNED_TEMPORARY, atomic_write
+    from sim.results.files import _OWNED_TEMPORARY, atomic_write
 
     seen: list[str] = []
     atomic_write(tmp_path / "a.json", lambda tmp: (seen.append(tmp.name), tmp.write_text("{}")))

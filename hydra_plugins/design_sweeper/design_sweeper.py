@@ -27,7 +27,6 @@ import logging
 import os
 import shutil
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -45,13 +44,23 @@ from omegaconf import DictConfig, OmegaConf, open_dict, read_write
 
 from hydra_plugins.design_sweeper import designs
 from hydra_plugins.design_sweeper import overrides as job_overrides_lib
+from sim.results.files import write_json
+from sim.results.layout import (  # noqa: F401 (re-exported: the sweeper's layout, for its callers)
+    DESIGN_FILE,
+    FAILED_FILE,
+    MARKER,
+    POINT_PREFIX,
+    DesignFileError,
+    DesignMismatch,
+    find_point_dirs,
+    id_ranges,
+    load_design,
+    point_dirname,
+    point_id,
+)
 
 log = logging.getLogger(__name__)
 
-DESIGN_FILE = "design.json"
-POINT_PREFIX = "point-"
-MARKER = "_COMPLETE.json"
-FAILED_FILE = "_FAILED.json"
 DESIGN_VERSION = 1
 
 
@@ -97,75 +106,6 @@ ConfigStore.instance().store(group="hydra/sweeper", name="design", node=DesignSw
 
 
 # ------------------------------------------------------------------------------ shared helpers
-def point_dirname(point: int) -> str:
-    """The run directory name of a point inside its job directory."""
-    return f"{POINT_PREFIX}{point:06d}"
-
-
-def point_id(dirname: str) -> int | None:
-    """The point id of a run directory name, or None if it is not one."""
-    if not dirname.startswith(POINT_PREFIX):
-        return None
-    try:
-        return int(dirname[len(POINT_PREFIX) :])
-    except ValueError:
-        return None
-
-
-class DesignFileError(OSError):
-    """A design record that cannot be read as one; the message names the file."""
-
-
-class DesignMismatch(HydraException):
-    """The sweep directory holds another command's design."""
-
-
-def load_design(sweep_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """The design record of a sweep directory (FileNotFoundError if it has none, DesignFileError
-    naming the file if it is not a design record)."""
-    path = Path(sweep_dir) / DESIGN_FILE
-    try:
-        design = json.loads(path.read_text(encoding="utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DesignFileError(f"{path} is not a design record (not valid JSON: {exc})") from None
-    if not isinstance(design, dict) or not isinstance(design.get("points"), list):
-        raise DesignFileError(f"{path} is not a design record (no list of points)")
-    return design
-
-
-def find_point_dirs(sweep_dir: Path) -> dict[int, list[Path]]:
-    """Every run directory of a point under ``sweep_dir``, by point id (sorted paths)."""
-    found: dict[int, list[Path]] = {}
-    for root, dirs, _files in os.walk(sweep_dir):
-        keep = []
-        for d in dirs:
-            pid = point_id(d)
-            if pid is not None:
-                found.setdefault(pid, []).append(Path(root) / d)
-            elif not d.startswith("."):
-                keep.append(d)
-        dirs[:] = keep  # no need to descend into run directories or hidden folders
-    return {pid: sorted(paths) for pid, paths in found.items()}
-
-
-def _write_json_atomic(path: Path, data: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes owner-only files
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=1, ensure_ascii=False)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 def _import(dotted: str) -> Callable[[Path], Any]:
     module, _, name = dotted.partition(":")
     return getattr(importlib.import_module(module), name)
@@ -323,9 +263,7 @@ class DesignSweeper(Sweeper):
         else:
             from sim.results.provenance import provenance
 
-            _write_json_atomic(
-                design_path, {**design, "provenance": provenance({"seed": design.get("seed")})}
-            )
+            write_json(design_path, {**design, "provenance": provenance({"seed": design.get("seed")})})
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         self._validate(design)
@@ -348,7 +286,7 @@ class DesignSweeper(Sweeper):
         if total and not pending:
             message = (
                 f"design sweep {sweep_dir}: all {total} point(s) are already complete there "
-                f"({_id_ranges(sorted(complete))}), so nothing runs; to run the sweep again, "
+                f"({'points ' + id_ranges(sorted(complete))}), so nothing runs; to run the sweep again, "
                 "give a new hydra.sweep.dir"
             )
             log.warning(message)
@@ -521,15 +459,6 @@ def fingerprint(design: dict[str, Any]) -> str:
     keys = ("method", "n", "seed", "params", "arms", "fixed", "cells", "points")
     blob = json.dumps({k: design[k] for k in keys}, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
-
-
-def _id_ranges(ids: list[int]) -> str:
-    """Sorted point ids as ranges: ``points 0-5, 8``."""
-    parts: list[str] = []
-    for _key, run in itertools.groupby(enumerate(ids), key=lambda item: item[1] - item[0]):
-        block = [pid for _, pid in run]
-        parts.append(str(block[0]) if len(block) == 1 else f"{block[0]}-{block[-1]}")
-    return "points " + ", ".join(parts)
 
 
 def _failure_reasons(sweep_dir: Path, failed: list[int]) -> dict[int, str]:

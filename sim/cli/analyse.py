@@ -62,7 +62,7 @@ def read_sweep(
             )
     design = None
     if (sweep_dir / "design.json").exists():
-        from hydra_plugins.design_sweeper.design_sweeper import load_design
+        from sim.results.layout import load_design
 
         design = load_design(sweep_dir)
     summary = pd.read_parquet(path)

@@ -274,11 +274,6 @@ def parse_command_line(args: list[str]) -> CommandLine:
     return line
 
 
-_PLUGIN_PACKAGES = ("hydra._internal.core_plugins.", "hydra_plugins.")
-#: hooks of the design sweeper (module:function) may only name functions of this package
-_HOOK_PACKAGES = ("sim.", "sim:")
-
-
 def cli() -> None:
     """Console entry point: validate up front, resolve ``resume=``, then hand over to Hydra.
 

@@ -79,7 +79,7 @@ def refuse_another_sweep(cfg: DictConfig, parsed: list[Any], config_name: str = 
     """
     from pathlib import Path
 
-    from hydra_plugins.design_sweeper.design_sweeper import DESIGN_FILE
+    from sim.results.layout import DESIGN_FILE
 
     given = [o for o in parsed if o.get_key_element().lstrip("+") == "hydra.sweep.dir"]
     if not given:

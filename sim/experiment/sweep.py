@@ -23,8 +23,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from hydra_plugins.design_sweeper.design_sweeper import FAILED_FILE, load_design, point_dirname
 from sim.core.config import Config, ConfigError, validate
+from sim.results.layout import FAILED_FILE, load_design, point_dirname
 
 log = logging.getLogger(__name__)
 

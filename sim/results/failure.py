@@ -26,7 +26,7 @@ EXIT_LOCKED = 75  # sysexits EX_TEMPFAIL: try again when the other writer is don
 
 def classify(exc: BaseException) -> tuple[int, str]:
     """The exit code and the one line (without the program's name) for ``exc``."""
-    from hydra_plugins.design_sweeper.design_sweeper import DesignMismatch
+    from sim.results.layout import DesignMismatch
     from sim.core.config import ConfigError
     from sim.results import CorruptResultError, WriteError, describe_os_error
     from sim.results.integrity import CollectionError
@@ -52,7 +52,7 @@ def classify(exc: BaseException) -> tuple[int, str]:
     try:
         from hydra.errors import HydraException
     except ImportError:  # pragma: no cover - hydra is a dependency
-        HydraException = ()  # type: ignore[assignment]  # noqa: N806
+        HydraException = ()  # type: ignore[assignment]
     if isinstance(exc, HydraException) and first:
         return EXIT_OTHER, first
     return EXIT_OTHER, f"{type(exc).__name__}: {first}"

@@ -197,7 +197,7 @@ def content_of(table: Path) -> dict[str, Any]:
 
 def _is_sweep_folder(folder: Path) -> bool:
     """Whether ``folder`` holds a sweep (a design record, Hydra's multirun record or job folders)."""
-    from hydra_plugins.design_sweeper.design_sweeper import DESIGN_FILE
+    from sim.results.layout import DESIGN_FILE
 
     if (folder / DESIGN_FILE).is_file() or (folder / "multirun.yaml").is_file():
         return True
@@ -325,7 +325,7 @@ def verify_collection(root: str | os.PathLike[str], allow_missing: bool = False)
 
 def _check_still_current(root: Path, record: dict[str, Any], again: str) -> None:
     """Every point collected is unchanged, no other point has completed since, same design."""
-    from hydra_plugins.design_sweeper.design_sweeper import DESIGN_FILE, find_point_dirs, load_design
+    from sim.results.layout import DESIGN_FILE, find_point_dirs, load_design
     from sim.results import MARKER
 
     design_path = root / DESIGN_FILE
