@@ -122,12 +122,12 @@ def test_params_argument_replaces_the_files_parameters_and_keeps_their_bounds() 
     cfg = compose_config(TINY)
     data = {**GOOD, "parameters": {"dynamics.fee_base": {"lo": 0.3, "hi": 0.9}}}
     spec = calibrate.parse_spec(data, cfg, ["dynamics.fee_base", "dynamics.trust_up:0:0.1"])
-    assert [(p.key, p.lo, p.hi) for p in spec.priors] == [
+    assert [(p.key, p.low, p.high) for p in spec.priors] == [
         ("dynamics.fee_base", 0.3, 0.9),
         ("dynamics.trust_up", 0.0, 0.1),
     ]
     spec = calibrate.parse_spec(data, cfg, ["dynamics.need_rates_elderly[2]"])
-    assert (spec.priors[0].lo, spec.priors[0].hi) == (0.0, 1.0)  # the key's documented range
+    assert (spec.priors[0].low, spec.priors[0].high) == (0.0, 1.0)  # the key's documented range
     with pytest.raises(ConfigError, match=r"need_rates_elderly\[7\] holds 5 values"):
         calibrate.parse_spec(data, cfg, ["dynamics.need_rates_elderly[7]"])
 
@@ -179,10 +179,10 @@ def test_calibrated_config_group_is_composed_by_sim_run(tmp_path) -> None:
     )
     summary = pd.DataFrame(
         [
-            {"key": "dynamics.fee_base", "median": 0.61, "ci_low": 0.5, "ci_high": 0.7, "level": 0.9},
-            {"key": "dynamics.trust_up", "median": 0.04, "ci_low": 0.03, "ci_high": 0.05, "level": 0.9},
+            {"key": "dynamics.fee_base", "median": 0.61, "low": 0.5, "high": 0.7, "level": 0.9},
+            {"key": "dynamics.trust_up", "median": 0.04, "low": 0.03, "high": 0.05, "level": 0.9},
         ]
-    ).assign(prior_lo=0.0, prior_hi=1.0)
+    ).assign(prior_low=0.0, prior_high=1.0)
     text = calibrate.calibrated_yaml(summary, spec, cfg, "demo")
     (tmp_path / "calibrated").mkdir()
     (tmp_path / "calibrated" / "demo.yaml").write_text(text)
@@ -269,7 +269,7 @@ def test_parameter_recovery_reports_coverage_inside_zero_one(tmp_path) -> None:
     assert len(table) == 3 and set(table["key"]) == {"dynamics.fee_base"}
     assert table["truth"].between(0.3, 0.9).all()
     row = coverage.iloc[0]
-    assert 0 <= row.coverage_ci_low <= row.coverage <= row.coverage_ci_high <= 1
+    assert 0 <= row.coverage_low <= row.coverage <= row.coverage_high <= 1
     # recovery itself: the posterior is narrower than the prior (0.43 here) and its 90% intervals
     # cover the truths (3 of 3 here; at least 2 is a loose bound for n = 3). A posterior that
     # is the prior has width ≈ 0.94 with 15 particles, and a median of 3 below 1 in 82% of

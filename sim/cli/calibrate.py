@@ -196,7 +196,7 @@ def format_result(result: Outputs, took: str) -> str:
     """The posterior of each key and the predictive check of each target, as a short table."""
     lines = [f"{'key':<40}{'median':>10}{'90% credible interval':>28}{'width/prior':>13}"]
     for row in result.summary.itertuples():
-        interval = f"[{row.ci_low:.4g}, {row.ci_high:.4g}]"
+        interval = f"[{row.low:.4g}, {row.high:.4g}]"
         lines.append(f"{row.key:<40}{row.median:>10.4g}{interval:>28}{row.width_vs_prior:>13.2f}")
     lines.append("")
     for check in result.checks:
@@ -208,7 +208,7 @@ def format_result(result: Outputs, took: str) -> str:
             )
         else:
             lines.append(
-                f"plausibility {check['name']}: range [{check['lo']:.4g}, {check['hi']:.4g}]; "
+                f"plausibility {check['name']}: range [{check['low']:.4g}, {check['high']:.4g}]; "
                 f"{check['share_inside']:.0%} of the posterior predictive inside: {check['verdict']}"
             )
     diag = result.diagnostics

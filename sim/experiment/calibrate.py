@@ -74,12 +74,12 @@ class Prior:
     """A uniform prior on one config key (``dynamics.trust_up``, ``dynamics.need_weights[2]``)."""
 
     key: str
-    lo: float
-    hi: float
+    low: float
+    high: float
 
     @property
     def width(self) -> float:
-        return self.hi - self.lo
+        return self.high - self.low
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ class Plausible:
     name: str
     metric: str
     statistic: str
-    lo: float
-    hi: float
+    low: float
+    high: float
     info: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -125,7 +125,7 @@ class Spec:
     def fingerprint(self) -> dict[str, Any]:
         """What must not change for a history to be resumed: priors and targets (values, sd)."""
         return {
-            "priors": [[p.key, p.lo, p.hi] for p in self.priors],
+            "priors": [[p.key, p.low, p.high] for p in self.priors],
             "targets": [[t.name, t.metric, t.statistic, t.value, t.sd] for t in self.targets],
         }
 
@@ -410,7 +410,7 @@ def warm_up(simulator: Simulator, spec: Spec) -> dict[str, float]:
     """Runs at the prior's centre: compile the kernels before worker processes fork, and show
     whether the community produces every statistic (three communities, so that one without,
     say, a property company does not decide)."""
-    centre = {p.key: (p.lo + p.hi) / 2 for p in spec.priors}
+    centre = {p.key: (p.low + p.high) / 2 for p in spec.priors}
     one = dataclasses.replace(simulator.base, replicates=3)
     return Simulator(one, spec, noise=False).exact(centre, simulator.base.seed)
 
@@ -441,7 +441,7 @@ def fingerprint(spec: Spec, base: Config, settings: Settings) -> dict[str, Any]:
 def _prior(spec: Spec) -> Any:
     import pyabc
 
-    return pyabc.Distribution(**{p.key: pyabc.RV("uniform", p.lo, p.width) for p in spec.priors})
+    return pyabc.Distribution(**{p.key: pyabc.RV("uniform", p.low, p.width) for p in spec.priors})
 
 
 def _sampler(cores: int) -> Any:
@@ -589,12 +589,12 @@ def summarise_posterior(post: pd.DataFrame, spec: Spec, level: float = 0.9) -> p
         rows.append(
             {
                 "key": prior.key,
-                "prior_lo": prior.lo,
-                "prior_hi": prior.hi,
+                "prior_low": prior.low,
+                "prior_high": prior.high,
                 "mean": float(np.average(x, weights=w)),
                 "median": float(median),
-                "ci_low": float(lo),
-                "ci_high": float(hi),
+                "low": float(lo),
+                "high": float(hi),
                 "level": level,
                 "width_vs_prior": float((hi - lo) / (level * prior.width)),
             }
@@ -657,15 +657,15 @@ def check_predictive(pred: pd.DataFrame, spec: Spec) -> list[dict[str, Any]]:
     for r in spec.plausibility:
         sim = pred[r.name].to_numpy()
         sim = sim[np.isfinite(sim)]
-        inside = float(((sim >= r.lo) & (sim <= r.hi)).mean()) if sim.size else math.nan
+        inside = float(((sim >= r.low) & (sim <= r.high)).mean()) if sim.size else math.nan
         rows.append(
             {
                 "name": r.name,
                 "kind": "plausibility",
                 "metric": r.metric,
                 "statistic": r.statistic,
-                "lo": r.lo,
-                "hi": r.hi,
+                "low": r.low,
+                "high": r.high,
                 "predictive_mean": float(sim.mean()) if sim.size else math.nan,
                 "predictive_5": float(np.quantile(sim, 0.05)) if sim.size else math.nan,
                 "predictive_95": float(np.quantile(sim, 0.95)) if sim.size else math.nan,
@@ -717,7 +717,7 @@ def calibrated_yaml(summary: pd.DataFrame, spec: Spec, base: Config, name: str, 
     for row in summary.itertuples():
         header.append(
             f"#   {row.key}: median {row.median:.4g}, {row.level:.0%} credible interval "
-            f"[{row.ci_low:.4g}, {row.ci_high:.4g}] (prior [{row.prior_lo:g}, {row.prior_hi:g}])"
+            f"[{row.low:.4g}, {row.high:.4g}] (prior [{row.prior_low:g}, {row.prior_high:g}])"
         )
     body = yaml.safe_dump(calibrated_values(summary, base), sort_keys=False, allow_unicode=True)
     return "\n".join(header) + "\n" + body

@@ -35,7 +35,7 @@ log = logging.getLogger("sim.calibrate")
 def draw_truths(spec: Spec, base: Config, n: int) -> tuple[list[dict[str, float]], list[int]]:
     """N parameter vectors from the prior and the root seed of each truth's synthetic community."""
     rng = np.random.default_rng(np.random.SeedSequence([base.seed, 16]))
-    truths = [{p.key: float(rng.uniform(p.lo, p.hi)) for p in spec.priors} for _ in range(n)]
+    truths = [{p.key: float(rng.uniform(p.low, p.high)) for p in spec.priors} for _ in range(n)]
     roots = [int(r) for r in rng.integers(0, 2**62, size=n)]
     return truths, roots
 
@@ -82,8 +82,8 @@ def run_recovery(
                     "key": prior.key,
                     "truth": truth[prior.key],
                     "median": float(weighted_quantile(x, w, 0.5)),
-                    "ci_low": float(lo),
-                    "ci_high": float(hi),
+                    "low": float(lo),
+                    "high": float(hi),
                     "covered": bool(lo <= truth[prior.key] <= hi),
                     "width_vs_prior": float((hi - lo) / (LEVEL * prior.width)),
                     # SBC rank statistic: posterior mass below the truth (uniform if calibrated)
@@ -110,8 +110,8 @@ def coverage_table(table: pd.DataFrame) -> pd.DataFrame:
                 "truths": n,
                 "covered": k,
                 "coverage": k / n,
-                "coverage_ci_low": float(ci.low),
-                "coverage_ci_high": float(ci.high),
+                "coverage_low": float(ci.low),
+                "coverage_high": float(ci.high),
                 "width_vs_prior_mean": float(group["width_vs_prior"].mean()),
                 "rank_ks_pvalue": float(stats.kstest(group["rank"], "uniform").pvalue),
             }
@@ -124,7 +124,7 @@ def format_coverage(coverage: pd.DataFrame, n: int, took: str) -> str:
     lines = [f"parameter recovery: {n} truths from the prior, {LEVEL:.0%} credible intervals ({took})"]
     lines.append(f"{'key':<40}{'coverage':>10}{'95% interval':>18}{'width/prior':>13}{'rank KS p':>11}")
     for row in coverage.itertuples():
-        interval = f"[{row.coverage_ci_low:.2f}, {row.coverage_ci_high:.2f}]"
+        interval = f"[{row.coverage_low:.2f}, {row.coverage_high:.2f}]"
         lines.append(
             f"{row.key:<40}{row.covered:>5}/{row.truths:<4}{interval:>18}"
             f"{row.width_vs_prior_mean:>13.2f}{row.rank_ks_pvalue:>11.2f}"

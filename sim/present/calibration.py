@@ -27,14 +27,14 @@ def marginals(post: pd.DataFrame, priors: pd.DataFrame) -> go.Figure:
     keys = list(priors["key"])
     fig = make_subplots(rows=1, cols=len(keys), subplot_titles=keys)
     for col, row in enumerate(priors.itertuples(), start=1):
-        edges = np.linspace(row.prior_lo, row.prior_hi, 31)
+        edges = np.linspace(row.prior_low, row.prior_high, 31)
         density, _ = np.histogram(post[row.key], bins=edges, weights=post["weight"], density=True)
         centres = (edges[:-1] + edges[1:]) / 2
         fig.add_trace(go.Bar(x=centres, y=density, name="posterior", showlegend=col == 1), row=1, col=col)
-        prior_density = 1 / (row.prior_hi - row.prior_lo)
+        prior_density = 1 / (row.prior_high - row.prior_low)
         fig.add_trace(
             go.Scatter(
-                x=[row.prior_lo, row.prior_hi],
+                x=[row.prior_low, row.prior_high],
                 y=[prior_density] * 2,
                 mode="lines",
                 line={"dash": "dash", "color": "grey"},
@@ -44,7 +44,7 @@ def marginals(post: pd.DataFrame, priors: pd.DataFrame) -> go.Figure:
             row=1,
             col=col,
         )
-        for x in (row.ci_low, row.ci_high):
+        for x in (row.low, row.high):
             fig.add_vline(x=x, line={"color": "black", "width": 1, "dash": "dot"}, row=1, col=col)
     fig.update_layout(title="Marginal posteriors (dotted: 90% credible interval; dashed: prior)", bargap=0)
     return fig
@@ -71,8 +71,8 @@ def pairwise(post: pd.DataFrame, priors: pd.DataFrame) -> go.Figure | None:
                 row=i,
                 col=j + 1,
             )
-            lo_x, hi_x = priors.iloc[j][["prior_lo", "prior_hi"]]
-            lo_y, hi_y = priors.iloc[i][["prior_lo", "prior_hi"]]
+            lo_x, hi_x = priors.iloc[j][["prior_low", "prior_high"]]
+            lo_y, hi_y = priors.iloc[i][["prior_low", "prior_high"]]
             fig.update_xaxes(range=[lo_x, hi_x], title_text=keys[j] if i == n - 1 else None, row=i, col=j + 1)
             fig.update_yaxes(range=[lo_y, hi_y], title_text=keys[i] if j == 0 else None, row=i, col=j + 1)
     fig.update_layout(title="Pairwise posteriors (marker size: weight; axes: prior range)")
@@ -95,7 +95,7 @@ def predictive_check(pred: pd.DataFrame, checks: Sequence[dict[str, Any]]) -> go
             for x in (check["observed"] - 2 * check["sd"], check["observed"] + 2 * check["sd"]):
                 fig.add_vline(x=x, line={"color": "crimson", "width": 1, "dash": "dot"}, row=1, col=col)
         else:
-            for x in (check["lo"], check["hi"]):
+            for x in (check["low"], check["high"]):
                 if math.isfinite(x):
                     edge = {"color": "darkorange", "width": 2, "dash": "dash"}
                     fig.add_vline(x=x, line=edge, row=1, col=col)

@@ -485,7 +485,7 @@ def _posterior(src: KindSource) -> pd.DataFrame:
     post = src.tables["posterior"]
     priors = src.record.get("spec", {}).get("fingerprint", {}).get("priors")
     if not priors:
-        priors = [[p["key"], p["prior_lo"], p["prior_hi"]] for p in src.record.get("posterior", [])]
+        priors = [[p["key"], p["prior_low"], p["prior_high"]] for p in src.record.get("posterior", [])]
     rows = []
     for key, lo, hi in priors:
         x, w = post[key].to_numpy(float), post["weight"].to_numpy(float)
@@ -494,8 +494,8 @@ def _posterior(src: KindSource) -> pd.DataFrame:
         rows.append(
             {
                 "key": key,
-                "prior_lo": lo,
-                "prior_hi": hi,
+                "prior_low": lo,
+                "prior_high": hi,
                 "median": median,
                 "low": low,
                 "high": high,
@@ -534,8 +534,9 @@ def _checks(src: KindSource) -> pd.DataFrame:
                 row.update(value=e["value"], sd=e["sd"], inside=bool(low <= e["value"] <= high))
             else:
                 finite = values[np.isfinite(values)]
-                share = float(((finite >= e["lo"]) & (finite <= e["hi"])).mean()) if finite.size else math.nan
-                row.update(lo=e["lo"], hi=e["hi"], share=share)
+                inside = (finite >= e["low"]) & (finite <= e["high"])
+                share = float(inside.mean()) if finite.size else math.nan
+                row.update(range_low=e["low"], range_high=e["high"], share=share)
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -585,8 +586,8 @@ def _key_takeaway(r: Any, lang: str) -> str:
         median=_g(r.median),
         low=_g(r.low),
         high=_g(r.high),
-        lo=_g(r.prior_lo),
-        hi=_g(r.prior_hi),
+        lo=_g(r.prior_low),
+        hi=_g(r.prior_high),
         narrowed=_t(kind, lang, pct=_pct(r.ratio)),
     )
 
@@ -620,7 +621,14 @@ def _target_takeaways(src: KindSource, lang: str) -> list[str]:
         )
     for r in checks[checks["kind"] == "range"].head(1).itertuples():
         out.append(
-            _t("range", lang, share=_pct(r.share), name=_target_name(r, lang), lo=_g(r.lo), hi=_g(r.hi))
+            _t(
+                "range",
+                lang,
+                share=_pct(r.share),
+                name=_target_name(r, lang),
+                lo=_g(r.range_low),
+                hi=_g(r.range_high),
+            )
         )
     return out
 
@@ -908,7 +916,7 @@ def tables(src: KindSource, lang: str) -> list[tuple[str, pd.DataFrame]]:
                         _t("c_key", lang): [plots.param_label(k, lang) for k in post["key"]],
                         _t("c_prior", lang): [
                             f"[{_g(a)}, {_g(b)}]"
-                            for a, b in zip(post["prior_lo"], post["prior_hi"], strict=True)
+                            for a, b in zip(post["prior_low"], post["prior_high"], strict=True)
                         ],
                         _t("c_post", lang): [_interval(r.median, r.low, r.high) for r in post.itertuples()],
                         _t("c_ratio", lang): [_pct(v) for v in post["ratio"]],
@@ -928,7 +936,7 @@ def tables(src: KindSource, lang: str) -> list[tuple[str, pd.DataFrame]]:
                             _t("c_observed", lang): [
                                 f"{_g(r.value)} ({_g(r.sd)})"
                                 if r.kind == "target"
-                                else f"[{_g(r.lo)}, {_g(r.hi)}]"
+                                else f"[{_g(r.range_low)}, {_g(r.range_high)}]"
                                 for r in checks.itertuples()
                             ],
                             _t("c_pred", lang): [
@@ -1035,8 +1043,8 @@ def _dot_intervals(
 
 def _calibration_figures(src: KindSource, lang: str) -> list[Figure]:
     post = _posterior(src)
-    span = (post["prior_hi"] - post["prior_lo"]).where(lambda s: s > 0, 1.0)
-    unit = post.assign(**{c: (post[c] - post["prior_lo"]) / span for c in ("median", "low", "high")})
+    span = (post["prior_high"] - post["prior_low"]).where(lambda s: s > 0, 1.0)
+    unit = post.assign(**{c: (post[c] - post["prior_low"]) / span for c in ("median", "low", "high")})
     out: list[Figure] = []
     for i in range(0, len(unit), story.MAX_SERIES):
         part = unit.iloc[i : i + story.MAX_SERIES]
@@ -1056,7 +1064,7 @@ def _calibration_figures(src: KindSource, lang: str) -> list[Figure]:
         out.append((f"posterior_{i // story.MAX_SERIES + 1}", fig, _t("cap_posterior", lang)))
     weights = src.tables["posterior"]["weight"]
     for r in post.head(4).itertuples():
-        edges = np.linspace(r.prior_lo, r.prior_hi, 26)
+        edges = np.linspace(r.prior_low, r.prior_high, 26)
         density, _ = np.histogram(src.tables["posterior"][r.key], bins=edges, weights=weights, density=True)
         fig = go.Figure(
             go.Bar(
@@ -1071,7 +1079,7 @@ def _calibration_figures(src: KindSource, lang: str) -> list[Figure]:
         for x in (r.low, r.high):
             fig.add_vline(x=x, line={"color": plots.PALETTE[3], "dash": "dot"})
         plots._style(fig, plots.param_label(r.key, lang), lang, bargap=0.02)
-        fig.update_xaxes(range=[r.prior_lo, r.prior_hi])
+        fig.update_xaxes(range=[r.prior_low, r.prior_high])
         out.append((f"marginal_{r.Index + 1}", fig, _t("cap_marginal", lang)))
     checks = _checks(src)
     for i in range(0, len(checks), story.MAX_SERIES):
@@ -1083,7 +1091,7 @@ def _calibration_figures(src: KindSource, lang: str) -> list[Figure]:
             if r.kind == "target":
                 observed.append((n, r.value, max(lo, r.value - 2 * r.sd), min(hi, r.value + 2 * r.sd)))
             else:
-                observed.append((n, (r.lo + r.hi) / 2, r.lo, r.hi))
+                observed.append((n, (r.range_low + r.range_high) / 2, r.range_low, r.range_high))
         fig = go.Figure(
             [
                 _dot_intervals(observed, _t("target_sd", lang), plots.PALETTE[3], symbol="diamond-open"),
