@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
@@ -200,13 +202,25 @@ def _populations(db: Path) -> int:
 
 
 @pytest.mark.slow
-def test_calibration_end_to_end_posterior_contract_and_resume(tmp_path, capsys) -> None:
+def test_calibration_end_to_end_posterior_contract_provenance_and_resume(tmp_path, capsys) -> None:
+    from sim.results.provenance import git_state
+
     targets = write_targets(tmp_path / "tiny.yaml", GOOD)
     out = tmp_path / "out"
     argv = [f"targets={targets}", f"out={out}", "population=20", "draws=8", *TINY]
     assert main([*argv, "generations=2"]) == 0
     printed = capsys.readouterr().out
     assert "dynamics.fee_base" in printed and "target fee_collection" in printed
+    # both records say what made them: version, commit, the command line without out=
+    command = ["sim-calibrate", *argv[:1], *argv[2:], "generations=2"]
+    for record in (calibrate.SUMMARY_FILE, calibrate.SPEC_FILE):
+        made = json.loads((out / record).read_text(encoding="utf-8"))["provenance"]
+        assert (
+            made["version"] == version("community-governance-sim")
+            and made["seeds"]["seed"] == compose_config(TINY).seed
+        )
+        assert made["commit"] == git_state()["commit"] and "dirty" in made
+        assert made["command_line"] == command, record
 
     post = pd.read_parquet(out / calibrate.POSTERIOR_FILE)
     assert list(post.columns) == ["dynamics.fee_base", "weight"]
@@ -234,6 +248,11 @@ def test_calibration_end_to_end_posterior_contract_and_resume(tmp_path, capsys) 
     first = calibrate.posterior(calibrate_history(db), calibrate.parse_spec(GOOD, compose_config(TINY)), t=1)
     assert main([*argv, "generations=3"]) == 0
     assert _populations(db) == 3
+    # the outputs name the command that wrote them; the history's record, the one that started it
+    summary = json.loads((out / calibrate.SUMMARY_FILE).read_text(encoding="utf-8"))
+    assert summary["provenance"]["command_line"][-1] == "generations=3"
+    started = json.loads((out / calibrate.SPEC_FILE).read_text(encoding="utf-8"))
+    assert started["provenance"]["command_line"][-1] == "generations=2"
     again = calibrate.posterior(calibrate_history(db), calibrate.parse_spec(GOOD, compose_config(TINY)), t=1)
     pd.testing.assert_frame_equal(first, again)
     assert list(pd.read_parquet(out / calibrate.DIAGNOSTICS_FILE)["generation"]) == [0, 1, 2]

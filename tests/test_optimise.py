@@ -3,7 +3,9 @@ same front, bad input one line before anything runs. Not its numbers."""
 
 from __future__ import annotations
 
+import json
 import zlib
+from importlib.metadata import version
 
 import numpy as np
 import pandas as pd
@@ -339,22 +341,21 @@ def test_a_killed_search_resumes_without_redoing_finished_runs(frame, base, tmp_
 
 
 @pytest.mark.slow
-def test_the_cli_writes_the_front_figures_and_scenarios_the_dashboard_can_load(tmp_path, capsys) -> None:
+def test_the_cli_writes_the_front_figures_scenarios_and_provenance(tmp_path, capsys) -> None:
     from sim.cli.optimise import cli
+    from sim.results.provenance import git_state
 
     out = tmp_path / "opt"
-    cli(
-        [
-            *OVERRIDES,
-            "population=4",
-            "generations=1",
-            "draws=2",
-            f"out={out}",
-            "robustness=regret",
-            "reevaluate=2",
-        ]
-    )
+    argv = [*OVERRIDES, "population=4", "generations=1", "draws=2", "robustness=regret", "reevaluate=2"]
+    cli([*argv, f"out={out}"])
     printed = capsys.readouterr().out
+    # optimise.json (and the re-evaluation's) say what made them: version, commit, command line
+    for folder in (out, out / "reevaluation"):
+        setup = json.loads((folder / opt.SETUP_FILE).read_text(encoding="utf-8"))
+        made = setup["provenance"]
+        assert made["version"] == version("community-governance-sim") and "dirty" in made
+        assert made["commit"] == git_state()["commit"] and made["seeds"]["seed"] == setup["search"]["seed"]
+        assert made["command_line"] == ["sim-optimise", *argv]
     assert "dominated by" in printed and "results:" in printed
     arms = pd.read_parquet(out / opt.ARMS_FILE)
     for row in arms.itertuples():  # each arm's verdict is printed in words when no policy dominates it

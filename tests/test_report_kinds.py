@@ -105,6 +105,9 @@ def test_each_kind_opens_with_takeaways_in_its_language(request, kind, lang) -> 
     )
     order = [text.index(head), text.index(facts), text.index('<figure id="fig-'), text.index(tables)]
     assert order == sorted(order) and order[-1] < text.index('<p class="provenance">')
+    footer = text[text.index("<footer>") : text.index("</footer>")]  # the command's own provenance
+    command = {"calibration": "sim-calibrate", "validation": "sim-validate", "optimisation": "sim-optimise"}
+    assert f"<code>{command[kind]} " in footer and "No provenance" not in footer and "未记录" not in footer
     items = _takeaways(text)
     assert 3 <= len(items) <= 5, items
     assert all(re.search(r"\d", item) for item in items)  # numbers, not adjectives

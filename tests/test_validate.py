@@ -6,6 +6,9 @@ part of the test suite; here a few seeds and the cheapest patterns.
 
 from __future__ import annotations
 
+import json
+from importlib.metadata import version
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -42,9 +45,17 @@ def test_a_knockout_flips_the_verdict_of_its_pattern():
 
 
 @pytest.mark.slow
-def test_sim_validate_writes_a_table_and_a_report(tmp_path, capsys):
+def test_sim_validate_writes_a_table_a_record_with_provenance_and_a_report(tmp_path, capsys):
+    from sim.results.provenance import git_state
+
     out = tmp_path / "v"
     assert cli(["seeds=2", "seed=3", "patterns=public_goods_decay", f"out={out}"]) == 0
+    record = json.loads((out / harness.RECORD_FILE).read_text(encoding="utf-8"))
+    made = record["provenance"]
+    assert made["version"] == version("community-governance-sim") and made["seeds"]["seed"] == 3
+    assert made["commit"] == git_state()["commit"] and "dirty" in made
+    assert made["command_line"] == ["sim-validate", "seeds=2", "seed=3", "patterns=public_goods_decay"]
+    assert record["seeds"] == 2 and list(record["verdicts"]) == ["public_goods_decay"]
     table = pd.read_parquet(out / "validation.parquet")
     assert list(table["pattern"]) == ["public_goods_decay"]
     row = table.iloc[0]

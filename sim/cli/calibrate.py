@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.guide import key_value_argv
+from sim.cli.guide import command_provenance, key_value_argv
 from sim.core.config import ConfigError
 
 if TYPE_CHECKING:
@@ -149,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         out = Path(args.out) if args.out else default_out
         if not args.recovery:
             calibrate.check_resumable(out, spec, base, settings)
+        made_by = command_provenance("sim-calibrate", given, calibrate.seeds_of(base))
     except ConfigError as exc:
         print(f"sim-calibrate: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -156,14 +157,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.recovery:
             from sim.experiment import recovery
 
-            _, coverage = recovery.run_recovery(spec, base, out, settings, args.recovery)
+            _, coverage = recovery.run_recovery(spec, base, out, settings, args.recovery, made_by)
             print(recovery.format_coverage(coverage, args.recovery, calibrate.elapsed(started)))
             print(f"results: {out}")
             return 0
-        history = calibrate.run_abc(spec, base, out, settings)
+        history = calibrate.run_abc(spec, base, out, settings, provenance=made_by)
         name = args.name or stem
         result = calibrate.write_outputs(
-            history, spec, base, out, name, draws=args.draws, install_dir=CONFIG_DIR if args.install else None
+            history,
+            spec,
+            base,
+            out,
+            name,
+            draws=args.draws,
+            install_dir=CONFIG_DIR if args.install else None,
+            provenance=made_by,
         )
         from sim.present.calibration import write_figures
 

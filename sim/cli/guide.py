@@ -11,7 +11,8 @@ Kept apart from the commands themselves so that every command (``sim-run``, ``si
 * :func:`analysis_for` names the analysis a sweep's design calls for (for ``sim-analyse``);
 * :func:`plain` turns a command's docstring into plain text for ``--help``, and
   :func:`key_value_argv` gives the ``key=value`` commands (``sim-calibrate``, ``sim-optimise``,
-  ``sim-discover``, ``sim-validate``) the same ``-h/--help`` and ``-o/--out DIR``.
+  ``sim-discover``, ``sim-validate``) the same ``-h/--help`` and ``-o/--out DIR``, and
+  :func:`command_provenance` the provenance record of what they were asked.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ __all__ = [
     "RUN_HELP",
     "VERBOSE_ENV",
     "analysis_for",
+    "command_provenance",
     "did_you_mean",
     "is_verbose",
     "key_value_argv",
@@ -257,3 +259,16 @@ def key_value_argv(argv: Sequence[str], doc: str | None) -> list[str] | None:
         out.append(arg)
         i += 1
     return out
+
+
+def command_provenance(program: str, argv: Sequence[str], seeds: Mapping[str, Any]) -> dict[str, Any]:
+    """The provenance record (:func:`sim.results.provenance.provenance`) of ``program argv``.
+
+    The command line is the one given (``argv`` after :func:`key_value_argv`), not the
+    interpreter's, so that a command called from Python records its own arguments; like every
+    recorded command line it leaves out where the results went (``out=DIR``).
+    """
+    from sim.results.provenance import command_line, provenance
+
+    kept = [a for a in argv if not a.startswith("out=")]
+    return {**provenance(dict(seeds)), "command_line": command_line([program, *kept])}

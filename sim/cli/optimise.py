@@ -23,7 +23,8 @@ Writes into ``out``: ``pareto.parquet``, ``arms.parquet`` (the budget_frontier a
 front's policies that dominate each or ``none``, and whether it is on the front),
 ``evaluations.parquet``, ``draws.parquet``,
 ``front.html``, ``policies.html``, ``by_type.html``, ``scenario/pareto_NN.yaml`` and
-``optimise.json``. Exit codes: 0 done; 2 bad input (one line, nothing run or written); 74 a
+``optimise.json`` (the setup, the search, the result and the provenance: version, git commit,
+command line). Exit codes: 0 done; 2 bad input (one line, nothing run or written); 74 a
 file could not be written; 130/143 stopped (finished evaluations kept: rerun to resume).
 """
 
@@ -36,7 +37,7 @@ import logging
 import sys
 from pathlib import Path
 
-from sim.cli.guide import key_value_argv
+from sim.cli.guide import command_provenance, key_value_argv
 from sim.core.config import ConfigError
 
 EXIT_BAD_INPUT = 2
@@ -140,9 +141,12 @@ def cli(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         print(f"sim-optimise: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
+    from sim.experiment.optimise import seeds_of
+
+    made_by = command_provenance("sim-optimise", args, seeds_of(search))
     try:
         with stop_on_signals():
-            run(frame, base, overrides, search, out, posterior, lang, reevaluate)
+            run(frame, base, overrides, search, out, posterior, lang, reevaluate, made_by)
     except ConfigError as exc:
         print(f"sim-optimise: error: {exc}", file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
@@ -159,8 +163,13 @@ def cli(argv: list[str] | None = None) -> None:
         sys.exit(128 + signum)
 
 
-def run(frame, base, overrides, search, out: Path, posterior, lang: str, reevaluate: int = 0) -> None:
-    """Search, write the tables, figures and scenarios, print the front and the arms."""
+def run(
+    frame, base, overrides, search, out: Path, posterior, lang: str, reevaluate: int = 0, provenance=None
+) -> None:
+    """Search, write the tables, figures and scenarios, print the front and the arms.
+
+    ``provenance`` (default: this process's) goes into ``optimise.json`` and the re-evaluation's.
+    """
     from sim.experiment.optimise import optimise, write_outcome
     from sim.present.portfolios import write_figures
 
@@ -171,7 +180,17 @@ def run(frame, base, overrides, search, out: Path, posterior, lang: str, reevalu
         f"budget {search.budget:g}, {search.population} policies × {search.generations} generations × "
         f"{search.draws} draws, robustness={search.robustness}, into {out}"
     )
-    result = optimise(frame, base, overrides, search, out, posterior, log=log, progress=sys.stderr.isatty())
+    result = optimise(
+        frame,
+        base,
+        overrides,
+        search,
+        out,
+        posterior,
+        log=log,
+        progress=sys.stderr.isatty(),
+        provenance=provenance,
+    )
     write_outcome(out, result)
     objectives = [(o.name, o.metric) for o in frame.objectives]
     group = next(iter(frame.groups), None)
@@ -193,7 +212,7 @@ def run(frame, base, overrides, search, out: Path, posterior, lang: str, reevalu
 
         chosen = extreme_policies(result.front, frame, search.robustness)
         log(f"re-evaluating {len(chosen)} policies of the front on {reevaluate} fresh draws")
-        evaluate_again(frame, overrides, chosen, reevaluate, search, out / REEVALUATION_DIR)
+        evaluate_again(frame, overrides, chosen, reevaluate, search, out / REEVALUATION_DIR, provenance)
         print(f"re-evaluation: {out / REEVALUATION_DIR} (sim-discover {out / REEVALUATION_DIR} CONDITION)")
     print(f"results: {out}")
 

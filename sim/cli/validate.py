@@ -2,10 +2,11 @@
 
 Runs every pattern of :mod:`sim.experiment.validate` (or those named) with its knock-out on
 ``seeds`` independent seeds (default 20) from the seed base ``seed``, prints one line per
-pattern as it finishes, and writes ``DIR/validation.parquet`` (one row per pattern) and
-``DIR/validation.html`` (default DIR: ``results/validation``). Bad input stops with one line
-and exit code 2 before anything runs; a failed write exits with 74. ``-o/--out DIR`` is
-``out=DIR``.
+pattern as it finishes, and writes ``DIR/validation.parquet`` (one row per pattern),
+``DIR/validation.json`` (the settings, verdicts and provenance: version, git commit, command
+line) and ``DIR/validation.html`` (default DIR: ``results/validation``). Bad input stops with
+one line and exit code 2 before anything runs; a failed write exits with 74. ``-o/--out DIR``
+is ``out=DIR``.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from sim.cli.guide import key_value_argv
+from sim.cli.guide import command_provenance, key_value_argv
 from sim.experiment import validate as harness
 
 USAGE = "usage: sim-validate [seed=N] [seeds=N] [out=DIR] [patterns=NAME,...] [community=PRESET]"
@@ -64,28 +65,27 @@ def cli(argv: list[str] | None = None) -> int:
         return _error(f"out={out} is a file; allowed: a directory")
     if seeds < harness.DEFAULT_SEEDS:
         print(f"sim-validate: note: {seeds} seeds; verdicts are meant for {harness.DEFAULT_SEEDS} or more")
+    base = (f"community={community}",)
     try:
         table, results = harness.validate(
-            names or None,
-            seeds,
-            seed,
-            (f"community={community}",),
-            progress=lambda line: print(line, flush=True),
+            names or None, seeds, seed, base, progress=lambda line: print(line, flush=True)
         )
     except ConfigError as exc:
         return _error(str(exc))
     from sim.present.validation import render
-    from sim.results import WriteError, write_parquet, write_text
+    from sim.results import WriteError, write_json, write_parquet, write_text
 
     command = shlex.join(["sim-validate", *argv])
+    made_by = command_provenance("sim-validate", argv, harness.seeds_of(seed, seeds))
     try:
-        write_parquet(out / "validation.parquet", table)
+        write_parquet(out / harness.TABLE_FILE, table)
+        write_json(out / harness.RECORD_FILE, harness.record(table, seeds, seed, base, made_by))
         write_text(out / "validation.html", render(results, table, command))
     except (OSError, WriteError) as exc:
         print(f"sim-validate: error: cannot write to {out}: {exc}", file=sys.stderr)
         return 74
     print(table[["pattern", "mean", "low", "high", "verdict", "knockout_verdict"]].to_string(index=False))
-    print(f"wrote {out / 'validation.parquet'} and {out / 'validation.html'}")
+    print(f"wrote {out / harness.TABLE_FILE}, {out / harness.RECORD_FILE} and {out / 'validation.html'}")
     return 0
 
 

@@ -438,6 +438,22 @@ def fingerprint(spec: Spec, base: Config, settings: Settings) -> dict[str, Any]:
     return {**spec.fingerprint(), "population": settings.population, "model_sha256": digest}
 
 
+def seeds_of(base: Config) -> dict[str, Any]:
+    """The seeds of a calibration, for its provenance: the root and what is drawn from it."""
+    return {
+        "seed": base.seed,
+        "particles": "np.random.seed(SeedSequence([seed, first generation of the call]))",
+        "predictive": "SeedSequence([seed, 7])",
+    }
+
+
+def _provenance(given: dict[str, Any] | None, base: Config) -> dict[str, Any]:
+    """``given``, or the provenance of this process (its command line) with the calibration's seeds."""
+    from sim.results.provenance import provenance
+
+    return given if given is not None else provenance(seeds_of(base))
+
+
 def _prior(spec: Spec) -> Any:
     import pyabc
 
@@ -479,11 +495,14 @@ def run_abc(
     out_dir: str | Path,
     settings: Settings,
     on_generation: Callable[[int, float, float], None] | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> Any:
     """Run (or resume) ABC-SMC until the history holds ``settings.generations`` generations.
 
     Returns the pyabc History. The history lives in ``out_dir/history.db``; rerunning after a
-    stop continues from its last complete generation. With ``cores=1`` the result is the same
+    stop continues from its last complete generation. ``calibration.json`` records what the
+    history must match and the ``provenance`` of the command that started it (default: this
+    process's). With ``cores=1`` the result is the same
     for the same seed and inputs; with more processes particles are accepted in the order
     they finish, so results agree in distribution only.
     """
@@ -516,7 +535,11 @@ def run_abc(
     else:
         write_json(
             out_dir / SPEC_FILE,
-            {"fingerprint": fingerprint(spec, base, settings), "source": spec.source},
+            {
+                "fingerprint": fingerprint(spec, base, settings),
+                "source": spec.source,
+                "provenance": _provenance(provenance, base),
+            },
         )
         history = abc.new(db, spec.observed())
         done = 0
@@ -749,13 +772,15 @@ def write_outputs(
     name: str,
     draws: int = 50,
     install_dir: Path | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> Outputs:
     """Posterior, diagnostics, posterior predictive and the calibrated config group, into ``out_dir``.
 
     Files (each written atomically): ``posterior.parquet`` (one column per key, ``weight``
     summing to 1), ``diagnostics.parquet`` (one row per generation), ``predictive.parquet``,
     ``summary.json`` and ``calibrated/NAME.yaml`` (also into ``install_dir`` if given), which
-    ``sim-run --config-dir OUT +calibrated=NAME`` loads.
+    ``sim-run --config-dir OUT +calibrated=NAME`` loads. ``summary.json`` carries the
+    ``provenance`` given (default: this process's, see :mod:`sim.results.provenance`).
     """
     from sim.results import write_json, write_parquet, write_text
 
@@ -794,6 +819,7 @@ def write_outputs(
         "predictive_check": checks,
         "targets": [{**dataclasses.asdict(t)} for t in spec.targets],
         "plausibility": [{**dataclasses.asdict(r)} for r in spec.plausibility],
+        "provenance": _provenance(provenance, base),
     }
     files.append(out_dir / SUMMARY_FILE)
     write_json(files[-1], summary)

@@ -406,6 +406,22 @@ def setup_record(frame: Frame, overrides: Sequence[str], search: Search, posteri
     }
 
 
+def seeds_of(search: Search) -> dict[str, Any]:
+    """The seeds of a search, for its provenance: the root and what is drawn from it."""
+    return {
+        "seed": search.seed,
+        "draws": "sample_draws(frame, draws, seed)",
+        "search": "pymoo minimize(seed=seed % 2**32)",
+    }
+
+
+def _provenance(given: dict[str, Any] | None, search: Search) -> dict[str, Any]:
+    """``given`` (or this process's provenance, see :mod:`sim.results.provenance`) with the search's seeds."""
+    from sim.results.provenance import provenance
+
+    return provenance(seeds_of(search)) if given is None else {**given, "seeds": seeds_of(search)}
+
+
 def check_resumable(out_dir: Path, record: dict) -> None:
     """ConfigError (one line) when ``out_dir`` holds evaluations of a different setup."""
     path = out_dir / SETUP_FILE
@@ -434,11 +450,13 @@ def optimise(
     posterior: str | None = None,
     log: Callable[[str], None] | None = None,
     progress: bool = False,
+    provenance: dict[str, Any] | None = None,
 ) -> Portfolios:
     """Search robust policies of ``frame`` under ``search.budget``; write the cache into ``out_dir``.
 
     ``base`` is the composed config of ``overrides`` (for the lever costs); every draw is
-    composed from ``overrides`` plus its group options. Raises ConfigError before anything runs
+    composed from ``overrides`` plus its group options. ``optimise.json`` records the setup,
+    the search and the ``provenance`` given (default: this process's). Raises ConfigError before anything runs
     when the budget cannot be met or ``out_dir`` holds another setup.
     """
     from pymoo.core.problem import Problem
@@ -461,10 +479,10 @@ def optimise(
     draws = sample_draws(frame, search.draws, search.seed)
     configs = draw_configs(frame, draws, overrides)
     if out_dir is not None:
-        from sim.results import write_json, write_parquet
+        from sim.results import write_parquet
 
         check_resumable(out_dir, record)
-        write_json(out_dir / SETUP_FILE, {"cache": record, "search": dataclasses.asdict(search)})
+        write_setup(out_dir, record, search, provenance)
         write_parquet(out_dir / DRAWS_FILE, draws)
     say = log or (lambda _msg: None)
     lows = np.array([d.lo for d in frame.decisions])
@@ -607,6 +625,18 @@ def _progress_bar(search: Search, show: bool) -> Any:
 
 
 # ------------------------------------------------------------------------------------ writing
+def write_setup(out_dir: Path, record: dict, search: Search, provenance: dict[str, Any] | None) -> None:
+    """``optimise.json`` at the start: the cache's setup, the search and the provenance."""
+    from sim.results import write_json
+
+    setup = {
+        "cache": record,
+        "search": dataclasses.asdict(search),
+        "provenance": _provenance(provenance, search),
+    }
+    write_json(out_dir / SETUP_FILE, setup)
+
+
 def write_outcome(out_dir: Path, result: Portfolios) -> list[Path]:
     """Write the front, the arms and the scenario files of the front's policies (atomically)."""
     from sim.results import write_json, write_parquet
@@ -689,15 +719,17 @@ def reevaluate(
     draws: int,
     search: Search,
     out_dir: Path | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Evaluate ``policies`` on ``draws`` fresh uncertainty draws (not those of the search).
 
     The draws come from a seed derived from the search's, so a re-evaluation is an
     out-of-sample check of the front and the input of scenario discovery (``sim-discover
     DIR/reevaluation CONDITION``). Returns (one row per policy × draw, the draws); cached and
-    resumable like the search when ``out_dir`` is given.
+    resumable like the search when ``out_dir`` is given, with its ``optimise.json`` as the
+    search's (``provenance`` with the re-evaluation's seeds).
     """
-    from sim.results import write_json, write_parquet
+    from sim.results import write_parquet
 
     seed = int(np.random.SeedSequence([search.seed, 1]).generate_state(1, np.uint64)[0] >> np.uint64(1))
     again = dataclasses.replace(search, draws=draws, seed=seed)
@@ -707,7 +739,7 @@ def reevaluate(
     if out_dir is not None:
         record = setup_record(frame, overrides, again, None)
         check_resumable(out_dir, record)
-        write_json(out_dir / SETUP_FILE, {"cache": record, "search": dataclasses.asdict(again)})
+        write_setup(out_dir, record, again, provenance)
         write_parquet(out_dir / DRAWS_FILE, table)
     decisions = policies[frame.decision_keys].to_numpy()
     # the policies keep their names (an arm's, or the front's id) in the cache and the rows

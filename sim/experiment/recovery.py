@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,11 +48,17 @@ def synthetic_spec(spec: Spec, observed: dict[str, float]) -> Spec:
 
 
 def run_recovery(
-    spec: Spec, base: Config, out_dir: str | Path, settings: Settings, n: int
+    spec: Spec,
+    base: Config,
+    out_dir: str | Path,
+    settings: Settings,
+    n: int,
+    provenance: dict[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Calibrate ``n`` synthetic truths; return one row per truth × key, and coverage per key.
 
-    Writes ``recovery.parquet`` and ``coverage.parquet`` into ``out_dir`` (atomically).
+    Writes ``recovery.parquet`` and ``coverage.parquet`` into ``out_dir`` (atomically); each
+    truth's ``calibration.json`` carries the ``provenance`` given (see :func:`run_abc`).
     """
     from sim.results import write_parquet
 
@@ -70,7 +77,9 @@ def run_recovery(
                 "that has the quantity (e.g. community.property_managed_share=1 for company metrics)"
             )
         log.info("truth %d of %d: %s", i + 1, n, ", ".join(f"{k}={v:.4g}" for k, v in truth.items()))
-        history = run_abc(synthetic_spec(spec, observed), base, out_dir / f"truth-{i:03d}", settings)
+        history = run_abc(
+            synthetic_spec(spec, observed), base, out_dir / f"truth-{i:03d}", settings, provenance=provenance
+        )
         post = posterior(history, spec)
         w = post["weight"].to_numpy()
         for prior in spec.priors:

@@ -45,6 +45,8 @@ from sim.experiment.simulate import replicate_seeds
 DEFAULT_SEEDS = 20
 DEFAULT_SEED = 20261202
 DEFAULT_MARGIN = 0.01
+TABLE_FILE = "validation.parquet"
+RECORD_FILE = "validation.json"
 
 #: half of every channel's default capacity: supply falls short of need (see the lever patterns)
 STRETCHED = (
@@ -643,3 +645,33 @@ def validate(
             )
     table = pd.DataFrame([r.row(seed) for r in results])
     return table, results
+
+
+def seeds_of(seed: int, seeds: int) -> dict[str, Any]:
+    """The seeds of a validation, for its provenance."""
+    return {"seed": seed, "seeds": seeds, "replicate_streams": "SeedSequence(seed).spawn(seeds), every arm"}
+
+
+def record(
+    table: pd.DataFrame,
+    seeds: int,
+    seed: int,
+    base: Sequence[str],
+    provenance: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What ``validation.json`` keeps beside the table: the settings, each pattern's verdicts and
+    the ``provenance`` given (default: this process's, see :mod:`sim.results.provenance`)."""
+    if provenance is None:
+        from sim.results.provenance import provenance as this_process
+
+        provenance = this_process(seeds_of(seed, seeds))
+    return {
+        "seeds": seeds,
+        "seed": seed,
+        "base": list(base),
+        "verdicts": {
+            row.pattern: {"verdict": row.verdict, "knockout_verdict": row.knockout_verdict}
+            for row in table.itertuples()
+        },
+        "provenance": provenance,
+    }

@@ -49,7 +49,7 @@ KINDS: dict[str, tuple[str, tuple[str, ...], tuple[str, ...], tuple[str, ...]]] 
         ("posterior.parquet", "diagnostics.parquet", "summary.json"),
         ("predictive.parquet", "calibration.json"),
     ),
-    "validation": ("sim-validate", ("validation.parquet",), ("validation.parquet",), ()),
+    "validation": ("sim-validate", ("validation.parquet",), ("validation.parquet",), ("validation.json",)),
     "optimisation": (
         "sim-optimise",
         ("optimise.json", "pareto.parquet"),
@@ -329,10 +329,6 @@ _T: dict[str, tuple[str, str]] = {
     "front": ("front", "前沿"),
     "intensity": ("Intensity", "强度"),
     "type": ("Community type", "社区类型"),
-    "unrecorded": (
-        "{command} does not yet write the package version, git commit or command line with its results.",
-        "{command} 目前不随结果记录软件包版本、git 提交或命令行。",
-    ),
     "no_lever": ("no lever", "不启用举措"),
     "none": ("none", "无"),
 }
@@ -351,7 +347,8 @@ class KindSource:
     kind: str
     tables: dict[str, pd.DataFrame]
     record: dict[str, Any] = field(default_factory=dict)
-    #: provenance blocks found in the folder's JSON files (none of these commands records one yet)
+    #: provenance blocks of the folder's JSON records: "run" for the command that wrote the results,
+    #: "history" for the one that started a calibration's history (calibration.json)
     provenance: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -411,8 +408,8 @@ def read_kind(folder: str | Path, kind: str) -> KindSource:
     if kind == "calibration":
         record = {**record, "spec": records.get("calibration", {})}
     provenance = [
-        {**r["provenance"], "origin": "run"}
-        for r in records.values()
+        {**r["provenance"], "origin": "history" if stem == "calibration" else "run"}
+        for stem, r in records.items()
         if isinstance(r.get("provenance"), dict)
     ]
     return KindSource(folder, kind, tables, record, provenance)
@@ -1293,9 +1290,6 @@ def build_page(src: KindSource, lang: str = "en", figs: list[Figure] | None = No
         + table.to_html(index=False, classes=f"summary {src.kind}", border=0, escape=True)
         for name, table in tables(src, lang)
     ]
-    unrecorded = (
-        "" if src.provenance else f"<p>{html.escape(_t('unrecorded', lang, command=KINDS[src.kind][0]))}</p>"
-    )
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     made = report._t("generated", lang, when=when, path=str(src.path), version=report._version())
     return f"""<!DOCTYPE html>
@@ -1317,7 +1311,7 @@ def build_page(src: KindSource, lang: str = "en", figs: list[Figure] | None = No
 <h2>{_t("tables", lang)}</h2>
 {"".join(parts)}
 <footer><p>{html.escape(made)}</p>
-{report.provenance_html(src.provenance, lang)}{unrecorded}</footer>
+{report.provenance_html(src.provenance, lang)}</footer>
 </body>
 </html>
 """
