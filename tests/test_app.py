@@ -17,11 +17,15 @@ import pandas as pd
 import pytest
 import solara
 
+from sim.cli import app as app_cli
 from sim.core.config import ConfigError
 from sim.core.levers import LEVERS
 from sim.core.metrics import METRICS
+from sim.experiment.compose import CONFIG_DIR
 from sim.experiment.simulate import simulate
-from sim.present import app, live
+from sim.present import app, live, room
+from sim.present.portfolios import SCENARIOS_ENV
+from sim.present.workshop import _STAMPS, _composed, difference_figures, map_figures, series_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -100,7 +104,7 @@ def test_workshop_arms_share_the_seed_so_equal_settings_give_equal_runs() -> Non
     ab = app.Workshop(app.Settings(a=a, b=b, preset="workshop", seed=7))
     for _ in range(6):
         ab.step()
-    diff = app.difference_figures(ab)
+    diff = difference_figures(ab)
     assert len(diff) == len(app.SERIES_METRICS)
     fa, fb = ab.arms["A"].recorder.frame(), ab.arms["B"].recorder.frame()
     assert not np.allclose(fa["participation"], fb["participation"])
@@ -149,10 +153,10 @@ def test_bad_input_is_one_line_naming_key_value_and_allowed(call, names: list[st
 
 def test_cli_refuses_a_port_out_of_range_and_defaults_to_localhost(capsys) -> None:
     with pytest.raises(SystemExit) as err:
-        app._parse(["--port", "70000"])
+        app_cli._parse(["--port", "70000"])
     assert err.value.code == 2
     assert "--port=70000" in capsys.readouterr().err
-    args = app._parse([])
+    args = app_cli._parse([])
     assert (args.host, args.port) == ("127.0.0.1", app.DEFAULT_PORT)
 
 
@@ -335,7 +339,7 @@ def test_bounded_metrics_have_fixed_percent_axes_and_the_baseline_ghost() -> Non
     workshop = app.Workshop(app.Settings(a=app.Arm("all_six"), preset="workshop"))
     for _ in range(3):
         workshop.step()
-    series = app.series_figures(workshop)
+    series = series_figures(workshop)
     by_metric = dict(zip(app.SERIES_METRICS, series, strict=True))
     for metric in ("participation", "satisfaction", "trust"):
         y = by_metric[metric]["layout"]["yaxis"]
@@ -347,7 +351,7 @@ def test_bounded_metrics_have_fixed_percent_axes_and_the_baseline_ghost() -> Non
     assert unmet[0] == 0 and unmet[1] >= max(by_metric["unmet_need"]["data"][1]["y"])
     assert app.live.percent(0.328) == "33%"
     # the map has a key: colour bar in %, covered buildings, compound kinds
-    fig = app.map_figures(workshop, "satisfaction")[0]
+    fig = map_figures(workshop, "satisfaction")[0]
     assert fig["data"][0]["colorbar"]["tickformat"] == ".0%"
     kinds = [k for pair in app.live.COMPOUND_KINDS.values() for k in pair]
     assert all(any(k in label for k in kinds) for label in fig["data"][2]["text"])
@@ -466,9 +470,9 @@ def test_composed_configs_are_reused_and_each_caller_gets_its_own_copy() -> None
     """Composing is cached (Hydra costs ~0.3 s a config), but a caller may change what it got."""
     overrides = ["levers.linking.intensity=0.35"]
     first = app.compose_config("all_six", overrides, seed=3, preset="workshop")
-    hits = app._composed.cache_info().hits
+    hits = _composed.cache_info().hits
     second = app.compose_config("all_six", overrides, seed=3, preset="workshop")
-    assert app._composed.cache_info().hits == hits + 1
+    assert _composed.cache_info().hits == hits + 1
     assert first == second and first is not second
     second.levers.linking.intensity = 0.9
     again = app.compose_config("all_six", overrides, seed=3, preset="workshop")
@@ -481,15 +485,15 @@ def test_a_scenario_file_edited_while_serving_is_composed_again(tmp_path: Path, 
     folder = tmp_path / "extra"
     (folder / "scenario").mkdir(parents=True)
     path = folder / "scenario" / "room_test.yaml"
-    source = (app.CONFIG_DIR / "scenario" / "baseline.yaml").read_text(encoding="utf-8")
+    source = (CONFIG_DIR / "scenario" / "baseline.yaml").read_text(encoding="utf-8")
     path.write_text(source.replace("name: baseline", "name: room_test"), encoding="utf-8")
-    monkeypatch.setenv(app.SCENARIOS_ENV, str(folder))
+    monkeypatch.setenv(SCENARIOS_ENV, str(folder))
     assert app.compose_config("room_test").scenario.title_en == "Baseline"
     path.write_text(
         source.replace("name: baseline", "name: room_test").replace("title_en: Baseline", "title_en: Edited"),
         encoding="utf-8",
     )
-    app._STAMPS.clear()  # the stamp is looked at again at most once a second
+    _STAMPS.clear()  # the stamp is looked at again at most once a second
     assert app.compose_config("room_test").scenario.title_en == "Edited"
 
 
@@ -509,26 +513,26 @@ def test_every_chart_of_a_redraw_shares_one_snapshot_until_the_next_write() -> N
 
 
 def test_redraws_thin_out_as_the_room_fills_but_never_stop() -> None:
-    assert app.redraw_interval(1, 0.01) == app.MIN_REDRAW_S
-    assert app.redraw_interval(0, 0.01) == app.MIN_REDRAW_S
-    busy = app.redraw_interval(30, 0.01)
-    assert app.MIN_REDRAW_S < busy <= app.MAX_REDRAW_S
-    assert busy == pytest.approx(30 * 0.01 / app.REDRAW_CPU_SHARE)
-    assert app.redraw_interval(300, 0.05) == app.MAX_REDRAW_S
+    assert room.redraw_interval(1, 0.01) == room.MIN_REDRAW_S
+    assert room.redraw_interval(0, 0.01) == room.MIN_REDRAW_S
+    busy = room.redraw_interval(30, 0.01)
+    assert room.MIN_REDRAW_S < busy <= room.MAX_REDRAW_S
+    assert busy == pytest.approx(30 * 0.01 / room.REDRAW_CPU_SHARE)
+    assert room.redraw_interval(300, 0.05) == room.MAX_REDRAW_S
 
 
 def test_sessions_are_counted_and_memory_handed_back_when_they_close(capsys) -> None:
-    room = app._Room()
-    close_a = room.session_started()
-    close_b = room.session_started()
-    assert room.open == 2
+    sessions = room._Room()
+    close_a = sessions.session_started()
+    close_b = sessions.session_started()
+    assert sessions.open == 2
     close_a()
     close_b()
-    assert room.open == 0
+    assert sessions.open == 0
     out = capsys.readouterr().out
     assert "(2 open)" in out and out.rstrip().endswith("(0 open)")
-    assert room._release_due is not None  # the release thread of a server would hand memory back
-    app.release_memory()  # collects and trims without raising, on any libc
+    assert sessions._release_due is not None  # the release thread of a server would hand memory back
+    room.release_memory()  # collects and trims without raising, on any libc
 
 
 def test_a_step_redraws_the_charts_in_place_and_leaves_the_sidebar_alone() -> None:

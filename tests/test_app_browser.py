@@ -15,6 +15,7 @@ import pytest
 from conftest import sim_app
 
 from sim.present import app
+from sim.present.workshop import DEFAULT_PRESET
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -126,7 +127,7 @@ def nudge(page, arm: str, lever: str, start: float, steps: int) -> float:
 def test_facilitator_session(browser_page) -> None:
     """Pick a scenario, move a lever, step, compare A/B, switch to 中文; measure a step's redraw."""
     page, errors = browser_page
-    catalogue = app.scenario_catalogue(app.DEFAULT_PRESET)
+    catalogue = app.scenario_catalogue(DEFAULT_PRESET)
     pick = "coverage_on_paper" if "coverage_on_paper" in catalogue else list(catalogue)[-1]
     info = catalogue[pick].scenario
 
@@ -233,7 +234,7 @@ def chart_shapes(page) -> list[int]:
 def test_room_session_mid_run_change_branch_export_presenter_handout(fresh_page) -> None:
     """What a facilitator does in front of a room, item by item of the dashboard's brief."""
     page, errors = fresh_page
-    catalogue = app.scenario_catalogue(app.DEFAULT_PRESET)
+    catalogue = app.scenario_catalogue(DEFAULT_PRESET)
     body = page.locator("body")
     assert "runs on Solara" not in body.inner_text()  # no framework badge over the charts
 

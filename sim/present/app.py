@@ -13,11 +13,10 @@ English labels and here every label, title and description switches between 中�
 English. Figures are :mod:`sim.present.plots` Plotly figures, drawn with plotly.js loaded once
 (Mesa's own chart components are matplotlib/Altair only).
 
-Every model is built as ``sim-run`` builds replicate 0 of a job (:func:`make_model`): the
-scenario, the community preset and the changed levers are composed with Hydra's compose API
-from ``sim/configs/``, validated, and seeded with ``replicate_seeds(seed, replicates)[0]``.
-User input is never evaluated: scenario and preset names are checked against the files in
-``sim/configs/``, and numbers reach Hydra only as numbers this module formats.
+The model behind the page (scenarios composed as ``sim-run`` composes them, the A/B arms and
+the baseline on one random draw) is :mod:`sim.present.workshop`; serving a room of sessions
+from one laptop (counting them, freeing closed ones, throttling redraws) is
+:mod:`sim.present.room`; the command ``sim-app`` is :mod:`sim.cli.app`.
 
     sim-app                       # http://127.0.0.1:8765
     sim-app --port 9000           # another port
@@ -27,26 +26,16 @@ User input is never evaluated: scenario and preset names are checked against the
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import copy
 import dataclasses
 import json
 import logging
 import math
-import os
-import socket
-import sys
 import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
 import ipyvuetify as v
-import mesa
 import plotly.graph_objects as go
 import reacton.core
 import solara
@@ -57,13 +46,25 @@ from mesa.visualization.utils import force_update, update_counter
 from sim.core.config import Config, ConfigError
 from sim.core.levers import LEVER_TITLES, LEVERS
 from sim.core.metrics import label
-from sim.core.model import CommunityModel
-from sim.experiment import compose
-from sim.experiment.compose import CONFIG_DIR, group_options
-from sim.experiment.compose import compose_config as compose_overrides
-from sim.experiment.simulate import replicate_seeds
 from sim.present import live
-from sim.present.portfolios import SCENARIOS_ENV, check_scenario_dir, scenario_dir
+from sim.present.room import (
+    ROOM,
+    SESSION_CULL_TIMEOUT,
+    redraw_interval,
+)
+from sim.present.workshop import (
+    SERIES_METRICS,
+    Arm,
+    Settings,
+    Workshop,
+    compose_config,
+    make_model,
+    presets,
+    render_figures,
+    scenario_catalogue,
+    scenario_config,
+    scenario_names,
+)
 from sim.vocab import LEVER_EXPLANATIONS, PRESET_WORDS, translate, word
 
 __all__ = [
@@ -74,7 +75,6 @@ __all__ = [
     "Page",
     "Settings",
     "Workshop",
-    "cli",
     "compose_config",
     "make_model",
     "presets",
@@ -84,24 +84,8 @@ __all__ = [
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-SERIES_METRICS = ("participation", "satisfaction", "trust", "unmet_need")
-DEFAULT_PRESET = "community"
 BUDGET_STEP = 0.5
 INTENSITY_STEP = 0.05
-FIGURE_HEIGHT = 300
-PRESENTER_HEIGHT = 460
-MIN_REDRAW_S = 0.25  # at most four redraws a second while playing
-# While playing, the redraws of every session in the room together take at most about this
-# share of one CPU: with many sessions playing, each redraws less often (the weeks in between
-# are still simulated, and every run's last week is drawn). A redraw's cost is measured as the
-# CPU time of the thread that renders it, which leaves out about as much again spent sending
-# its messages (Solara's event loop): 0.25 keeps the room's redraws to about half a CPU, the
-# rest to the models' weeks and to new pages. See redraw_interval.
-REDRAW_CPU_SHARE = 0.25
-MAX_REDRAW_S = 2.0  # however full the room, a playing session is redrawn at least every 2 s
-# A participant who closed the tab has their session (models, figures) freed after this long;
-# Solara's default keeps it a day, which a room of 30 reloading browsers fills.
-SESSION_CULL_TIMEOUT = "30s"
 
 # Served pages: no framework badge over the charts, closed sessions freed, and no warning per
 # page load that a plain-http address cannot set a SameSite=None cookie (the page is not embedded).
@@ -110,77 +94,6 @@ solara_settings.kernel.cull_timeout = SESSION_CULL_TIMEOUT
 warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
 
 _log = logging.getLogger(__name__)
-
-
-class _Room:
-    """The sessions of this server process: how many are open and how many are playing."""
-
-    def __init__(self) -> None:
-        self.lock = threading.Lock()
-        self.open = 0
-        self.playing = 0
-        self._release_due: float | None = None
-        self._wake = threading.Condition(self.lock)
-
-    def session_started(self) -> Callable[[], None]:
-        """Solara calls this when a page's session starts; what it returns, when the session ends."""
-        with self.lock:
-            self.open += 1
-            now_open = self.open
-        print(f"sim-app: a session opened ({now_open} open)", flush=True)
-        return self.session_closed
-
-    def session_closed(self) -> None:
-        # No thread is started here: a thread started inside a session would hold on to it.
-        with self.lock:
-            self.open -= 1
-            now_open = self.open
-            # one collection for a burst of closes (a room leaving at once), a little later
-            self._release_due = time.monotonic() + RELEASE_DELAY_S
-            self._wake.notify()
-        print(f"sim-app: a session closed ({now_open} open)", flush=True)
-
-    def start(self) -> None:
-        """Start the thread that hands memory back after sessions close (call outside any session)."""
-        threading.Thread(target=self._release_loop, name="sim-app-release", daemon=True).start()
-
-    def _release_loop(self) -> None:
-        while True:
-            with self.lock:
-                while self._release_due is None:
-                    self._wake.wait()
-                wait = self._release_due - time.monotonic()
-                if wait > 0:
-                    self._wake.wait(wait)
-                    continue
-                self._release_due = None
-            release_memory()
-
-
-#: seconds after the last session closed before the freed memory is handed back (see release_memory)
-RELEASE_DELAY_S = 2.0
-ROOM = _Room()
-
-
-def release_memory() -> None:
-    """Collect what closed sessions left in reference cycles (widgets, render contexts and models
-    refer to each other) and hand the freed heap back to the operating system, so that the
-    server's resident memory falls when a room leaves (glibc keeps freed memory otherwise)."""
-    import ctypes
-    import gc
-
-    gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to hand back this way
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def redraw_interval(playing: int, redraw_cpu_s: float) -> float:
-    """Seconds between two redraws of a playing session: :data:`MIN_REDRAW_S`, or longer when
-    ``playing`` sessions redrawing that often, each redraw costing ``redraw_cpu_s`` of CPU,
-    would together take more than :data:`REDRAW_CPU_SHARE` of one CPU; never more than
-    :data:`MAX_REDRAW_S`."""
-    wanted = max(playing, 1) * redraw_cpu_s / REDRAW_CPU_SHARE
-    return min(MAX_REDRAW_S, max(MIN_REDRAW_S, wanted))
 
 
 # Every word the page shows, English first, Chinese second.
@@ -256,7 +169,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "now": ("This week", "本周"),
     "error": ("Setting not applied: {message}", "设置未生效：{message}"),
 }
-_PRESET_ORDER = tuple(PRESET_WORDS)
 
 
 def text(key: str, lang: str = "en", **fields: object) -> str:
@@ -271,332 +183,9 @@ def lever_label(name: str, lang: str = "en") -> str:
 
 
 # ------------------------------------------------------------------------ configs and models
-def scenario_names() -> list[str]:
-    """Named scenarios in ``sim/configs/scenario/`` (read at every call: files may be added live)."""
-    return compose.scenario_names(scenario_dir())  # with sim-app --scenarios DIR, DIR's too
-
-
-def presets() -> list[str]:
-    """Community size presets in ``sim/configs/community/``, smallest first."""
-    names = set(group_options("community"))
-    known = [n for n in _PRESET_ORDER if n in names]
-    return known + sorted(names - set(known))
-
-
-def _check_choice(key: str, value: str, allowed: Sequence[str]) -> None:
-    if value not in allowed:
-        raise ConfigError(f"{key}={value!r} is not known; allowed: {', '.join(allowed)}")
-
-
-#: names the calibrated parameter set (``sim/configs/calibrated/NAME.yaml``) every model uses
-CALIBRATED_ENV = "SIM_APP_CALIBRATED"
-
-
-def compose_config(
-    scenario: str = "baseline",
-    overrides: Sequence[str] = (),
-    seed: int | None = None,
-    preset: str | None = None,
-) -> Config:
-    """The validated config ``sim-run scenario=NAME [community=PRESET] [seed=N] OVERRIDES`` runs.
-
-    Raises ConfigError (one line naming the key, the value and what is allowed).
-    """
-    _check_choice("scenario", scenario, scenario_names())
-    items = [f"scenario={scenario}"]
-    calibrated = os.environ.get(CALIBRATED_ENV)
-    if calibrated:  # a calibrated parameter set (sim-calibrate); it wins where it and the scenario overlap
-        _check_choice("calibrated", calibrated, group_options("calibrated"))
-        items.append(f"+calibrated={calibrated}")
-    if preset is not None:
-        _check_choice("community", preset, presets())
-        items.append(f"community={preset}")
-    if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int):
-            raise ConfigError(f"seed={seed!r} is not an integer; allowed: an integer from 0 to 2^63-1")
-        items.append(f"seed={seed}")
-    folder = scenario_dir()
-    # Composing takes Hydra about 0.3 s of CPU, and a page composes two configs for every new
-    # setting (the arm and the baseline): the same overrides on the same files give a copy of
-    # the config composed before.
-    return copy.deepcopy(_composed((*items, *overrides), folder, _config_stamp(folder)))
-
-
-def _config_stamp(folder: str | None) -> tuple[tuple[str, int], ...]:
-    """Every YAML file composition may read, with its modification time: a file added, removed
-    or edited while the dashboard runs gives another stamp (and so a fresh composition).
-    Looked at again at most once a second (a room's pages compose in bursts)."""
-    now = time.monotonic()
-    seen = _STAMPS.get(folder)
-    if seen is not None and now - seen[0] < 1.0:
-        return seen[1]
-    roots = [CONFIG_DIR, *([Path(folder)] if folder else [])]
-    stamp = tuple(sorted((str(p), _mtime_ns(p)) for root in roots for p in root.rglob("*.yaml")))
-    _STAMPS[folder] = (now, stamp)
-    return stamp
-
-
-_STAMPS: dict[str | None, tuple[float, tuple[tuple[str, int], ...]]] = {}
-
-
-def _mtime_ns(path: Path) -> int:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return 0
-
-
-@lru_cache(maxsize=512)
-def _composed(items: tuple[str, ...], folder: str | None, _stamp: tuple) -> Config:
-    return compose_overrides(list(items), config_dir=folder)
-
-
-def make_model(
-    scenario: str = "baseline",
-    overrides: Sequence[str] = (),
-    seed: int | None = None,
-    preset: str | None = None,
-) -> CommunityModel:
-    """The model ``sim-run`` runs as replicate 0 for the same scenario, overrides and seed.
-
-    Args:
-        scenario: a name from :func:`scenario_names`.
-        overrides: Hydra overrides as on the ``sim-run`` command line
-            (``levers.linking.intensity=0.5``).
-        seed: root seed (default: the config's); replicate 0 draws from
-            ``replicate_seeds(seed, replicates)[0]`` exactly as :func:`sim.experiment.simulate.simulate`.
-        preset: community size preset (default: the config's).
-    """
-    cfg = compose_config(scenario, overrides, seed, preset)
-    return CommunityModel(cfg, rng=replicate_seeds(cfg.seed, cfg.replicates)[0])
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
-@lru_cache(maxsize=256)
-def _scenario_config(scenario: str, preset: str | None, _mtime: float) -> Config:
-    return compose_config(scenario, preset=preset)
-
-
-def scenario_config(scenario: str, preset: str | None = None) -> Config:
-    """The composed config of a scenario as its file says (cached until the file changes)."""
-    return _scenario_config(scenario, preset, _mtime(CONFIG_DIR / "scenario" / f"{scenario}.yaml"))
-
-
-def scenario_catalogue(preset: str | None = None) -> dict[str, Config]:
-    """Every scenario that composes and validates, by name; broken files are logged and left out."""
-    out = {}
-    for name in scenario_names():
-        try:
-            out[name] = scenario_config(name, preset)
-        except ConfigError as exc:
-            _log.warning("scenario %s left out of the dashboard: %s", name, exc)
-    return out
-
-
-def _number(value: float) -> str:
-    """A float as a Hydra override value (``inf`` for an unbounded budget)."""
-    value = float(value)
-    return "inf" if math.isinf(value) else repr(value)
-
-
-@dataclass(frozen=True)
-class Arm:
-    """One setting: a scenario and the lever intensities and budget the facilitator chose.
-
-    ``intensities`` (in :data:`sim.core.levers.LEVERS` order) and ``budget`` left as None keep
-    the scenario's own values.
-    """
-
-    scenario: str = "baseline"
-    intensities: tuple[float, ...] | None = None
-    budget: float | None = None
-
-    def overrides(self, preset: str | None = None) -> list[str]:
-        """Hydra overrides for what differs from the scenario's own config."""
-        base = scenario_config(self.scenario, preset)
-        out = []
-        if self.intensities is not None:
-            if len(self.intensities) != len(LEVERS):
-                raise ConfigError(
-                    f"intensities has {len(self.intensities)} values; allowed: one per lever ({len(LEVERS)})"
-                )
-            for name, value in zip(LEVERS, self.intensities, strict=True):
-                if float(value) != getattr(base.levers, name).intensity:
-                    out.append(f"levers.{name}.intensity={_number(value)}")
-        if self.budget is not None and float(self.budget) != base.budget:
-            out.append(f"budget={_number(self.budget)}")
-        return out
-
-    def resolved(self, preset: str | None = None) -> tuple[tuple[float, ...], float]:
-        """The intensities and budget in effect (the scenario's where not chosen)."""
-        base = scenario_config(self.scenario, preset)
-        intensities = self.intensities or tuple(getattr(base.levers, n).intensity for n in LEVERS)
-        return tuple(float(v) for v in intensities), float(
-            base.budget if self.budget is None else self.budget
-        )
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything that defines what the dashboard runs: one or two arms, size and seed."""
-
-    a: Arm = Arm()
-    b: Arm | None = None
-    preset: str = DEFAULT_PRESET
-    seed: int | None = None
-
-    def arms(self) -> dict[str, Arm]:
-        return {"A": self.a} if self.b is None else {"A": self.a, "B": self.b}
-
-
-class Workshop(mesa.Model):
-    """What the dashboard steps: setting A, in A/B mode setting B, and the baseline, on one seed.
-
-    Each arm is a :class:`CommunityModel` made by :func:`make_model`, so it is the model
-    ``sim-run`` would run; one step of the workshop is one week of every arm and of the
-    baseline reference (drawn as a grey ghost line). The play loop steps in a worker thread
-    while the page reads the results: both hold :attr:`lock`, so a figure never sees a week
-    half recorded (:meth:`snapshot`).
-
-    Lever and budget changes during a run apply from the current week (:meth:`change`);
-    :meth:`branch` copies A into B at the current week, so two futures run on from the same
-    state and the same random stream.
-    """
-
-    def __init__(self, settings: Settings | None = None) -> None:
-        settings = settings or Settings()
-        super().__init__(rng=settings.seed)
-        self.settings = settings
-        self.lock = threading.RLock()
-        self.events: list[live.Event] = []
-        self.arms: dict[str, CommunityModel] = {
-            key: make_model(arm.scenario, arm.overrides(settings.preset), settings.seed, settings.preset)
-            for key, arm in settings.arms().items()
-        }
-        self.reference = make_model("baseline", [], settings.seed, settings.preset)
-        self._version = 0  # counts every write (step, change, branch): snapshots are reused until it moves
-        self._snapshot: tuple[tuple, live.Snapshot] | None = None
-
-    def step(self) -> None:
-        """One week of every arm and of the baseline."""
-        with self.lock:
-            self._version += 1
-            for model in self.arms.values():
-                model.step()
-            self.reference.step()
-
-    @property
-    def week(self) -> int:
-        return self.arms["A"].week
-
-    def change(self, key: str, arm: Arm) -> None:
-        """Set arm ``key``'s levers and budget to ``arm``'s from the current week on.
-
-        The arm keeps its community, its state and its random stream; only the intensities and
-        the budget, which the model reads every week, change. The week is recorded as an event
-        (a marker on the charts). Raises ConfigError for a refused setting (nothing changes) and
-        ValueError when ``arm`` names another scenario (a new scenario starts a new run).
-        """
-        s = self.settings
-        with self.lock:
-            model = self.arms[key]
-            if arm.scenario != model.cfg.scenario.name:
-                raise ValueError(f"scenario={arm.scenario!r}; allowed mid-run: {model.cfg.scenario.name!r}")
-            model.cfg = compose_config(arm.scenario, arm.overrides(s.preset), s.seed, s.preset)
-            self._version += 1
-            self.settings = dataclasses.replace(s, **{key.lower(): arm})
-            event = live.Event(self.week, key, "change")
-            # several nudges of a slider in one week are one intervention, one mark on the charts
-            if self.week > 0 and event not in self.events:
-                self.events.append(event)
-
-    def branch(self) -> None:
-        """B := a copy of A at this week (same state, same random stream); B's changes come next."""
-        with self.lock:
-            self._version += 1
-            self.arms["B"] = copy.deepcopy(self.arms["A"])
-            self.settings = dataclasses.replace(self.settings, b=self.settings.a)
-            self.events.append(live.Event(self.week, "B", "branch"))
-
-    def snapshot(self, metrics: Sequence[str] = SERIES_METRICS) -> live.Snapshot:
-        """Copies of everything the page shows at the current week, taken under the lock.
-
-        Every chart of a redraw asks for one; they share the copy taken first, until the next
-        write (a snapshot is never changed once taken).
-        """
-        with self.lock:
-            key = (
-                self._version,
-                tuple((k, id(m), m.week) for k, m in self.arms.items()),
-                id(self.reference),
-                self.reference.week,
-                len(self.events),
-                tuple(metrics),
-            )
-            if self._snapshot is not None and self._snapshot[0] == key:
-                return self._snapshot[1]
-            arms = {k: live.take_arm(k, model, metrics) for k, model in self.arms.items()}
-            snap = live.Snapshot(
-                week=self.week,
-                steps=self.arms["A"].cfg.steps,
-                arms=arms,
-                baseline=live.take_series(self.reference, metrics),
-                preset=self.settings.preset,
-                seed=self.arms["A"].cfg.seed,
-                events=tuple(self.events),
-            )
-            self._snapshot = (key, snap)
-            return snap
 
 
 # ------------------------------------------------------------------------------ figures
-def series_figures(workshop: Workshop, lang: str = "en", presenter: bool = False) -> list[dict]:
-    """Participation, satisfaction, trust and unmet need over the weeks: baseline ghost and arms."""
-    snap = workshop.snapshot()
-    return [live.series_figure(snap, m, lang, **_sizes(presenter)) for m in SERIES_METRICS]
-
-
-def difference_figures(workshop: Workshop, lang: str = "en", presenter: bool = False) -> list[dict]:
-    """B − A of the four series, week by week (same seed, so the difference is the settings')."""
-    snap = workshop.snapshot()
-    return [live.difference_figure(snap, m, lang, **_sizes(presenter)) for m in SERIES_METRICS]
-
-
-def map_figures(workshop: Workshop, metric: str, lang: str = "en", presenter: bool = False) -> list[dict]:
-    """The community map of every arm at the current week."""
-    snap = workshop.snapshot()
-    size = _sizes(presenter)
-    return [
-        live.map_figure(arm, metric, lang, size["height"] + 60, size["font"]) for arm in snap.arms.values()
-    ]
-
-
-def render_figures(
-    workshop: Workshop | live.Snapshot, metric: str, lang: str = "en", presenter: bool = False
-) -> list[dict]:
-    """Every figure the page shows for the current week: maps, series, differences (none at week 0)."""
-    snap = workshop.snapshot() if isinstance(workshop, Workshop) else workshop
-    if snap.week == 0:
-        return []
-    size = _sizes(presenter)
-    figs = [
-        live.map_figure(arm, metric, lang, size["height"] + 60, size["font"]) for arm in snap.arms.values()
-    ]
-    figs += [live.series_figure(snap, m, lang, **size) for m in SERIES_METRICS]
-    if len(snap.arms) > 1:
-        figs += [live.difference_figure(snap, m, lang, **size) for m in SERIES_METRICS]
-    return figs
-
-
-def _sizes(presenter: bool) -> dict[str, int]:
-    """Chart height and font: presenter mode is for the back of the room."""
-    return {"height": PRESENTER_HEIGHT, "font": 18} if presenter else {"height": FIGURE_HEIGHT, "font": 12}
 
 
 # ------------------------------------------------------------------------------ the page
@@ -1152,124 +741,3 @@ def Page():
 
     with solara.Column(classes=["presenter" if presenter.value else "standard"]):
         Views(workshop, lg, metric, presenter.value)
-
-
-# ------------------------------------------------------------------------------ command line
-def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        prog="sim-app",
-        description="The workshop dashboard: pick a scenario, move the six levers, watch the community "
-        "week by week; change levers mid-run, branch a counterfactual, present full-screen, hand out a "
-        "one-page summary. In Chinese and English.",
-        epilog="examples:\n"
-        "  sim-app                     http://127.0.0.1:8765 (this computer only)\n"
-        "  sim-app --port 9000\n"
-        "  sim-app --host 0.0.0.0      reachable from the room's network (only when asked)",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--host",
-        default=DEFAULT_HOST,
-        help=f"address to listen on (default {DEFAULT_HOST}: this computer only)",
-    )
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT}; 0: any free port)"
-    )
-    from sim.present import serve
-
-    parser.add_argument("--allow-remote", action="store_true", help="allow a --host beyond this computer")
-    parser.add_argument(
-        "--allowed-host", action="append", default=[], help="a name clients may use (repeatable; see serve)"
-    )
-    parser.add_argument(
-        "--calibrated",
-        metavar="NAME",
-        help="start every model from a calibrated parameter set (sim/configs/calibrated/NAME.yaml)",
-    )
-    parser.add_argument(
-        "--scenarios",
-        metavar="DIR",
-        help="also offer the scenarios in DIR/scenario/ (e.g. the Pareto policies sim-optimise writes)",
-    )
-    args = parser.parse_args(argv)
-    if not 0 <= args.port <= 65535:
-        parser.error(f"--port={args.port} is out of range; allowed: 0 to 65535")
-    try:
-        args.warning = serve.check_bind(args.host, args.allow_remote)
-    except serve.BindRefused as exc:
-        parser.error(str(exc))
-    if args.calibrated is not None and args.calibrated not in group_options("calibrated"):
-        allowed = ", ".join(group_options("calibrated")) or "none yet (sim-calibrate ... install=true)"
-        parser.error(f"--calibrated={args.calibrated} is not known; allowed: {allowed}")
-    if args.scenarios is not None:
-        try:
-            os.environ[SCENARIOS_ENV] = check_scenario_dir(args.scenarios)
-        except ConfigError as exc:
-            parser.error(str(exc))
-    return args
-
-
-def _plotly_js() -> Path:
-    """plotly.js as shipped inside the plotly package (served at :data:`PLOTLY_JS_URL`)."""
-    import plotly
-
-    path = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-    if not path.is_file():
-        raise FileNotFoundError(f"plotly.js not found at {path}; reinstall the plotly package")
-    return path
-
-
-def _free_port(host: str) -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
-
-
-#: the Solara page ``sim-app`` serves
-APP_PAGE = "sim.present.app:Page"
-
-
-def cli(argv: Sequence[str] | None = None) -> None:
-    """Console entry point ``sim-app``: serve the dashboard with Solara's server."""
-    args = _parse(argv)
-    port = args.port or _free_port(args.host)
-    if args.calibrated:
-        os.environ[CALIBRATED_ENV] = args.calibrated  # read by compose_config in the page's process
-    logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
-    import solara.server.settings as solara_settings
-    from solara.__main__ import cli as solara_cli
-
-    solara_settings.telemetry.mixpanel_enable = False  # nothing leaves the machine
-    solara_settings.assets.extra_locations.append(str(_plotly_js().parent))  # serves PLOTLY_JS_URL
-    # Compose every scenario once now: a broken scenario file is reported at start, and Hydra
-    # scans its plugins here rather than inside a page render.
-    catalogue = scenario_catalogue(DEFAULT_PRESET)
-    print(f"sim-app: {len(catalogue)} scenarios: {', '.join(catalogue)}", flush=True)
-    print(f"sim-app: the workshop dashboard is at http://{args.host}:{port}/ (Ctrl+C stops it)", flush=True)
-    from sim.present import serve
-
-    serve.warn(args.warning)
-    # Solara registers the page it serves when its server module is first imported, from
-    # SOLARA_APP; the guard imports that module before `solara run` would set the variable.
-    os.environ["SOLARA_APP"] = APP_PAGE
-    solara.lab.on_kernel_start(ROOM.session_started)  # sessions counted in the log, memory handed back
-    ROOM.start()
-    serve.install(args.host, port, args.allowed_host)  # Host/Origin checked, no /resourcez
-    solara_cli.main(
-        [
-            "run",
-            APP_PAGE,
-            "--host",
-            args.host,
-            "--port",
-            str(port),
-            "--production",
-            "--no-open",
-            "--no-check-version",
-        ],
-        prog_name="sim-app",
-    )
-
-
-if __name__ == "__main__":
-    cli(sys.argv[1:])
