@@ -19,6 +19,7 @@ reads files: :mod:`sim.cli.analyse` does.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -94,6 +95,16 @@ def responses(
     return x, y
 
 
+def each_response(
+    design: dict[str, Any], summary: pd.DataFrame, outputs: list[str] | tuple[str, ...] | None
+) -> Iterator[tuple[str, str, np.ndarray, np.ndarray]]:
+    """(group of points, output, X, Y) for every group of :func:`point_groups` and every output."""
+    for group, points in point_groups(design):
+        for output in outputs_of(summary, outputs):
+            x, y = responses(design, summary, output, points)
+            yield group, output, x, y
+
+
 def _check_method(design: dict[str, Any], method: str) -> None:
     if design["method"] != method:
         raise ValueError(f"the sweep holds a {design['method']} design; allowed: a {method} sweep")
@@ -119,37 +130,35 @@ def sobol_indices(
     prob = problem(design)
     names = factor_names(prob)
     rows = []
-    for group, points in point_groups(design):
-        for output in outputs_of(summary, outputs):
-            _, y = responses(design, summary, output, points)
-            if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
-                res = {k: np.full(len(names), np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-            else:
-                res = sobol.analyze(
-                    prob,
-                    y,
-                    calc_second_order=design.get("calc_second_order", False),
-                    num_resamples=num_resamples,
-                    conf_level=level,
-                    seed=seed,
-                )
-            for j, name in enumerate(names):
-                s1, s1c, st, stc = (float(res[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf"))
-                rows.append(
-                    {
-                        "group": group,
-                        "output": output,
-                        "input": name,
-                        "S1": s1,
-                        "S1_low": s1 - s1c,
-                        "S1_high": s1 + s1c,
-                        "ST": st,
-                        "ST_low": st - stc,
-                        "ST_high": st + stc,
-                        "level": level,
-                        "n": int(design.get("n", 0)),
-                    }
-                )
+    for group, output, _, y in each_response(design, summary, outputs):
+        if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
+            res = {k: np.full(len(names), np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+        else:
+            res = sobol.analyze(
+                prob,
+                y,
+                calc_second_order=design.get("calc_second_order", False),
+                num_resamples=num_resamples,
+                conf_level=level,
+                seed=seed,
+            )
+        for j, name in enumerate(names):
+            s1, s1c, st, stc = (float(res[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf"))
+            rows.append(
+                {
+                    "group": group,
+                    "output": output,
+                    "input": name,
+                    "S1": s1,
+                    "S1_low": s1 - s1c,
+                    "S1_high": s1 + s1c,
+                    "ST": st,
+                    "ST_low": st - stc,
+                    "ST_high": st + stc,
+                    "level": level,
+                    "n": int(design.get("n", 0)),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -168,34 +177,32 @@ def morris_indices(
     prob = problem(design)
     names = factor_names(prob)
     rows = []
-    for group, points in point_groups(design):
-        for output in outputs_of(summary, outputs):
-            x, y = responses(design, summary, output, points)
-            res = morris.analyze(
-                prob,
-                x,
-                y,
-                num_resamples=num_resamples,
-                conf_level=level,
-                num_levels=design.get("num_levels", 4),
-                seed=seed,
+    grouped = "groups" in prob
+    for group, output, x, y in each_response(design, summary, outputs):
+        res = morris.analyze(
+            prob,
+            x,
+            y,
+            num_resamples=num_resamples,
+            conf_level=level,
+            num_levels=design.get("num_levels", 4),
+            seed=seed,
+        )
+        for j, name in enumerate(names):
+            mu_star, conf = float(res["mu_star"][j]), float(res["mu_star_conf"][j])
+            rows.append(
+                {
+                    "group": group,
+                    "output": output,
+                    "input": name,
+                    "mu": math.nan if grouped else float(res["mu"][j]),
+                    "mu_star": mu_star,
+                    "mu_star_low": max(0.0, mu_star - conf),
+                    "mu_star_high": mu_star + conf,
+                    "sigma": math.nan if grouped else float(res["sigma"][j]),
+                    "level": level,
+                }
             )
-            grouped = "groups" in prob
-            for j, name in enumerate(names):
-                mu_star, conf = float(res["mu_star"][j]), float(res["mu_star_conf"][j])
-                rows.append(
-                    {
-                        "group": group,
-                        "output": output,
-                        "input": name,
-                        "mu": math.nan if grouped else float(res["mu"][j]),
-                        "mu_star": mu_star,
-                        "mu_star_low": max(0.0, mu_star - conf),
-                        "mu_star_high": mu_star + conf,
-                        "sigma": math.nan if grouped else float(res["sigma"][j]),
-                        "level": level,
-                    }
-                )
     return pd.DataFrame(rows)
 
 
@@ -237,30 +244,28 @@ def pawn_indices(
         "bounds": [*prob["bounds"], [0.0, 1.0]],
     }
     rows = []
-    for group, points in point_groups(design):
-        for output in outputs_of(summary, outputs):
-            x, y = responses(design, summary, output, points)
-            keep = base_rows(design, len(y))
-            x, y = x[keep], y[keep]
-            if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
-                continue
-            rng = np.random.default_rng(seed)
-            xd = np.column_stack([x, rng.random(len(y))])
-            res = pawn.analyze(dummy, xd, y, S=slices, seed=seed)
-            floor = float(res["median"][-1])
-            for j, name in enumerate(prob["names"]):
-                rows.append(
-                    {
-                        "group": group,
-                        "output": output,
-                        "input": name,
-                        "pawn": float(res["median"][j]),
-                        "pawn_min": float(res["minimum"][j]),
-                        "pawn_max": float(res["maximum"][j]),
-                        "noise_floor": floor,
-                        "n_rows": len(y),
-                    }
-                )
+    for group, output, x, y in each_response(design, summary, outputs):
+        keep = base_rows(design, len(y))
+        x, y = x[keep], y[keep]
+        if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
+            continue
+        rng = np.random.default_rng(seed)
+        xd = np.column_stack([x, rng.random(len(y))])
+        res = pawn.analyze(dummy, xd, y, S=slices, seed=seed)
+        floor = float(res["median"][-1])
+        for j, name in enumerate(prob["names"]):
+            rows.append(
+                {
+                    "group": group,
+                    "output": output,
+                    "input": name,
+                    "pawn": float(res["median"][j]),
+                    "pawn_min": float(res["minimum"][j]),
+                    "pawn_max": float(res["maximum"][j]),
+                    "noise_floor": floor,
+                    "n_rows": len(y),
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -346,26 +346,30 @@ def _is_whole(x: np.ndarray) -> bool:
     return bool(np.all(x == np.round(x)))
 
 
+def _sample_interval(
+    values: Sequence[float] | np.ndarray, bounds: Bounds, level: float, kind: str
+) -> Interval:
+    """The ``kind`` interval (``mean`` or ``prediction``) of ``values`` (NaN ignored) inside ``bounds``."""
+    x = _clean(values)
+    mean = float(x.mean()) if x.size else math.nan
+    sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
+    rule = mean_bounds if kind == "mean" else prediction_bounds
+    low, high, method = rule(x.size, mean, sd, bounds, level, _is_whole(x))
+    return Interval(mean, float(low), float(high), level, kind, str(method))
+
+
 def mean_interval(
     values: Sequence[float] | np.ndarray, bounds: Bounds = UNBOUNDED, level: float = DEFAULT_LEVEL
 ) -> Interval:
     """Interval for the mean of ``values`` (NaN ignored) that stays inside ``bounds``."""
-    x = _clean(values)
-    mean = float(x.mean()) if x.size else math.nan
-    sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
-    low, high, method = mean_bounds(x.size, mean, sd, bounds, level, _is_whole(x))
-    return Interval(mean, float(low), float(high), level, "mean", str(method))
+    return _sample_interval(values, bounds, level, "mean")
 
 
 def prediction_interval(
     values: Sequence[float] | np.ndarray, bounds: Bounds = UNBOUNDED, level: float = DEFAULT_LEVEL
 ) -> Interval:
     """Prediction interval for one more value like ``values`` (one community), inside ``bounds``."""
-    x = _clean(values)
-    mean = float(x.mean()) if x.size else math.nan
-    sd = float(x.std(ddof=1)) if x.size > 1 else 0.0
-    low, high, method = prediction_bounds(x.size, mean, sd, bounds, level, _is_whole(x))
-    return Interval(mean, float(low), float(high), level, "prediction", str(method))
+    return _sample_interval(values, bounds, level, "prediction")
 
 
 def wilson(successes: int, n: int, level: float = DEFAULT_LEVEL) -> Interval:

@@ -150,6 +150,21 @@ def _brackets(low: pd.Series, high: pd.Series, spec: str) -> list[str]:
     return [f"[{a:{spec}}, {b:{spec}}]" for a, b in zip(low, high, strict=True)]
 
 
+def _estimate(g: pd.DataFrame, column: str, spec: str, label: str | None = None) -> dict[str, Any]:
+    """``column`` and its 95% interval (``column_low``, ``column_high``) as text columns."""
+    label = label or column
+    return {
+        label: g[column].map(f"{{:{spec}}}".format),
+        f"{label} 95%": _brackets(g[f"{column}_low"], g[f"{column}_high"], spec),
+    }
+
+
+def _index_table(what: str, group: str, output: str, columns: dict[str, Any]) -> str:
+    """A titled text table of one output's indices (``what``), for one group of design points."""
+    title = f"{what} of {output}" + (f" [{group}]" if group else "")
+    return f"{title}\n{pd.DataFrame(columns).to_string(index=False)}"
+
+
 def format_tables(tables: dict[str, pd.DataFrame]) -> str:
     """A readable text rendering of :func:`analyse`'s tables."""
     parts = []
@@ -158,17 +173,8 @@ def format_tables(tables: dict[str, pd.DataFrame]) -> str:
             t = tables["sobol"]
             pawn = tables.get("pawn")
             for (group, output), g in t.groupby(["group", "output"], sort=False):
-                title = f"Sobol indices of {output}" + (f" [{group}]" if group else "")
-                shown = pd.DataFrame(
-                    {
-                        "input": g["input"],
-                        "S1": g["S1"].map("{:.3f}".format),
-                        "S1 95%": _brackets(g["S1_low"], g["S1_high"], ".3f"),
-                        "ST": g["ST"].map("{:.3f}".format),
-                        "ST 95%": _brackets(g["ST_low"], g["ST_high"], ".3f"),
-                    }
-                )
-                parts.append(f"{title}\n{shown.to_string(index=False)}")
+                columns = {"input": g["input"], **_estimate(g, "S1", ".3f"), **_estimate(g, "ST", ".3f")}
+                parts.append(_index_table("Sobol indices", group, output, columns))
                 if pawn is not None and not pawn.empty:
                     p = pawn[(pawn["group"] == group) & (pawn["output"] == output)]
                     if not p.empty:
@@ -183,17 +189,13 @@ def format_tables(tables: dict[str, pd.DataFrame]) -> str:
         if "morris" in tables:
             t = tables["morris"]
             for (group, output), g in t.groupby(["group", "output"], sort=False):
-                title = f"Morris elementary effects of {output}" + (f" [{group}]" if group else "")
-                shown = pd.DataFrame(
-                    {
-                        "input": g["input"],
-                        "mu*": g["mu_star"].map("{:.4f}".format),
-                        "mu* 95%": _brackets(g["mu_star_low"], g["mu_star_high"], ".4f"),
-                        "mu": g["mu"].map("{:.4f}".format),
-                        "sigma": g["sigma"].map("{:.4f}".format),
-                    }
-                )
-                parts.append(f"{title}\n{shown.to_string(index=False)}")
+                columns = {
+                    "input": g["input"],
+                    **_estimate(g, "mu_star", ".4f", label="mu*"),
+                    "mu": g["mu"].map("{:.4f}".format),
+                    "sigma": g["sigma"].map("{:.4f}".format),
+                }
+                parts.append(_index_table("Morris elementary effects", group, output, columns))
         if "comparison" in tables:
             t = tables["comparison"]
             within = [c for c in t.columns[: list(t.columns).index("arm")]]

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.cli.guide import command_provenance, key_value_argv
+from sim.cli.guide import command_provenance, error_line, key_value_argv
 from sim.core.config import ConfigError
 
 if TYPE_CHECKING:
@@ -151,8 +151,7 @@ def main(argv: list[str] | None = None) -> int:
             calibrate.check_resumable(out, spec, base, settings)
         made_by = command_provenance("sim-calibrate", given, calibrate.seeds_of(base))
     except ConfigError as exc:
-        print(f"sim-calibrate: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return error_line("sim-calibrate", str(exc), EXIT_BAD_INPUT)
     try:
         if args.recovery:
             from sim.experiment import recovery
@@ -180,11 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             title=f"Calibration to {args.targets}",
         )  # fmt: skip
     except ConfigError as exc:
-        print(f"sim-calibrate: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return error_line("sim-calibrate", str(exc), EXIT_BAD_INPUT)
     except WriteError as exc:
-        print(f"sim-calibrate: error: {exc}; no result was left half-written", file=sys.stderr)
-        return EXIT_WRITE_ERROR
+        return error_line("sim-calibrate", f"{exc}; no result was left half-written", EXIT_WRITE_ERROR)
     except KeyboardInterrupt:
         print(
             f"sim-calibrate: stopped; the history in {out} keeps every complete generation; "

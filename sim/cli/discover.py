@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.discovery import DiscoveryError, case_table, discover, varying_inputs
-from sim.cli.guide import key_value_argv
+from sim.cli.guide import error_line, key_value_argv
 
 EXIT_BAD_INPUT = 2
 EXIT_WRITE_ERROR = 74
@@ -117,8 +117,7 @@ def cli(argv: list[str] | None = None) -> None:
             raise DiscoveryError(f"lang={lang}; allowed: en or zh")
         found = discover(table, condition, inputs, min_density=density, max_boxes=boxes, max_depth=depth)
     except DiscoveryError as exc:
-        print(f"sim-discover: error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(error_line("sim-discover", str(exc), EXIT_BAD_INPUT))
     out = Path(own.get("out") or ((path if path.is_dir() else path.parent) / "discovery"))
     words_en, words_zh = found.words("en"), found.words("zh")
     head = f"{found.condition.text}: {found.of_interest} of {found.cases} cases"
@@ -133,8 +132,7 @@ def cli(argv: list[str] | None = None) -> None:
         fig = tradeoff_figure(found, lang)
         atomic_write(out / "tradeoff.html", lambda tmp: fig.write_html(tmp, include_plotlyjs="directory"))
     except WriteError as exc:
-        print(f"sim-discover: error: {exc}; no file was left half-written", file=sys.stderr)
-        sys.exit(EXIT_WRITE_ERROR)
+        sys.exit(error_line("sim-discover", f"{exc}; no file was left half-written", EXIT_WRITE_ERROR))
     print(head)
     for line in words_zh if lang == "zh" else words_en:
         print(f"  {line}")

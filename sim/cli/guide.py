@@ -21,6 +21,7 @@ import difflib
 import functools
 import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,6 +33,7 @@ __all__ = [
     "analysis_for",
     "command_provenance",
     "did_you_mean",
+    "error_line",
     "is_verbose",
     "key_value_argv",
     "plain",
@@ -272,3 +274,9 @@ def command_provenance(program: str, argv: Sequence[str], seeds: Mapping[str, An
 
     kept = [a for a in argv if not a.startswith("out=")]
     return {**provenance(dict(seeds)), "command_line": command_line([program, *kept])}
+
+
+def error_line(command: str, message: str, code: int) -> int:
+    """Say ``command: error: message`` in one line on stderr; return ``code``, the exit code."""
+    print(f"{command}: error: {message}", file=sys.stderr)
+    return code

@@ -36,8 +36,9 @@ import json
 import logging
 import sys
 from pathlib import Path
+from typing import Any
 
-from sim.cli.guide import command_provenance, key_value_argv
+from sim.cli.guide import command_provenance, error_line, key_value_argv
 from sim.core.config import ConfigError
 
 EXIT_BAD_INPUT = 2
@@ -63,24 +64,16 @@ def parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
     return own, overrides
 
 
-def _int(own: dict[str, str], key: str, default: int) -> int:
+def _number(own: dict[str, str], key: str, default: float, kind: type = float) -> Any:
+    """``own[key]`` as ``kind`` (int or float), ``default`` when not given; ConfigError when not one."""
     text = own.get(key)
     if text is None:
         return default
     try:
-        return int(text)
+        return kind(text)
     except ValueError:
-        raise ConfigError(f"{key}={text} is not an integer; allowed: an integer") from None
-
-
-def _float(own: dict[str, str], key: str, default: float) -> float:
-    text = own.get(key)
-    if text is None:
-        return default
-    try:
-        return float(text)
-    except ValueError:
-        raise ConfigError(f"{key}={text} is not a number; allowed: a number") from None
+        noun = "an integer" if kind is int else "a number"
+        raise ConfigError(f"{key}={text} is not {noun}; allowed: {noun}") from None
 
 
 def prepare(argv: list[str]):
@@ -98,11 +91,11 @@ def prepare(argv: list[str]):
     check_overrides(frame, overrides)
     search = Search(
         budget=float(base.budget),
-        population=_int(own, "population", 16),
-        generations=_int(own, "generations", 8),
-        draws=_int(own, "draws", 8),
+        population=_number(own, "population", 16, int),
+        generations=_number(own, "generations", 8, int),
+        draws=_number(own, "draws", 8, int),
         robustness=own.get("robustness", "mean"),
-        percentile=_float(own, "percentile", 10.0),
+        percentile=_number(own, "percentile", 10.0),
         algorithm=own.get("algorithm", "nsga2"),
         seed=int(base.seed),
     )
@@ -111,7 +104,7 @@ def prepare(argv: list[str]):
     lang = own.get("lang", "en")
     if lang not in ("en", "zh"):
         raise ConfigError(f"lang={lang}; allowed: en or zh")
-    reevaluate = _int(own, "reevaluate", 0)
+    reevaluate = _number(own, "reevaluate", 0, int)
     if reevaluate < 0:
         raise ConfigError(f"reevaluate={reevaluate}; allowed: 0 (none) or a number of draws ≥ 1")
     record = setup_record(frame, overrides, search, posterior)
@@ -139,8 +132,7 @@ def cli(argv: list[str] | None = None) -> None:
     try:
         frame, base, overrides, search, out, posterior, lang, reevaluate = prepare(args)
     except ConfigError as exc:
-        print(f"sim-optimise: error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(error_line("sim-optimise", str(exc), EXIT_BAD_INPUT))
     from sim.experiment.optimise import seeds_of
 
     made_by = command_provenance("sim-optimise", args, seeds_of(search))
@@ -148,11 +140,9 @@ def cli(argv: list[str] | None = None) -> None:
         with stop_on_signals():
             run(frame, base, overrides, search, out, posterior, lang, reevaluate, made_by)
     except ConfigError as exc:
-        print(f"sim-optimise: error: {exc}", file=sys.stderr)
-        sys.exit(EXIT_BAD_INPUT)
+        sys.exit(error_line("sim-optimise", str(exc), EXIT_BAD_INPUT))
     except WriteError as exc:
-        print(f"sim-optimise: error: {exc}; no file was left half-written", file=sys.stderr)
-        sys.exit(EXIT_WRITE_ERROR)
+        sys.exit(error_line("sim-optimise", f"{exc}; no file was left half-written", EXIT_WRITE_ERROR))
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", 2)
         print(

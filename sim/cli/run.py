@@ -138,8 +138,7 @@ def main(cfg: DictConfig) -> Any:
             config = to_config(cfg)
         except ConfigError as exc:
             _remove_if_only_hydra_record(out_dir)
-            print(f"sim-run: error: {exc}", file=sys.stderr)
-            sys.exit(EXIT_BAD_CONFIG)
+            sys.exit(guide.error_line("sim-run", str(exc), EXIT_BAD_CONFIG))
         config_yaml = OmegaConf.to_yaml(cfg)
         if hydra_cfg.mode == RunMode.MULTIRUN and _complete_with(out_dir, config_yaml):
             from sim.results import load_summary
@@ -182,14 +181,11 @@ def _stop_cleanly(out_dir: Path) -> Iterator[None]:
         print(f"sim-run: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
         sys.exit(128 + exc.signum)
     except WriteError as exc:
-        print(f"sim-run: error: {exc}; no result was left half-written", file=sys.stderr)
-        sys.exit(EXIT_WRITE_ERROR)
+        sys.exit(guide.error_line("sim-run", f"{exc}; no result was left half-written", EXIT_WRITE_ERROR))
     except DirectoryLocked as exc:
-        print(f"sim-run: error: {exc}; nothing written", file=sys.stderr)
-        sys.exit(EXIT_LOCKED)
+        sys.exit(guide.error_line("sim-run", f"{exc}; nothing written", EXIT_LOCKED))
     except NonFiniteStateError as exc:
-        print(f"sim-run: error: check_finite: {exc}; nothing was written", file=sys.stderr)
-        sys.exit(1)
+        sys.exit(guide.error_line("sim-run", f"check_finite: {exc}; nothing was written", 1))
 
 
 def _complete_with(out_dir: Path, config_yaml: str) -> bool:
@@ -308,8 +304,8 @@ def cli() -> None:
             lock_dir = _given_output_dir(parse_command_line(args).overrides, line.multirun)
     except (ConfigError, ValueError) as exc:
         overrides, config_dir = (line.overrides, line.config_dir) if line else (args, None)
-        print(f"sim-run: error: {guide.did_you_mean(str(exc), overrides, config_dir)}", file=sys.stderr)
-        sys.exit(EXIT_BAD_CONFIG)
+        message = guide.did_you_mean(str(exc), overrides, config_dir)
+        sys.exit(guide.error_line("sim-run", message, EXIT_BAD_CONFIG))
     except Exception as exc:  # a sweep record that cannot be read: say which, in one line
         sys.exit(report_failure(exc, verbose, "sim-run"))
     sys.argv = [sys.argv[0], *args]

@@ -15,7 +15,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from sim.cli.guide import command_provenance, key_value_argv
+from sim.cli.guide import command_provenance, error_line, key_value_argv
 from sim.experiment import validate as harness
 
 USAGE = "usage: sim-validate [seed=N] [seeds=N] [out=DIR] [patterns=NAME,...] [community=PRESET]"
@@ -23,8 +23,7 @@ KEYS = ("seed", "seeds", "out", "patterns", "community")
 
 
 def _error(message: str) -> int:
-    print(f"sim-validate: error: {message}", file=sys.stderr)
-    return 2
+    return error_line("sim-validate", message, 2)
 
 
 def cli(argv: list[str] | None = None) -> int:
@@ -82,8 +81,7 @@ def cli(argv: list[str] | None = None) -> int:
         write_json(out / harness.RECORD_FILE, harness.record(table, seeds, seed, base, made_by))
         write_text(out / "validation.html", render(results, table, command))
     except (OSError, WriteError) as exc:
-        print(f"sim-validate: error: cannot write to {out}: {exc}", file=sys.stderr)
-        return 74
+        return error_line("sim-validate", f"cannot write to {out}: {exc}", 74)
     print(table[["pattern", "mean", "low", "high", "verdict", "knockout_verdict"]].to_string(index=False))
     print(f"wrote {out / harness.TABLE_FILE}, {out / harness.RECORD_FILE} and {out / 'validation.html'}")
     return 0

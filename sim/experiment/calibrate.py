@@ -83,24 +83,27 @@ class Prior:
 
 
 @dataclass(frozen=True)
-class Target:
-    """An observed figure: a statistic of a model metric, its value and its uncertainty (sd)."""
+class MetricStatistic:
+    """A named statistic (:data:`STATISTICS_HELP`) of a model metric's weekly series."""
 
     name: str
     metric: str
     statistic: str
+
+
+@dataclass(frozen=True)
+class Target(MetricStatistic):
+    """An observed figure: a statistic of a model metric, its value and its uncertainty (sd)."""
+
     value: float
     sd: float
     info: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(frozen=True)
-class Plausible:
+class Plausible(MetricStatistic):
     """A range a statistic of a model metric should fall in; checked, never fitted."""
 
-    name: str
-    metric: str
-    statistic: str
     low: float
     high: float
     info: dict[str, Any] = field(default_factory=dict, compare=False)
@@ -439,12 +442,8 @@ def fingerprint(spec: Spec, base: Config, settings: Settings) -> dict[str, Any]:
 
 
 def seeds_of(base: Config) -> dict[str, Any]:
-    """The seeds of a calibration, for its provenance: the root and what is drawn from it."""
-    return {
-        "seed": base.seed,
-        "particles": "np.random.seed(SeedSequence([seed, first generation of the call]))",
-        "predictive": "SeedSequence([seed, 7])",
-    }
+    """The seeds of a calibration, for its provenance: the root and the streams drawn from it."""
+    return {"seed": base.seed, "streams": "SeedSequence([seed, generation]); predictive [seed, 7]"}
 
 
 def _provenance(given: dict[str, Any] | None, base: Config) -> dict[str, Any]:

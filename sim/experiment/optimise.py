@@ -407,19 +407,8 @@ def setup_record(frame: Frame, overrides: Sequence[str], search: Search, posteri
 
 
 def seeds_of(search: Search) -> dict[str, Any]:
-    """The seeds of a search, for its provenance: the root and what is drawn from it."""
-    return {
-        "seed": search.seed,
-        "draws": "sample_draws(frame, draws, seed)",
-        "search": "pymoo minimize(seed=seed % 2**32)",
-    }
-
-
-def _provenance(given: dict[str, Any] | None, search: Search) -> dict[str, Any]:
-    """``given`` (or this process's provenance, see :mod:`sim.results.provenance`) with the search's seeds."""
-    from sim.results.provenance import provenance
-
-    return provenance(seeds_of(search)) if given is None else {**given, "seeds": seeds_of(search)}
+    """The seeds of a search, for its provenance: the draws' and the search's (``seed % 2**32``)."""
+    return {"seed": search.seed, "streams": "sample_draws(frame, draws, seed); pymoo seed % 2**32"}
 
 
 def check_resumable(out_dir: Path, record: dict) -> None:
@@ -626,15 +615,16 @@ def _progress_bar(search: Search, show: bool) -> Any:
 
 # ------------------------------------------------------------------------------------ writing
 def write_setup(out_dir: Path, record: dict, search: Search, provenance: dict[str, Any] | None) -> None:
-    """``optimise.json`` at the start: the cache's setup, the search and the provenance."""
+    """``optimise.json`` at the start: the cache's setup, the search and the ``provenance`` given
+    (default: this process's, see :mod:`sim.results.provenance`) with the search's seeds."""
     from sim.results import write_json
+    from sim.results.provenance import provenance as this_process
 
-    setup = {
-        "cache": record,
-        "search": dataclasses.asdict(search),
-        "provenance": _provenance(provenance, search),
-    }
-    write_json(out_dir / SETUP_FILE, setup)
+    seeds = seeds_of(search)
+    made_by = this_process(seeds) if provenance is None else {**provenance, "seeds": seeds}
+    write_json(
+        out_dir / SETUP_FILE, {"cache": record, "search": dataclasses.asdict(search), "provenance": made_by}
+    )
 
 
 def write_outcome(out_dir: Path, result: Portfolios) -> list[Path]:

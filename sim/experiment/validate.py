@@ -102,6 +102,12 @@ class Runner:
             values.append(float(part.mean()))
         return np.array(values)
 
+    def difference(
+        self, first: Sequence[str], second: Sequence[str], metric: str, weeks: slice | None = None
+    ) -> np.ndarray:
+        """Per seed: :meth:`outcome` of ``first`` minus that of ``second`` (paired by seed)."""
+        return self.outcome(first, metric, weeks) - self.outcome(second, metric, weeks)
+
     def curve(self, overrides: Sequence[str], metric: str, label: str) -> pd.DataFrame:
         """The weekly series of every seed, tidy: week, seed, value, series."""
         parts = [
@@ -179,8 +185,17 @@ def _with(ko: tuple[str, ...], *overrides: str) -> tuple[str, ...]:
     return (*overrides, *ko)
 
 
-def _stack(runner: Runner, arms: dict[str, tuple[str, ...]], metric: str) -> pd.DataFrame:
-    return pd.concat([runner.curve(o, metric, label) for label, o in arms.items()], ignore_index=True)
+def _weekly(
+    runner: Runner,
+    effects: np.ndarray,
+    arms: dict[str, tuple[str, ...]],
+    metric: str,
+    y_label: str,
+    notes: str = "",
+) -> Measured:
+    """``effects``, shown by the weekly ``metric`` of every arm (its label the series)."""
+    figure = pd.concat([runner.curve(o, metric, label) for label, o in arms.items()], ignore_index=True)
+    return Measured(effects, figure, "week", y_label, notes)
 
 
 SPREADS = (0.02, 0.05, 0.08, 0.11, 0.14, 0.2, 0.3)
@@ -224,7 +239,7 @@ def _diminishing(r: Runner, ko: tuple[str, ...]) -> Measured:
     sat = {k: r.outcome(o, "satisfaction", window) for k, o in arms.items()}
     half = sat["linking 0.5"] - sat["linking 0"]
     full = sat["linking 1"] - sat["linking 0"]
-    return Measured(2 * half - full, _stack(r, arms, "satisfaction"), "week", "satisfaction")
+    return _weekly(r, 2 * half - full, arms, "satisfaction", "satisfaction")
 
 
 def _attenuation(r: Runner, ko: tuple[str, ...]) -> Measured:
@@ -242,7 +257,7 @@ def _attenuation(r: Runner, ko: tuple[str, ...]) -> Measured:
     window = slice(53, 104)
     base = r.outcome(arms["retention 0.6"], "served_government", window)
     std = r.outcome(arms["retention 0.6, standardised"], "served_government", window)
-    return Measured((std - base) / base, _stack(r, arms, "served_government"), "week", "served by government")
+    return _weekly(r, (std - base) / base, arms, "served_government", "served by government")
 
 
 SHOCK_WEEK = 60
@@ -284,13 +299,10 @@ def _treadmill(r: Runner, ko: tuple[str, ...]) -> Measured:
             ko, "steps=160", "levers.linking.intensity=1", "levers.linking.start_week=40"
         ),
     }
-    gain_early = r.outcome(arms["linking from week 40"], "satisfaction", slice(41, 60)) - r.outcome(
-        arms["baseline"], "satisfaction", slice(41, 60)
-    )
-    gain_late = r.outcome(arms["linking from week 40"], "satisfaction", slice(141, 160)) - r.outcome(
-        arms["baseline"], "satisfaction", slice(141, 160)
-    )
-    return Measured(gain_early - gain_late, _stack(r, arms, "satisfaction"), "week", "satisfaction")
+    linking, baseline = arms["linking from week 40"], arms["baseline"]
+    gain_early = r.difference(linking, baseline, "satisfaction", slice(41, 60))
+    gain_late = r.difference(linking, baseline, "satisfaction", slice(141, 160))
+    return _weekly(r, gain_early - gain_late, arms, "satisfaction", "satisfaction")
 
 
 def _stratification(r: Runner, ko: tuple[str, ...]) -> Measured:
@@ -298,11 +310,9 @@ def _stratification(r: Runner, ko: tuple[str, ...]) -> Measured:
         "embedding, even asks": _with(ko, "levers.embedding.intensity=1"),
         "embedding, targeted asks": _with(ko, "levers.embedding.intensity=1", "levers.embedding.targeting=1"),
     }
-    window = slice(79, 104)
-    gap = r.outcome(arms["embedding, targeted asks"], "participation_gap", window) - r.outcome(
-        arms["embedding, even asks"], "participation_gap", window
-    )
-    return Measured(gap, _stack(r, arms, "participation_gap"), "week", "participation gap (rich − poor)")
+    targeted, even = arms["embedding, targeted asks"], arms["embedding, even asks"]
+    gap = r.difference(targeted, even, "participation_gap", slice(79, 104))
+    return _weekly(r, gap, arms, "participation_gap", "participation gap (rich − poor)")
 
 
 def _coverage(r: Runner, ko: tuple[str, ...]) -> Measured:
@@ -313,15 +323,14 @@ def _coverage(r: Runner, ko: tuple[str, ...]) -> Measured:
             ko, f"levers.embedding.member_activity={activity}", "levers.embedding.intensity=1"
         )
     gain = {
-        a: r.outcome(arms[f"covered, activity {a}"], "participation")
-        - r.outcome(arms[f"activity {a}"], "participation")
+        a: r.difference(arms[f"covered, activity {a}"], arms[f"activity {a}"], "participation")
         for a in (0.0, 0.3)
     }
     notes = (
         f"participation gain of full coverage with passive members (activity 0): "
         f"{gain[0.0].mean():+.4f} on average over seeds"
     )
-    return Measured(gain[0.3] - gain[0.0], _stack(r, arms, "participation"), "week", "participation", notes)
+    return _weekly(r, gain[0.3] - gain[0.0], arms, "participation", "participation", notes)
 
 
 def _complementarity(r: Runner, ko: tuple[str, ...]) -> Measured:
@@ -333,7 +342,7 @@ def _complementarity(r: Runner, ko: tuple[str, ...]) -> Measured:
     }
     t = {k: r.outcome(o, "trust") for k, o in arms.items()}
     interaction = t["both"] - t["embedding"] - t["immersion"] + t["stretched"]
-    return Measured(interaction, _stack(r, arms, "trust"), "week", "trust")
+    return _weekly(r, interaction, arms, "trust", "trust")
 
 
 def _rebound(r: Runner, ko: tuple[str, ...]) -> Measured:
@@ -345,13 +354,10 @@ def _rebound(r: Runner, ko: tuple[str, ...]) -> Measured:
         "levers.conduction.duration_weeks=26",
     )
     arms = {"baseline": _with(ko), "burden cut, weeks 1–26": _with(ko, *campaign)}
-    at_26 = r.outcome(arms["burden cut, weeks 1–26"], "effective_capacity", slice(26, 26)) - r.outcome(
-        arms["baseline"], "effective_capacity", slice(26, 26)
-    )
-    at_end = r.outcome(arms["burden cut, weeks 1–26"], "effective_capacity") - r.outcome(
-        arms["baseline"], "effective_capacity"
-    )
-    return Measured(at_26 - at_end, _stack(r, arms, "effective_capacity"), "week", "effective capacity W_eff")
+    cut, baseline = arms["burden cut, weeks 1–26"], arms["baseline"]
+    at_26 = r.difference(cut, baseline, "effective_capacity", slice(26, 26))
+    at_end = r.difference(cut, baseline, "effective_capacity")
+    return _weekly(r, at_26 - at_end, arms, "effective_capacity", "effective capacity W_eff")
 
 
 def _crowd_out(r: Runner, ko: tuple[str, ...]) -> Measured:
@@ -359,11 +365,10 @@ def _crowd_out(r: Runner, ko: tuple[str, ...]) -> Measured:
         "no task growth": _with(ko, "levers.conduction.task_growth=[0,0,0]"),
         "task growth 0.25 per hand-off": _with(ko, "levers.conduction.task_growth=[0.25,0.25,0.25]"),
     }
-    window = slice(53, 104)
-    loss = r.outcome(arms["no task growth"], "satisfaction", window) - r.outcome(
-        arms["task growth 0.25 per hand-off"], "satisfaction", window
+    loss = r.difference(
+        arms["no task growth"], arms["task growth 0.25 per hand-off"], "satisfaction", slice(53, 104)
     )
-    return Measured(loss, _stack(r, arms, "satisfaction"), "week", "satisfaction")
+    return _weekly(r, loss, arms, "satisfaction", "satisfaction")
 
 
 def _public_goods_decay(r: Runner, ko: tuple[str, ...]) -> Measured:
@@ -381,11 +386,9 @@ def _recognition(r: Runner, ko: tuple[str, ...]) -> Measured:
         "no joint meeting": _with(ko),
         "joint meeting (converging 1)": _with(ko, "levers.converging.intensity=1"),
     }
-    window = slice(93, 104)
-    lift = r.outcome(arms["joint meeting (converging 1)"], "contribution_rate", window) - r.outcome(
-        arms["no joint meeting"], "contribution_rate", window
-    )
-    return Measured(lift, _stack(r, arms, "contribution_rate"), "week", "contribution rate")
+    meeting, none = arms["joint meeting (converging 1)"], arms["no joint meeting"]
+    lift = r.difference(meeting, none, "contribution_rate", slice(93, 104))
+    return _weekly(r, lift, arms, "contribution_rate", "contribution rate")
 
 
 PATTERNS: tuple[Pattern, ...] = (
