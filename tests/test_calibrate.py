@@ -303,19 +303,19 @@ def test_parameter_recovery_reports_coverage_inside_zero_one(tmp_path) -> None:
 
 def test_shipped_calibrated_sets_are_accepted_by_sim_run_and_the_dashboard(monkeypatch) -> None:
     """Every file in sim/configs/calibrated/ composes, and sim-app --calibrated NAME applies it."""
-    from sim.present import app
+    from sim.present import workshop
 
     shipped = sorted((CONFIG_DIR / "calibrated").glob("*.yaml"))
     assert shipped, "sim/configs/calibrated/ ships at least the field calibration"
     for path in shipped:
         values = yaml.safe_load(path.read_text())
         cfg = compose_config([f"+calibrated={path.stem}", "community=workshop"])
-        monkeypatch.setenv(app.CALIBRATED_ENV, path.stem)
-        dashboard = app.compose_config("baseline", preset="workshop")
+        monkeypatch.setenv(workshop.CALIBRATED_ENV, path.stem)
+        dashboard = workshop.compose_config("baseline", preset="workshop")
         for section, keys in values.items():
             for key, value in keys.items():
                 assert getattr(getattr(cfg, section), key) == value
                 assert getattr(getattr(dashboard, section), key) == value
-    monkeypatch.setenv(app.CALIBRATED_ENV, "no_such_set")
+    monkeypatch.setenv(workshop.CALIBRATED_ENV, "no_such_set")
     with pytest.raises(ConfigError, match="calibrated='no_such_set' is not known"):
-        app.compose_config("baseline")
+        workshop.compose_config("baseline")
