@@ -276,7 +276,7 @@ def test_dashboard_binding_host_and_origin_checks() -> None:
     import anyio
 
     from sim.present import serve
-    from sim.present.app import _parse
+    from sim.cli.app import _parse
 
     with pytest.raises(SystemExit) as stop:
         _parse(["--host", "0.0.0.0"])
@@ -422,7 +422,7 @@ def _edit(df: pd.DataFrame) -> pd.DataFrame:
 
 def test_a_collected_table_saved_under_another_name_is_verified(tmp_path) -> None:
     """`cp SWEEP/collected.parquet lone.parquet && sim-report lone.parquet` goes through every check."""
-    from sim.present.report import main as report_main
+    from sim.cli.report import main as report_main
 
     sweep = fake_sweep(tmp_path / "sweep")
     assert collect(sweep).written
@@ -463,7 +463,7 @@ def test_a_collected_table_saved_under_another_name_is_verified(tmp_path) -> Non
 
 
 def test_a_partial_table_copied_under_another_name_stays_partial(tmp_path, capsys) -> None:
-    from sim.present.report import main as report_main
+    from sim.cli.report import main as report_main
 
     sweep = fake_sweep(tmp_path / "sweep")
     shutil.rmtree(sweep / "0" / point_dirname(2))

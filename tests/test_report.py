@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.cli.report import main as report_main
 from sim.core.config import from_dict
 from sim.experiment.simulate import simulate
-from sim.present.report import main as report_main
 from sim.results import collect, write_run
 
 ROOT = Path(__file__).resolve().parent.parent

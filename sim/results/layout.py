@@ -38,6 +38,8 @@ COLLECTION_RECORD = "_COLLECTED.json"  # sim.results.integrity: what the tables 
 DESIGN_FILE = "design.json"
 POINT_PREFIX = "point-"
 FAILED_FILE = "_FAILED.json"
+#: the folder of a sweep into which sim-analyse writes its tables
+ANALYSIS_DIR = "analysis"
 
 
 def point_dirname(point: int) -> str:

@@ -1,36 +1,19 @@
-"""``sim-report PATH``: one self-contained HTML report of a run, a scenario set or a sweep.
-
-The report says what was run (presets, seeds, replicates, weeks, scenarios and the parameters
-that vary), shows the key figures of :mod:`sim.present.plots` and ends with a summary table of the
-final week (replicate mean and 95% interval). plotly.js is inlined once, and nothing is
-loaded from the network, so the file works offline and can be sent by email.
-
-    sim-report results/runs/2026-11-28/10-00-00-000000     # one run
-    sim-report results/scenarios/                          # a directory of runs
-    sim-report results/sweeps/x/collected.parquet --lang zh --png
-
-The folder written by ``sim-calibrate``, ``sim-validate`` or ``sim-optimise`` gets a report of
-its kind (:mod:`sim.present.report_kinds`): takeaways computed from its files, figures chosen
-for it, its tables and the same footer.
+"""The report of a run, a scenario set or a sweep: what was run, takeaways, figures and a summary
+table of the final week (replicate mean and 95% interval).
 
 A sweep of the design sweeper opens with what ``sim-analyse`` found (its tables in
 ``SWEEP/analysis/``: Sobol, Morris, tipping points). The footer says what made the results: the
 provenance block of each run's ``summary.json`` and of a sweep's ``design.json`` (version, git
 commit, command line, Python, platform, seeds, key dependency versions).
-
-``--png`` also writes every figure as a PNG through Plotly's image export (kaleido), which
-drives a Chromium installed on the system; without one it says what to install.
 """
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import os
 import re
 import shlex
-import shutil
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -49,21 +32,24 @@ from sim.results import (
     SUMMARY_FILE,
     find_runs,
     load,
-    remove_orphan_temporaries,
-    write_text,
 )
-from sim.vocab import LANGS, check_lang, translate
+from sim.results.layout import ANALYSIS_DIR, DESIGN_FILE
+from sim.vocab import check_lang, translate
 
-__all__ = ["REPORT_FILE", "Source", "build_report", "find_chromium", "main", "read_source", "write_report"]
+__all__ = [
+    "PNG_DIR",
+    "REPORT_FILE",
+    "Source",
+    "build_report",
+    "provenance_html",
+    "read_source",
+    "summary_table",
+]
 
 REPORT_FILE = "report.html"
 PNG_DIR = "report_png"
-DESIGN_FILE = "design.json"
 #: what sim-analyse writes into SWEEP/analysis/ and the report reads (sim.cli.analyse)
-ANALYSIS_DIR = "analysis"
 ANALYSIS_TABLES = ("sobol", "convergence", "morris", "tipping")
-EXIT_BAD_INPUT = 2
-EXIT_NO_BROWSER = 3
 
 KEY_METRICS = ("satisfaction", "participation", "trust", "unmet_need")
 SUMMARY_METRICS = (
@@ -245,7 +231,7 @@ def read_source(path: str | os.PathLike[str], allow_missing: bool = False) -> So
 
     A collected table is verified first (edited, stale or, unless ``allow_missing``, partial
     tables are refused: :func:`sim.results.integrity.verify_collection`)."""
-    from sim.present.report_kinds import ALLOWED
+    from sim.present.report.folder import ALLOWED
 
     path = Path(path)
     if not path.exists():
@@ -735,138 +721,3 @@ def _version() -> str:
         return version("community-governance-sim")
     except PackageNotFoundError:
         return "(not installed)"
-
-
-def default_output(path: Path) -> Path:
-    """report.html inside a run or sweep directory, or beside a collected table."""
-    return path.with_name(REPORT_FILE) if path.is_file() else path / REPORT_FILE
-
-
-def write_report(
-    path: str | os.PathLike[str],
-    out: str | os.PathLike[str] | None = None,
-    lang: str = "en",
-    allow_missing: bool = False,
-) -> tuple[Path, list[tuple[str, go.Figure, str]]]:
-    """Write the HTML report of ``path`` (atomically) and return its path and its figures.
-
-    The folder of sim-calibrate, sim-validate or sim-optimise (or one of its files) gets the
-    report of its kind (:mod:`sim.present.report_kinds`)."""
-    from sim.present import report_kinds
-
-    check_lang(lang)
-    found = report_kinds.detect(path)
-    if found is not None:
-        kind = report_kinds.read_kind(*found)
-        figures = report_kinds.figures(kind, lang)
-        target = Path(out) if out is not None else found[0] / REPORT_FILE
-        page = report_kinds.build_page(kind, lang, figures)
-    else:
-        src = read_source(path, allow_missing)
-        figures = _figures(src, lang)
-        target = Path(out) if out is not None else default_output(src.path)
-        page = build_report(src, lang, figures)
-    remove_orphan_temporaries(target.parent)  # a killed sim-report's half-written file
-    write_text(target, page)
-    umask = os.umask(0)
-    os.umask(umask)
-    target.chmod(0o666 & ~umask)  # written through mkstemp (owner-only); a report is for sharing
-    return target, figures
-
-
-# ------------------------------------------------------------------------------ images
-def find_chromium() -> str | None:
-    """Path of a system Chromium/Chrome (``BROWSER_PATH`` wins), or None."""
-    env = os.environ.get("BROWSER_PATH")
-    if env and Path(env).exists():
-        return env
-    for name in CHROMIUM_NAMES:
-        found = shutil.which(name)
-        if found:
-            return found
-    return None
-
-
-NO_BROWSER = (
-    "static images need a Chromium browser and none was found; install one with "
-    "`apt-get install -y chromium` (Debian/Ubuntu) or set BROWSER_PATH to a Chrome/Chromium executable"
-)
-
-
-def write_pngs(figures: list[tuple[str, go.Figure, str]], folder: Path) -> list[Path]:
-    """Every figure as a PNG in ``folder`` through kaleido and the system Chromium."""
-    import plotly.io as pio
-
-    browser = find_chromium()
-    if browser is None:
-        raise RuntimeError(NO_BROWSER)
-    os.environ["BROWSER_PATH"] = browser  # kaleido must use this browser, never fetch its own
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / f"{i:02d}_{key}.png" for i, (key, _, _) in enumerate(figures, start=1)]
-    pio.write_images([fig for _, fig, _ in figures], paths, width=1100, height=650, scale=1)
-    return paths
-
-
-# ------------------------------------------------------------------------------ command line
-def main(argv: list[str] | None = None) -> int:
-    """``sim-report PATH``: write PATH's report.html (and, with --png, its figures as PNGs)."""
-    parser = argparse.ArgumentParser(
-        prog="sim-report",
-        description="Write one self-contained HTML report (works offline) of a run, a folder of runs, "
-        "a collected sweep, or the folder of sim-calibrate, sim-validate or sim-optimise: takeaways "
-        "first, then the figures for that kind of result.",
-        epilog="examples:\n"
-        "  sim-report results/runs/2026-11-28/10-00-00-000000\n"
-        "  sim-report results/sweeps/lever_ablation/2026-11-28_10-00-00 --lang zh\n"
-        "  sim-report results/sweeps/x/collected.parquet -o ~/reports/x.html --png\n"
-        "  sim-report results/calibrations/field --lang zh",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "path",
-        type=Path,
-        help="a run directory, a folder of runs, a collected .parquet, or a sim-calibrate, "
-        "sim-validate or sim-optimise folder",
-    )
-    parser.add_argument(
-        "-o",
-        "--out",
-        "--output",
-        dest="output",
-        type=Path,
-        help=f"where to write (default: PATH/{REPORT_FILE})",
-    )
-    parser.add_argument("--lang", choices=LANGS, default="en", help="language of the report")
-    parser.add_argument("--png", action="store_true", help=f"also write each figure as PNG into {PNG_DIR}/")
-    parser.add_argument(
-        "--allow-missing", action="store_true", help="report a partial collection (marked PARTIAL)"
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="show the traceback of an error")
-    args = parser.parse_args(argv)
-    from sim.results.failure import report_failure
-
-    try:
-        out, figures = write_report(args.path, args.output, args.lang, args.allow_missing)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"sim-report: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except Exception as exc:  # e.g. -o into a read-only folder: one line, exit 74
-        return report_failure(exc, args.verbose, "sim-report")
-    print(f"wrote {out}")
-    if args.png:
-        try:
-            paths = write_pngs(figures, out.parent / PNG_DIR)
-        except RuntimeError as exc:
-            print(f"sim-report: {exc}", file=sys.stderr)
-            return EXIT_NO_BROWSER
-        print(f"wrote {len(paths)} PNG images into {out.parent / PNG_DIR} (browser: {find_chromium()})")
-    return 0
-
-
-def cli() -> None:
-    """Console entry point."""
-    sys.exit(main())
-
-
-if __name__ == "__main__":
-    cli()
