@@ -24,8 +24,7 @@ from sim.analysis import compare, sensitivity, tipping
 from sim.cli.guide import plain
 from sim.results import COLLECTED_FILE, SUMMARY_TABLE_FILE, collect, remove_orphan_temporaries, write_parquet
 from sim.results.integrity import CollectionError, verify_collection
-
-ANALYSIS_DIR = "analysis"
+from sim.results.layout import ANALYSIS_DIR
 
 
 @dataclass

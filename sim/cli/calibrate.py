@@ -35,12 +35,11 @@ from typing import TYPE_CHECKING
 
 from sim.cli.guide import command_provenance, error_line, key_value_argv
 from sim.core.config import ConfigError
+from sim.results.failure import EXIT_BAD_INPUT, EXIT_IO
 
 if TYPE_CHECKING:
     from sim.experiment.calibrate import Outputs
 
-EXIT_BAD_INPUT = 2
-EXIT_WRITE_ERROR = 74
 OWN_KEYS = ("targets", "params", "population", "generations", "cores", "out", "name", "install", "draws")
 OWN_KEYS += ("recovery",)
 
@@ -181,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         return error_line("sim-calibrate", str(exc), EXIT_BAD_INPUT)
     except WriteError as exc:
-        return error_line("sim-calibrate", f"{exc}; no result was left half-written", EXIT_WRITE_ERROR)
+        return error_line("sim-calibrate", f"{exc}; no result was left half-written", EXIT_IO)
     except KeyboardInterrupt:
         print(
             f"sim-calibrate: stopped; the history in {out} keeps every complete generation; "

@@ -26,9 +26,8 @@ import pandas as pd
 
 from sim.analysis.discovery import DiscoveryError, case_table, discover, varying_inputs
 from sim.cli.guide import error_line, key_value_argv
+from sim.results.failure import EXIT_BAD_INPUT, EXIT_IO
 
-EXIT_BAD_INPUT = 2
-EXIT_WRITE_ERROR = 74
 KEYS = ("inputs", "policy", "density", "boxes", "depth", "out", "lang")
 
 
@@ -132,7 +131,7 @@ def cli(argv: list[str] | None = None) -> None:
         fig = tradeoff_figure(found, lang)
         atomic_write(out / "tradeoff.html", lambda tmp: fig.write_html(tmp, include_plotlyjs="directory"))
     except WriteError as exc:
-        sys.exit(error_line("sim-discover", f"{exc}; no file was left half-written", EXIT_WRITE_ERROR))
+        sys.exit(error_line("sim-discover", f"{exc}; no file was left half-written", EXIT_IO))
     print(head)
     for line in words_zh if lang == "zh" else words_en:
         print(f"  {line}")

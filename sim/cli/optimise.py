@@ -40,9 +40,8 @@ from typing import Any
 
 from sim.cli.guide import command_provenance, error_line, key_value_argv
 from sim.core.config import ConfigError
+from sim.results.failure import EXIT_BAD_INPUT, EXIT_IO
 
-EXIT_BAD_INPUT = 2
-EXIT_WRITE_ERROR = 74
 OWN_KEYS = ("population", "generations", "draws", "robustness", "percentile", "algorithm")
 OWN_KEYS += ("xlrm", "posterior", "out", "lang", "reevaluate")
 
@@ -142,7 +141,7 @@ def cli(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         sys.exit(error_line("sim-optimise", str(exc), EXIT_BAD_INPUT))
     except WriteError as exc:
-        sys.exit(error_line("sim-optimise", f"{exc}; no file was left half-written", EXIT_WRITE_ERROR))
+        sys.exit(error_line("sim-optimise", f"{exc}; no file was left half-written", EXIT_IO))
     except KeyboardInterrupt as exc:
         signum = getattr(exc, "signum", 2)
         print(

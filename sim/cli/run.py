@@ -48,10 +48,7 @@ from sim.cli import guide
 from sim.core.config import Config, ConfigError
 from sim.experiment.compose import CONFIG_DIR, compose, parse_overrides, to_config
 from sim.experiment.precheck import precheck
-from sim.results.failure import EXIT_IO, EXIT_LOCKED, report_failure
-
-EXIT_BAD_CONFIG = 2
-EXIT_WRITE_ERROR = EXIT_IO  # 74, sysexits EX_IOERR
+from sim.results.failure import EXIT_BAD_INPUT, EXIT_IO, EXIT_LOCKED, report_failure
 
 
 def run_job(config: Config, out_dir: Path, config_yaml: str) -> tuple[dict, float]:
@@ -138,7 +135,7 @@ def main(cfg: DictConfig) -> Any:
             config = to_config(cfg)
         except ConfigError as exc:
             _remove_if_only_hydra_record(out_dir)
-            sys.exit(guide.error_line("sim-run", str(exc), EXIT_BAD_CONFIG))
+            sys.exit(guide.error_line("sim-run", str(exc), EXIT_BAD_INPUT))
         config_yaml = OmegaConf.to_yaml(cfg)
         if hydra_cfg.mode == RunMode.MULTIRUN and _complete_with(out_dir, config_yaml):
             from sim.results import load_summary
@@ -181,7 +178,7 @@ def _stop_cleanly(out_dir: Path) -> Iterator[None]:
         print(f"sim-run: stopped by {signal.Signals(exc.signum).name}", file=sys.stderr)
         sys.exit(128 + exc.signum)
     except WriteError as exc:
-        sys.exit(guide.error_line("sim-run", f"{exc}; no result was left half-written", EXIT_WRITE_ERROR))
+        sys.exit(guide.error_line("sim-run", f"{exc}; no result was left half-written", EXIT_IO))
     except DirectoryLocked as exc:
         sys.exit(guide.error_line("sim-run", f"{exc}; nothing written", EXIT_LOCKED))
     except NonFiniteStateError as exc:
@@ -305,7 +302,7 @@ def cli() -> None:
     except (ConfigError, ValueError) as exc:
         overrides, config_dir = (line.overrides, line.config_dir) if line else (args, None)
         message = guide.did_you_mean(str(exc), overrides, config_dir)
-        sys.exit(guide.error_line("sim-run", message, EXIT_BAD_CONFIG))
+        sys.exit(guide.error_line("sim-run", message, EXIT_BAD_INPUT))
     except Exception as exc:  # a sweep record that cannot be read: say which, in one line
         sys.exit(report_failure(exc, verbose, "sim-run"))
     sys.argv = [sys.argv[0], *args]
