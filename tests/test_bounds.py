@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from sim.core.config import Config, from_dict
 from sim.core.levers import LEVERS
-from sim.core.metrics import COMPOUND_KINDS
+from sim.core.metrics import COMPOUND_KINDS, UNDEFINED_WHEN_OFF
 from sim.core.model import CommunityModel, NonFiniteStateError
 
 unit = st.floats(0.0, 1.0, allow_nan=False)
@@ -91,7 +91,7 @@ def assert_bounded(model: CommunityModel) -> None:
     assert (frame.cost <= max(cfg.budget, 0) + 1e-9).all() or np.isinf(cfg.budget)
     # NaN by design: company metrics without companies, outcomes of compound kinds a community lacks
     by_kind = [c for c in frame.columns if c.endswith(tuple(f"_{k}" for k in COMPOUND_KINDS))]
-    undefined = ["company_quality", "fee_collection", *by_kind]
+    undefined = ["company_quality", "fee_collection", *by_kind, *UNDEFINED_WHEN_OFF]
     assert np.isfinite(frame.drop(columns=undefined).to_numpy()).all()
 
 

@@ -69,6 +69,15 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
     "budget_cut": [("satisfaction", +1, 0.01), ("participation", +1, 0.02), ("budget_bound", +1, 0.99)],
     "coverage_on_paper": [("coverage_point", +1, 0.5)],
     "burden_rebound": [],  # its claims are about timing: see the dedicated test
+    # trust's own channels (docs/ODD.md §7.11), each recorded apart
+    "trust_channels": [
+        ("trust_fairness", +1, 0.0),
+        ("trust_responsiveness", +1, 0.0),
+        ("promises_broken_share", +1, 0.05),
+        ("trust_promises", -1, 0.0),
+    ],
+    # needs sent up a level and answered there (docs/ODD.md §7.12)
+    "whistle_and_report": [("escalated", +1, 0.001), ("escalation_answered", +1, 0.001)],
 }
 
 

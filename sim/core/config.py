@@ -26,6 +26,7 @@ from sim.core.levers.integration import IntegrationConfig
 from sim.core.levers.linking import LinkingConfig
 from sim.core.members import MembersConfig
 from sim.core.params import ConfigError, param
+from sim.core.trust import TrustConfig
 
 __all__ = [
     "CHANNELS",
@@ -40,6 +41,7 @@ __all__ = [
     "MembersConfig",
     "ScenarioInfo",
     "ShockConfig",
+    "TrustConfig",
     "from_dict",
     "validate",
 ]
@@ -334,6 +336,7 @@ class Config:
     dynamics: DynamicsConfig = field(default_factory=DynamicsConfig)
     levers: LeversConfig = field(default_factory=LeversConfig)
     members: MembersConfig = field(default_factory=MembersConfig)
+    trust: TrustConfig = field(default_factory=TrustConfig)
     scenario: ScenarioInfo = field(default_factory=ScenarioInfo)
     budget: float = param(
         math.inf,

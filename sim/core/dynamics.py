@@ -40,7 +40,12 @@ def arrive_needs(model: CommunityModel) -> None:
     arrivals = _scratch(model).arrivals
     model.rng.standard_exponential(out=arrivals)  # the same draws as exponential(1.0, size)
     keep = 1.0 - model.cfg.dynamics.need_decay
-    kernels.arrive_needs(model.households.needs, arrivals, model.household_need_rates, keep)
+    kernels.arrive_needs(model.households.needs, arrivals, need_rates(model), keep)
+
+
+def need_rates(model: CommunityModel) -> np.ndarray:
+    """This week's need arrival rates ν_ik (the household rates as set up)."""
+    return model.household_need_rates
 
 
 def form_need_information(model: CommunityModel, added: np.ndarray | float) -> None:

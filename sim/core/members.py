@@ -115,7 +115,8 @@ def act(model: CommunityModel) -> None:
     kernels.neighbour_means(activity, model_network(model), around)
     exposure = hh.role_model
     np.clip(seen[building] + cfg.beyond_building * around, 0.0, 1.0, out=exposure)
-    hh.trust += cfg.trust_effect * exposure * (1.0 - hh.trust)
+    conduct = cfg.trust_effect * exposure * (1.0 - hh.trust)  # trust's conduct channel (§7.11)
+    hh.trust += conduct
     np.clip(hh.trust, 0.0, 1.0, out=hh.trust)
     model.update_thresholds()
     flow = model.flow
@@ -124,6 +125,7 @@ def act(model: CommunityModel) -> None:
     flow.leaders = float(has_leader.mean() + first.mean()) if c.n_buildings else 0.0
     flow.role_model_reach = float(exposure.mean())
     flow.member_overload = float(overload.mean())
+    flow.trust_conduct = float(conduct.mean())
 
 
 def model_network(model: CommunityModel) -> tuple:

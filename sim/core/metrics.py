@@ -169,6 +169,77 @@ METRICS: dict[str, Metric] = {
         NON_NEGATIVE,
         "amount",
     ),
+    "trust_responsiveness": Metric(
+        "Trust from responsiveness",
+        "回应带来的信任变化",
+        "mean weekly change of trust from reported needs answered or left unanswered",
+        (-1.0, 1.0),
+        "difference",
+    ),
+    "trust_fairness": Metric(
+        "Trust from fair consultation",
+        "协商公正带来的信任变化",
+        "mean weekly trust gained by being heard in consultation",
+        (-1.0, 1.0),
+        "difference",
+    ),
+    "trust_conduct": Metric(
+        "Trust from members' conduct",
+        "党员表率带来的信任变化",
+        "mean weekly trust gained from members' visible service",
+        (-1.0, 1.0),
+        "difference",
+    ),
+    "trust_promises": Metric(
+        "Trust from broken promises",
+        "承诺落空带来的信任变化",
+        "mean weekly trust lost to linked resources announced but not delivered",
+        (-1.0, 1.0),
+        "difference",
+    ),
+    "promises_broken_share": Metric(
+        "Promises broken",
+        "承诺落空比例",
+        "share of announced linked service capacity not delivered this week",
+    ),
+    "reports_answered_share": Metric(
+        "Reported needs answered in time",
+        "反映需求及时回应率",
+        "share of reported need answered (by the community or above) of all that left the queue this week",
+    ),
+    "reports_pending": Metric(
+        "Reported needs waiting",
+        "待回应需求",
+        "mean reported need not yet answered, need units per household",
+        NON_NEGATIVE,
+        "amount",
+    ),
+    "escalated": Metric(
+        "Needs sent up a level",
+        "上报需求",
+        "need units per household sent up to the street this week (吹哨)",
+        NON_NEGATIVE,
+        "amount",
+    ),
+    "escalation_answered": Metric(
+        "Needs answered from above",
+        "上级回应需求",
+        "need units per household the level above answered this week (报到)",
+        NON_NEGATIVE,
+        "amount",
+    ),
+    "escalation_answered_share": Metric(
+        "Needs sent up answered",
+        "上报需求回应率",
+        "share of needs sent up that the level above answered (so far), not lapsed",
+    ),
+    "escalation_wait_weeks": Metric(
+        "Weeks to answer a need sent up",
+        "上报需求回应周数",
+        "mean weeks a need sent up waits above (stock over what leaves it each week)",
+        NON_NEGATIVE,
+        "amount",
+    ),
     "cost": Metric(
         "Lever cost", "举措成本", "budget units per 1,000 households per week", NON_NEGATIVE, "amount"
     ),
@@ -178,6 +249,13 @@ METRICS: dict[str, Metric] = {
         for lever in LEVERS
     },
 }
+
+#: shares that are NaN by design while their mechanism is off (nothing to divide)
+UNDEFINED_WHEN_OFF: tuple[str, ...] = (
+    "reports_answered_share",
+    "escalation_answered_share",
+    "escalation_wait_weeks",
+)
 
 BUILDING_METRICS: tuple[str, ...] = (
     "satisfaction",
@@ -307,6 +385,17 @@ class Recorder:
             ("member_overload", flow.member_overload),
             ("leaders", flow.leaders),
             ("role_model_reach", flow.role_model_reach),
+            ("trust_responsiveness", flow.trust_responsiveness),
+            ("trust_fairness", flow.trust_fairness),
+            ("trust_conduct", flow.trust_conduct),
+            ("trust_promises", flow.trust_promises),
+            ("promises_broken_share", flow.promises_broken_share),
+            ("reports_answered_share", flow.reports_answered_share),
+            ("reports_pending", flow.reports_pending),
+            ("escalated", flow.escalated),
+            ("escalation_answered", flow.escalation_answered),
+            ("escalation_answered_share", flow.escalation_answered_share),
+            ("escalation_wait_weeks", flow.escalation_wait_weeks),
             ("cost", flow.cost),
             ("budget_bound", flow.budget_bound),
         ]

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 from mesa.experimental.scenarios import Scenario
 from scipy import stats
 
-from sim.core import dynamics, kernels, members
+from sim.core import dynamics, kernels, members, trust
 from sim.core.agents import Organisation, PartyMember, PropertyCompany, Resident
 from sim.core.collector import RecorderDataCollector
 from sim.core.community import Community, build_community
@@ -33,7 +33,9 @@ from sim.core.state import (
     Flows,
     HouseholdState,
     Institutions,
+    NeedLedger,
     OrgState,
+    Tallies,
 )
 
 
@@ -189,6 +191,10 @@ class CommunityModel(mesa.Model):
             retention=np.asarray(cfg.levers.conduction.retention, dtype=np.float64).copy(),
             task_growth=np.asarray(cfg.levers.conduction.task_growth, dtype=np.float64).copy(),
         )
+        self.ledger = NeedLedger(
+            pending=np.zeros(n), escalated=np.zeros(n), answered=np.zeros(n), unanswered=np.zeros(n)
+        )
+        self.tallies = Tallies()
         # rich and poor: top and bottom thirds of initial civic resources (stratification)
         low, high = np.quantile(c.civic_resources, [1 / 3, 2 / 3]) if n else (0.0, 0.0)
         self.resource_poor = c.civic_resources <= low
@@ -294,10 +300,12 @@ class CommunityModel(mesa.Model):
         )
         overlap = integration.overlap(self, k["integration"])
         dynamics.supply_and_allocate(self, overlap, capacity_factor)  # 6, 7
+        trust.ledger(self, k["conduction"])  # 7b reported needs answered, sent up, or not
         chi = integration.cross_appointment(self, k["integration"])
         mediation = integration.mediation_rate(self, chi, k["converging"])
         dynamics.property_and_conflicts(self, chi, mediation)  # 8
         dynamics.update_attitudes(self)  # 9
+        trust.update(self)  # 9b trust's own channels
         embedding.recruit(self)  # 10 asks
         immersion.educate(self, k["immersion"])  # 10 education
         dynamics.participate(self, immersion.recruitment_effect(self, k["immersion"]))  # 11
@@ -331,6 +339,7 @@ class CommunityModel(mesa.Model):
             self.companies,
             self.orgs,
             self.institutions,
+            self.ledger,
         ):
             for f in dataclasses.fields(table):
                 values = getattr(table, f.name)

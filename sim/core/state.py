@@ -78,6 +78,29 @@ class Institutions:
 
 
 @dataclass
+class NeedLedger:
+    """Reported needs followed until answered or left unanswered (docs/ODD.md §7.11, §7.12).
+
+    Zero and untouched unless trust's responsiveness channel or conduction's escalation is on.
+    """
+
+    pending: np.ndarray  # reported need the community has not answered yet (need units)
+    escalated: np.ndarray  # need sent up a level and not yet answered there
+    answered: np.ndarray  # answered in time this week (by the community or the level above)
+    unanswered: np.ndarray  # left unanswered beyond the waiting time this week
+
+
+@dataclass
+class Tallies:
+    """Running totals since week 0 for the shares the metrics report."""
+
+    escalated_answered: float = 0.0  # need units answered by the level above
+    escalated_lapsed: float = 0.0  # need units sent up that lapsed unanswered
+    # owner–company conflicts settled by each channel, attributed in proportion to its rate
+    settled: np.ndarray = field(default_factory=lambda: np.zeros(5))
+
+
+@dataclass
 class Flows:
     """What one week produced; reset at the start of every step."""
 
@@ -115,6 +138,20 @@ class Flows:
     leaders: float = 0.0
     role_model_reach: float = 0.0
     member_overload: float = 0.0
+    # trust's own channels: mean weekly change of trust from each (docs/ODD.md §7.11)
+    trust_responsiveness: float = 0.0
+    trust_fairness: float = 0.0
+    trust_conduct: float = 0.0
+    trust_promises: float = 0.0
+    reports_answered_share: float = float("nan")
+    reports_pending: float = 0.0
+    linked_announced: float = 0.0
+    promises_broken_share: float = 0.0
+    # conduction: needs sent up a level (docs/ODD.md §7.12)
+    escalated: float = 0.0
+    escalation_answered: float = 0.0
+    escalation_answered_share: float = float("nan")
+    escalation_wait_weeks: float = float("nan")
     # supply
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))

@@ -1,10 +1,11 @@
-"""Every documented dynamics, members' and lever parameter as an input of a grouped sensitivity design.
+"""Every documented dynamics, members', trust and lever parameter as an input of a grouped sensitivity design.
 
 :func:`parameter_space` walks :class:`~sim.core.config.DynamicsConfig`,
-:class:`~sim.core.members.MembersConfig` (Party members' activity, leaders and role models)
-and the six lever configs and returns one design parameter per numeric scalar, with a range
-and a SALib group: one group per lever (its intensity and its own parameters), one for the
-members (``members``) and one per submodel of the residents and organisations
+:class:`~sim.core.members.MembersConfig` (Party members' activity, leaders and role models),
+:class:`~sim.core.trust.TrustConfig` (trust's own channels) and the six lever configs and
+returns one design parameter per numeric scalar, with a range and a SALib group: one group
+per lever (its intensity and its own parameters), one for the members (``members``) and one
+per submodel (trust's channels join the ``trust`` submodel) of the residents and organisations
 (:data:`SUBMODELS`). The experiment configs
 ``sim/configs/experiment/sobol_all.yaml`` and ``morris_all.yaml`` are written from it::
 
@@ -29,6 +30,7 @@ from typing import Any
 
 from sim.core.config import DynamicsConfig, LeversConfig
 from sim.core.members import MembersConfig
+from sim.core.trust import TrustConfig
 
 LEFT_OUT = ("start_week", "duration_weeks", "cost_per_unit")
 
@@ -70,6 +72,9 @@ SUBMODELS: tuple[tuple[str, str], ...] = (
 
 #: the SALib group of the ``members.*`` parameters (sim/core/members.py)
 MEMBERS_GROUP = "members"
+#: the SALib group of trust's own channels, ``trust.*`` (sim/core/trust.py, docs/ODD.md §7.11):
+#: the same group as the trust dynamics (``dynamics.trust_*``)
+TRUST_GROUP = "trust"
 
 #: ranges narrowed by a cross-field rule: retention ≤ retention_max for the default retentions
 RANGE_RULES: dict[str, tuple[float, float]] = {"levers.conduction.retention_max": (0.85, 1.0)}
@@ -123,13 +128,16 @@ def parameter_space() -> list[dict[str, Any]]:
     for key, default, f in _scalars(MembersConfig(), "members."):
         lo, hi = _range(key, default, f.metadata.get("lo"), f.metadata.get("hi"))
         entries.append({"key": key, "lo": lo, "hi": hi, "group": MEMBERS_GROUP, "default": default})
+    for key, default, f in _scalars(TrustConfig(), "trust."):
+        lo, hi = _range(key, default, f.metadata.get("lo"), f.metadata.get("hi"))
+        entries.append({"key": key, "lo": lo, "hi": hi, "group": TRUST_GROUP, "default": default})
     levers = LeversConfig()
     for lever in levers.names():
         for key, default, f in _scalars(getattr(levers, lever), f"levers.{lever}."):
             lo, hi = _range(key, default, f.metadata.get("lo"), f.metadata.get("hi"))
             entries.append({"key": key, "lo": lo, "hi": hi, "group": lever, "default": default})
     for e in entries:
-        # members.* keep their prefix in the name: members_trust_effect is not dynamics.trust_effect
+        # members.* and trust.* keep their prefix: members_trust_effect is not dynamics.trust_effect
         e["name"] = e["key"].replace("levers.", "").replace("dynamics.", "").replace(".", "_")
     return entries
 

@@ -80,6 +80,19 @@ class ConductionConfig(LeverConfig):
     social_worker_posts: float = param(
         0.4, 0.0, 5.0, "W_sw, social-worker posts at intensity 1, as a share of the community workforce W"
     )
+    # 上下双向用力 (docs/ODD.md §7.12): needs go up a level, which answers within a time
+    escalation: float = param(
+        0.0,
+        0.0,
+        1.0,
+        "share of pending reported need sent up to the street each week at intensity 1 (0 = off)",
+    )
+    upper_response_weeks: float = param(
+        3.0, 0.5, 52.0, "mean weeks the level above takes to answer a need sent up (吹哨报到: within a time)"
+    )
+    upper_capacity: float = param(
+        0.02, 0.0, 1.0, "need units per household per week the levels above can answer at most"
+    )
 
     def check(self, prefix: str) -> None:
         for i, tau in enumerate(self.retention):
@@ -120,3 +133,44 @@ def apply(model: CommunityModel, k: float) -> None:
     flow.burden = burden
     flow.task_growth = float(inst.task_growth.mean())
     flow.effective_capacity = effective
+
+
+def escalate(model: CommunityModel, k: float, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stage 7b: send part of the unanswered reported need up; the level above answers some.
+
+    Returns what the level above answered and what lapsed there (per household, need units).
+    """
+    cfg = model.cfg.levers.conduction
+    book = model.ledger
+    if cfg.escalation <= 0:  # nothing goes up: nothing is answered or lapses above
+        none = np.zeros_like(need)
+        return none, none
+    hh = model.households
+    up = book.escalated
+    sent = (cfg.escalation * k) * book.pending
+    book.pending -= sent
+    up += sent
+    np.minimum(up, need, out=up)  # a need the household settled itself is no longer up there
+    answer = up / cfg.upper_response_weeks
+    total = float(answer.sum())
+    cap = cfg.upper_capacity * up.size
+    if total > cap:
+        answer *= cap / total
+    up -= answer
+    lapsed = up / model.cfg.trust.answer_weeks
+    up -= lapsed
+    # the level above serves the needs it answers, across categories in proportion
+    keep = np.divide(need - answer, need, out=np.ones_like(need), where=need > 0)
+    hh.needs *= keep[:, None]
+    tally = model.tallies
+    tally.escalated_answered += float(answer.sum())
+    tally.escalated_lapsed += float(lapsed.sum())
+    done = tally.escalated_answered + tally.escalated_lapsed
+    flow = model.flow
+    flow.escalated = float(sent.mean())
+    flow.escalation_answered = float(answer.mean())
+    flow.escalation_answered_share = tally.escalated_answered / done if done > 0 else float("nan")
+    leaving = float(answer.sum() + lapsed.sum())
+    # mean weeks a need waits above (Little's law: stock over what leaves it each week)
+    flow.escalation_wait_weeks = float(up.sum() + leaving) / leaving if leaving > 0 else float("nan")
+    return answer, lapsed

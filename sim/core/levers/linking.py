@@ -64,3 +64,6 @@ def broker(model: CommunityModel, k: float) -> None:
     cap = min(cfg.venue_capacity, cfg.team_capacity * model.flow.effective_capacity)
     model.flow.linked_resources = linked
     model.flow.linked_capacity = float(min(capacity, cap))
+    # announced but not delivered: what the caps hold back (broken promises, docs/ODD.md §7.11)
+    model.flow.linked_announced = float(capacity)
+    model.flow.promises_broken_share = float(1.0 - cap / capacity) if capacity > cap else 0.0
