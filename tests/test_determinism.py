@@ -70,3 +70,29 @@ def test_gains_are_unknown_without_the_paired_baseline() -> None:
     assert alone["satisfaction_gain"].isna().all() and alone["cost_effectiveness"].isna().all()
     baseline = simulate(config("workshop", steps=8, replicates=1)).metrics
     assert (baseline["satisfaction_gain"] == 0).all()
+
+
+def test_the_added_mechanisms_are_bit_identical_for_the_same_seed() -> None:
+    """Trust's channels, needs sent up and immersion's additions (docs/ODD.md §7.11–7.13) draw
+    nothing of their own: with all of them on, a seed still gives the same tables to the bit."""
+    cfg = config(
+        "workshop",
+        steps=30,
+        replicates=2,
+        trust={"responsiveness": 1.0, "fairness": 0.01, "broken_promises": 0.02},
+        levers={
+            "linking": {"intensity": 1.0},
+            "conduction": {"intensity": 1.0, "escalation": 0.5},
+            "immersion": {
+                "intensity": 1.0,
+                "conventions": 0.5,
+                "legal_aid": 0.1,
+                "moral_recognition": 1.0,
+                "trade_union": 0.1,
+                "youth_league": 0.1,
+                "womens_federation": 0.1,
+            },
+        },
+    )
+    a, b = simulate(cfg), simulate(cfg)
+    pd.testing.assert_frame_equal(a.metrics, b.metrics, check_exact=True)

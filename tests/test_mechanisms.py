@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import BIN
-from lever_helpers import credibly_above, credibly_below, effect, frames, make_config, outcome
+from lever_helpers import SEED, credibly_above, credibly_below, effect, frames, make_config, outcome
+
+from sim.experiment.compose import compose_config
 
 R = 6  # replicates per configuration
 SHOCK = {"shock": {"week": 40, "duration": 64, "depth": 0.5}}
@@ -131,6 +133,16 @@ def test_a_level_above_with_little_capacity_answers_less_and_later():
     "levers",
     [
         {"conduction": {"escalation": 0.5, "upper_capacity": 0.001}},
+        {
+            "immersion": {
+                "conventions": 0.5,
+                "legal_aid": 0.2,
+                "moral_recognition": 2.0,
+                "trade_union": 0.3,
+                "youth_league": 0.3,
+                "womens_federation": 0.3,
+            }
+        },
     ],
 )
 def test_new_lever_parameters_change_nothing_at_intensity_zero(levers):
@@ -194,3 +206,66 @@ def test_a_design_sweep_over_the_new_parameters_runs_and_is_analysed(tmp_path, c
     assert set(table["input"]) == {"responsiveness", "escalation", "conduction"}
     trust = table[table["output"] == "trust"].set_index("input")
     assert np.isfinite(trust["mu_star"]).all()
+
+
+# --------------------------------------------------- immersion: 自治、德治、法治; 群团 (§7.13)
+
+IMMERSION = {"intensity": 1.0}
+
+
+def immersion(**params):
+    return cfg({"immersion": {**IMMERSION, **params}})
+
+
+def conflicted(**params):
+    """The owner–company conflict estate (many conflicts to settle), immersion acting."""
+    overrides = [f"levers.immersion.{k}={v}" for k, v in {"intensity": 1.0, **params}.items()]
+    return compose_config(
+        [
+            "scenario=owner_company_conflict",
+            "community=workshop",
+            f"seed={SEED}",
+            "record_buildings=false",
+            *overrides,
+        ]
+    )
+
+
+def test_residents_conventions_lower_dispute_arrival():
+    with_rules, plain = immersion(conventions=0.5), immersion()
+    assert credibly_below(effect(with_rules, plain, "served_dispute", R), -0.001)
+    # knock-out: without conventions the run is the plain immersion run, to the bit
+    same_tables(immersion(conventions=0.0), plain)
+
+
+def test_legal_aid_settles_a_larger_share_through_the_legal_channel():
+    aided, plain = conflicted(legal_aid=0.1), conflicted()
+    share = effect(aided, plain, "settled_share_legal", R, window=1)
+    assert np.isfinite(share).all()
+    assert credibly_above(share, 0.1)
+    # slowly: even with legal aid, mediation and the rest still settle most conflicts
+    assert credibly_below(outcome(aided, "settled_share_legal", R, window=1), 0.5)
+    same_tables(conflicted(legal_aid=0.0), plain)
+
+
+def test_reputation_raises_organisations_contributions():
+    praised, plain = immersion(moral_recognition=1.0), immersion()
+    assert credibly_above(effect(praised, plain, "contribution_rate", R), 0.05)
+    same_tables(immersion(moral_recognition=0.0), plain)
+
+
+@pytest.mark.parametrize(
+    ("organisation", "own", "others"),
+    [
+        ("trade_union", "participation_workers", ("participation_families",)),
+        ("youth_league", "participation_youth", ("participation_families",)),
+        ("womens_federation", "participation_families", ("participation_workers",)),
+    ],
+)
+def test_each_mass_organisation_mobilises_its_own_constituency(organisation, own, others):
+    mobilised, plain = immersion(**{organisation: 0.1}), immersion()
+    gain = effect(mobilised, plain, own, R)
+    assert credibly_above(gain, 0.02)
+    for other in others:  # more in its own constituency than in another
+        assert credibly_above(gain - effect(mobilised, plain, other, R), 0.01)
+    same_tables(immersion(**{organisation: 0.0}), plain)

@@ -78,6 +78,13 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
     ],
     # needs sent up a level and answered there (docs/ODD.md §7.12)
     "whistle_and_report": [("escalated", +1, 0.001), ("escalation_answered", +1, 0.001)],
+    # self-governance, law and virtue, mass organisations (docs/ODD.md §7.13)
+    "self_governance": [
+        ("participation_workers", +1, 0.05),
+        ("participation_youth", +1, 0.05),
+        ("participation_families", +1, 0.05),
+        ("contribution_rate", +1, 0.05),
+    ],
 }
 
 

@@ -108,6 +108,8 @@ class Community:
     org_resources: np.ndarray  # float64 weekly resources
     org_compound: np.ndarray  # int32 compound (-1 if community-wide)
     org_rank: np.ndarray  # float64 in [0, 1): order in which embedding reaches organisations
+    # households whose head is young (under 35): the Youth League's constituency (immersion)
+    young: np.ndarray | None = None  # bool; from a generator of its own (see _place_youth)
 
     @property
     def n_households(self) -> int:
@@ -249,7 +251,24 @@ def build_community(
         org_resources=org_resources,
         org_compound=org_compound,
         org_rank=rng.random(org_kind.size),
+        young=_place_youth(cfg, profile),
     )
+
+
+def _place_youth(cfg: CommunityConfig, profile: np.ndarray) -> np.ndarray:
+    """Exactly ``young_share`` of the non-elderly households are young, placed at random.
+
+    Drawn from a generator of its own, seeded from the structure seed with a fixed tag, so
+    that adding the trait moved none of the structure generator's draws (docs/ODD.md §7.13).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([cfg.seed, _YOUTH_TAG]))
+    eligible = np.flatnonzero(profile != PROFILES.index("elderly"))
+    young = np.zeros(profile.size, dtype=bool)
+    young[rng.permutation(eligible)[: count_of(cfg.young_share, eligible.size)]] = True
+    return young
+
+
+_YOUTH_TAG = 0x594F555448  # "YOUTH": the youth trait's stream, apart from the structure's
 
 
 def _place_profiles(cfg: CommunityConfig, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -93,6 +93,12 @@ class CommunityConfig:
     )
     elderly_share: float = param(0.30, 0.0, 1.0, "share of elderly households")
     family_share: float = param(0.35, 0.0, 1.0, "share of families with children; the rest are workers")
+    young_share: float = param(
+        0.35,
+        0.0,
+        1.0,
+        "share of non-elderly households that are young (under 35; the Youth League's constituency)",
+    )
     ring_degree: int = param(6, 0, 40, "ties to nearest neighbours within a building (ring lattice, even)")
     cross_building_ties: float = param(
         0.75, 0.0, 10.0, "mean ties a household starts to other buildings of its compound"

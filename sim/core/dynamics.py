@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core import kernels
+from sim.core.levers import immersion
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -44,8 +45,20 @@ def arrive_needs(model: CommunityModel) -> None:
 
 
 def need_rates(model: CommunityModel) -> np.ndarray:
-    """This week's need arrival rates ν_ik (the household rates as set up)."""
-    return model.household_need_rates
+    """This week's need arrival rates ν_ik: residents' conventions (immersion) slow disputes.
+
+    Without conventions (``levers.immersion.conventions`` · k = 0) the household rates as set
+    up, the same array every week.
+    """
+    factor = immersion.dispute_factor(model)
+    if factor == 1.0:
+        return model.household_need_rates
+    cached = model.caches.get("need_rates")
+    if cached is None or cached[0] != factor:
+        rates = model.household_need_rates.copy()
+        rates[:, DISPUTE] *= factor
+        cached = model.caches["need_rates"] = (factor, rates)
+    return cached[1]
 
 
 def form_need_information(model: CommunityModel, added: np.ndarray | float) -> None:
@@ -273,9 +286,12 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) 
     p_start = np.where(managed, 1.0 / (1.0 + np.exp(-logit)), 0.0)
     started = model.rng.random(c.n_compounds) < p_start
     street = (cmp.conflict_weeks >= dyn.street_after_weeks) * dyn.resolution_street
-    stays = (1.0 - mediation) * (1.0 - dyn.resolution_owners_committee * committee)
-    stays = stays * (1.0 - dyn.resolution_legal) * (1.0 - street)
+    negotiation = dyn.resolution_owners_committee * committee
+    legal = immersion.legal_rate(model)  # dyn.resolution_legal unless immersion's legal aid acts
+    stays = (1.0 - mediation) * (1.0 - negotiation)
+    stays = stays * (1.0 - legal) * (1.0 - street)
     resolved = model.rng.binomial(cmp.open_conflicts, np.clip(1.0 - stays, 0.0, 1.0))
+    _attribute_settlements(model, resolved, (mediation, negotiation, legal, street))
     cmp.open_conflicts += started.astype(cmp.open_conflicts.dtype) - resolved
     model.flow.conflicts_started = float(np.count_nonzero(started))
     model.flow.conflicts_resolved = float(resolved.sum())
@@ -293,6 +309,7 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) 
         co.quality[replaced] = model.cfg.community.company_quality
         of_replaced = np.isin(c.compound_company, replaced)
         model.flow.conflicts_resolved += float(cmp.open_conflicts[of_replaced].sum())
+        model.tallies.settled[SETTLED_BY.index("replacement")] += float(cmp.open_conflicts[of_replaced].sum())
         cmp.open_conflicts[of_replaced] = 0
         cmp.weeks_dissatisfied[of_replaced] = 0
         model.flow.company_replacements = float(replaced.size)
@@ -304,6 +321,25 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) 
         grievance = np.clip(np.maximum(gap, 0.0) + unrepaired, 0.0, 1.0) * open_compounds
         dispute = hh.needs[:, DISPUTE]
         hh.needs[:, DISPUTE] = np.minimum(1.0, dispute + dyn.conflict_dispute_need * grievance[c.compound])
+
+
+#: the channels an owner–company conflict ends through (docs/ODD.md §7.5.4, §7.13)
+SETTLED_BY = ("mediation", "owners_committee", "legal", "street", "replacement")
+
+
+def _attribute_settlements(model: CommunityModel, resolved: np.ndarray, rates: tuple) -> None:
+    """Credit each compound's settled conflicts to the channels in proportion to their rates.
+
+    An attribution, not a draw: which channel settled a conflict is not simulated, so the
+    expected shares are kept (used only by the metrics ``settled_share_*``).
+    """
+    if not resolved.any():
+        return
+    n = resolved.size
+    weights = np.stack([np.broadcast_to(np.asarray(r, dtype=np.float64), n) for r in rates])
+    total = weights.sum(axis=0)
+    share = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
+    model.tallies.settled[: len(rates)] += share @ resolved
 
 
 def c_shift(model: CommunityModel) -> float:

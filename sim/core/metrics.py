@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from sim.core import kernels
-from sim.core.config import CHANNELS, NEED_CATEGORIES
+from sim.core.config import CHANNELS, NEED_CATEGORIES, PROFILES
+from sim.core.dynamics import SETTLED_BY
 from sim.core.levers import LEVERS
 from sim.vocab import CATEGORY_WORDS, CHANNEL_SERVICE_WORDS, LEVER_WORDS
 
@@ -53,6 +54,21 @@ _COMPOUND_KIND_EN = {
 }
 _COMPOUND_KIND_ZH = {"managed": "有物业小区", "unmanaged": "无物业小区", "owners_committee": "有业委会小区"}
 _OUTCOME_ZH = {"satisfaction": "满意度", "trust": "信任度"}
+
+_SETTLED_EN = {
+    "mediation": "mediation",
+    "owners_committee": "the owners' committee",
+    "legal": "the legal channel",
+    "street": "the street",
+    "replacement": "replacing the company",
+}
+_SETTLED_ZH = {
+    "mediation": "人民调解",
+    "owners_committee": "业委会协商",
+    "legal": "法律途径",
+    "street": "街道",
+    "replacement": "更换物业",
+}
 
 METRICS: dict[str, Metric] = {
     "participation": Metric("Participation rate", "参与率", "share of households taking part"),
@@ -240,6 +256,29 @@ METRICS: dict[str, Metric] = {
         NON_NEGATIVE,
         "amount",
     ),
+    "participation_workers": Metric(
+        "Participation, workers",
+        "职工户参与率",
+        "share of worker households taking part (trade union's constituency)",
+    ),
+    "participation_youth": Metric(
+        "Participation, young",
+        "青年户参与率",
+        "share of young households taking part (Youth League's constituency)",
+    ),
+    "participation_families": Metric(
+        "Participation, families",
+        "家庭户参与率",
+        "share of families with children taking part (Women's Federation's constituency)",
+    ),
+    **{
+        f"settled_share_{channel}": Metric(
+            f"Conflicts settled by {_SETTLED_EN[channel]}",
+            f"{_SETTLED_ZH[channel]}化解占比",
+            "share of owner–company conflicts settled so far that this channel settled (by its rate)",
+        )
+        for channel in SETTLED_BY
+    },
     "cost": Metric(
         "Lever cost", "举措成本", "budget units per 1,000 households per week", NON_NEGATIVE, "amount"
     ),
@@ -255,6 +294,11 @@ UNDEFINED_WHEN_OFF: tuple[str, ...] = (
     "reports_answered_share",
     "escalation_answered_share",
     "escalation_wait_weeks",
+    # and before the first conflict is settled, or in a community without the group
+    *(f"settled_share_{channel}" for channel in SETTLED_BY),
+    "participation_workers",
+    "participation_youth",
+    "participation_families",
 )
 
 BUILDING_METRICS: tuple[str, ...] = (
@@ -311,6 +355,11 @@ class Recorder:
         sizes = np.bincount(c.compound, minlength=c.n_compounds).astype(np.float64)
         self._kind_households = {k: float(sizes @ self._kind_masks[k]) for k in COMPOUND_KINDS}
         self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
+        # constituencies of the mass organisations (immersion): workers, young, families
+        self._profile = c.profile.astype(np.intp)
+        self._profile_size = np.bincount(self._profile, minlength=len(PROFILES)).astype(np.float64)
+        self._young = c.young
+        self._young_count = float(np.count_nonzero(c.young))
 
     def record(self, model: CommunityModel) -> None:
         if self.rows >= self.values.shape[0]:
@@ -396,6 +445,8 @@ class Recorder:
             ("escalation_answered", flow.escalation_answered),
             ("escalation_answered_share", flow.escalation_answered_share),
             ("escalation_wait_weeks", flow.escalation_wait_weeks),
+            *self._participation_by_group(hh.participating),
+            *self._settled_shares(model),
             ("cost", flow.cost),
             ("budget_bound", flow.budget_bound),
         ]
@@ -423,6 +474,27 @@ class Recorder:
             out["need_information"][t] = model.buildings.need_information
             self.conflicts[t] = model.compounds.open_conflicts
         self.rows += 1
+
+    def _participation_by_group(self, participating: np.ndarray) -> list[tuple[str, float]]:
+        by_profile = np.bincount(self._profile, weights=participating, minlength=self._profile_size.size)
+        share = np.divide(
+            by_profile, self._profile_size, out=np.full_like(by_profile, np.nan), where=self._profile_size > 0
+        )
+        young = (
+            np.count_nonzero(participating & self._young) / self._young_count if self._young_count else np.nan
+        )
+        return [
+            ("participation_workers", share[PROFILES.index("worker")]),
+            ("participation_youth", young),
+            ("participation_families", share[PROFILES.index("family")]),
+        ]
+
+    @staticmethod
+    def _settled_shares(model: CommunityModel) -> list[tuple[str, float]]:
+        settled = model.tallies.settled
+        total = settled.sum()
+        shares = settled / total if total > 0 else np.full(settled.size, np.nan)
+        return [(f"settled_share_{channel}", shares[i]) for i, channel in enumerate(SETTLED_BY)]
 
     def _grow(self) -> None:
         """Room for more weeks when a model runs past its configured horizon (dashboard)."""

@@ -249,13 +249,17 @@ class CommunityModel(mesa.Model):
             Organisation(self, org)
 
     def update_thresholds(self) -> None:
-        """θ_i = θ̃_i − β_R r_i − β_M x_i (when civic resources or role-model exposure change)."""
+        """θ_i = θ̃_i − β_R r_i − β_M x_i (− mass organisations' pull while it acts)."""
         hh = self.households
         hh.threshold[:] = (
             self.community.threshold_base
             - self.cfg.dynamics.resource_effect * hh.civic_resources
             - self.cfg.members.threshold_effect * hh.role_model
         )
+        # mass organisations (immersion, docs/ODD.md §7.13); none before the first step
+        groups = self.__dict__.get("caches", {}).get("group_pull")
+        if groups is not None:
+            hh.threshold -= groups[1]
 
     def neighbour_mean(self, values: np.ndarray) -> np.ndarray:
         """Mean of ``values`` over each household's network neighbours (own value if isolated)."""
@@ -308,6 +312,7 @@ class CommunityModel(mesa.Model):
         trust.update(self)  # 9b trust's own channels
         embedding.recruit(self)  # 10 asks
         immersion.educate(self, k["immersion"])  # 10 education
+        immersion.mobilise_groups(self, k["immersion"])  # 10 mass organisations
         dynamics.participate(self, immersion.recruitment_effect(self, k["immersion"]))  # 11
         members.act(self)  # 11b members' activity, leaders, role models
         converging.learn(self)  # 12

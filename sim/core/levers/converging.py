@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.levers import immersion
 from sim.core.params import LeverConfig, param
 
 if TYPE_CHECKING:
@@ -75,6 +76,9 @@ def play(model: CommunityModel, k: float) -> None:
     joint = dyn.synergy * contributed.sum() * (1.0 - coordination)
     emb = model.cfg.levers.embedding
     recognition = (emb.recognition + cfg.pooled_recognition * k) * orgs.has_branch
+    reputation = immersion.reputation(model)  # 德治: every contributor earns it (docs/ODD.md §7.13)
+    if reputation > 0:
+        recognition = recognition + reputation
     orgs.payoff[:] = np.where(
         players.mask, joint / players.count - contributed + recognition * contributed, 0.0
     )

@@ -44,6 +44,28 @@ class ImmersionConfig(LeverConfig):
     mobilisation: float = param(
         1.0, 0.0, 10.0, "m, relative rise of the recruitment effect ρ at intensity 1 (1 = doubled)"
     )
+    # 居民自治、德治、法治相融合; 群团带动 (docs/ODD.md §7.13); each 0 = not in use
+    conventions: float = param(
+        0.0, 0.0, 1.0, "c_v, share of dispute need arrival that residents' conventions prevent at intensity 1"
+    )
+    legal_aid: float = param(
+        0.0, 0.0, 1.0, "r_A, weekly settlement chance the legal channel gains at intensity 1 (法律进社区)"
+    )
+    moral_recognition: float = param(
+        0.0,
+        0.0,
+        5.0,
+        "δ_M, payoff per unit contributed that every contributor earns by reputation at intensity 1",
+    )
+    trade_union: float = param(
+        0.0, 0.0, 1.0, "g_U, participation threshold lowered for worker households at intensity 1 (工会)"
+    )
+    youth_league: float = param(
+        0.0, 0.0, 1.0, "g_Y, participation threshold lowered for young households at intensity 1 (共青团)"
+    )
+    womens_federation: float = param(
+        0.0, 0.0, 1.0, "g_W, participation threshold lowered for families at intensity 1 (妇联)"
+    )
 
 
 def consultation(model: CommunityModel, k: float) -> np.ndarray:
@@ -65,3 +87,48 @@ def educate(model: CommunityModel, k: float) -> None:
 def recruitment_effect(model: CommunityModel, k: float) -> float:
     """ρ this week: the push of being asked, raised by publicity and example."""
     return model.cfg.dynamics.recruitment_effect * (1.0 + model.cfg.levers.immersion.mobilisation * k)
+
+
+def dispute_factor(model: CommunityModel) -> float:
+    """Share of dispute need that still arrives this week: 1 − c_v k (residents' conventions)."""
+    k = model.flow.intensities.get("immersion", 0.0)
+    return 1.0 - model.cfg.levers.immersion.conventions * k
+
+
+def legal_rate(model: CommunityModel) -> float:
+    """The legal channel's weekly settlement chance: r_L + r_A k (legal aid in the community)."""
+    k = model.flow.intensities.get("immersion", 0.0)
+    return min(1.0, model.cfg.dynamics.resolution_legal + model.cfg.levers.immersion.legal_aid * k)
+
+
+def reputation(model: CommunityModel) -> float:
+    """Payoff per unit contributed that every contributor earns by recognition (德治): δ_M k."""
+    return model.cfg.levers.immersion.moral_recognition * model.flow.intensities.get("immersion", 0.0)
+
+
+def mobilise_groups(model: CommunityModel, k: float) -> None:
+    """Mass organisations (群团带动) lower thresholds in their constituencies (stage 10).
+
+    pull_i = k (g_U [worker] + g_Y [young] + g_W [family]); θ_i = θ̃_i − β_R r_i − β_M x_i − pull_i.
+    Kept in ``model.caches["group_pull"]`` while it acts, so every threshold update includes it.
+    """
+    cfg = model.cfg.levers.immersion
+    weights = (cfg.trade_union, cfg.youth_league, cfg.womens_federation)
+    cached = model.caches.get("group_pull")
+    if k <= 0 or not any(weights):
+        if cached is not None:  # the lever's window has closed: thresholds return
+            del model.caches["group_pull"]
+            model.update_thresholds()
+        return
+    if cached is not None and cached[0] == k:
+        return
+    c = model.community
+    from sim.core.config import PROFILES
+
+    pull = k * (
+        cfg.trade_union * (c.profile == PROFILES.index("worker"))
+        + cfg.youth_league * c.young
+        + cfg.womens_federation * (c.profile == PROFILES.index("family"))
+    )
+    model.caches["group_pull"] = (k, pull)
+    model.update_thresholds()
