@@ -31,6 +31,9 @@ beside its target: first render ≤ 5 s, 52 weeks ≤ 30 s (slowest session), th
 memory released within 60 s of closing, no exception in the server log. The capacity stated is
 the largest room measured that met every target (a lower bound: larger rooms were not tried,
 or missed a target). Every wait has a timeout and the run ends by itself.
+
+Why one module of this length: one load test, read top to bottom: the server, the clients,
+the room's script, the measurements and the judgement against the targets.
 """
 
 from __future__ import annotations

@@ -92,6 +92,7 @@ def test_morris_ranks_a_linear_response(tmp_path):
     assert (sweep / "analysis" / "morris.parquet").exists()
 
 
+@pytest.mark.slow
 def test_small_sobol_sweep_of_the_model(tmp_path, cli_env):
     """sim-run -m experiment=sobol → sim-analyse: first- and total-order indices of every input."""
     sweep = tmp_path / "sobol"

@@ -564,6 +564,7 @@ def test_a_step_redraws_the_charts_in_place_and_leaves_the_sidebar_alone() -> No
         rc.close()
 
 
+@pytest.mark.slow
 def test_a_room_of_socket_clients_is_served_and_every_session_closes(tmp_path: Path) -> None:
     """The load test's lightweight client (benchmarks/room_client.py) drives the real sim-app as
     a page does: first render, 中文, a scenario, a lever, play to a week, pause; the server counts

@@ -7,6 +7,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
+import pytest
 from conftest import BIN, ROOT
 
 from sim.results import MARKER, check_run, load
@@ -81,18 +82,39 @@ BAD_INPUTS = [
 ]
 
 
-def test_bad_inputs_fail_cleanly(tmp_path, cli_env) -> None:
-    """Every bad input: exit 2, one line on stderr naming the key, and no directory created."""
+def test_bad_inputs_fail_cleanly(tmp_path, cli_env, monkeypatch, capsys) -> None:
+    """Every bad input: exit 2, one line on stderr naming the key, and no directory created.
+
+    Every case runs the command's entry point in this process (what a subprocess would add is
+    only the interpreter's start, 30 times over), with Hydra's own main replaced by a failure:
+    a bad input must be refused before Hydra writes anything. Two cases run as the real
+    command, so the one-line stderr of a whole process is checked too."""
+    from sim.cli import run as run_cli
+
+    def hydra_reached() -> None:
+        raise AssertionError("the bad input reached Hydra")
+
+    monkeypatch.setattr(run_cli, "main", hydra_reached)
+    assert len(BAD_INPUTS) >= 30
+    for case, (overrides, key) in enumerate(BAD_INPUTS):
+        out = tmp_path / f"run{case}"
+        monkeypatch.setattr("sys.argv", ["sim-run", *overrides, f"hydra.run.dir={out}"])
+        with pytest.raises(SystemExit) as stop:
+            run_cli.cli()
+        lines = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+        assert stop.value.code == 2, (overrides, lines)
+        assert len(lines) == 1, (overrides, lines)
+        assert key in lines[0], (overrides, lines[0])
+        assert not out.exists(), f"{overrides}: nothing may be written"
 
     def attempt(case: int) -> tuple[list[str], str, subprocess.CompletedProcess, bool]:
         overrides, key = BAD_INPUTS[case]
-        out = tmp_path / f"run{case}"
+        out = tmp_path / f"process{case}"
         done = sim_run(*overrides, f"hydra.run.dir={out}", env=cli_env)
         return overrides, key, done, out.exists()
 
-    assert len(BAD_INPUTS) >= 30
     with ThreadPoolExecutor(max_workers=2) as pool:
-        outcomes = list(pool.map(attempt, range(len(BAD_INPUTS))))
+        outcomes = list(pool.map(attempt, (0, len(BAD_INPUTS) - 1)))
     for overrides, key, done, written in outcomes:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
         assert done.returncode == 2, (overrides, done.stderr)

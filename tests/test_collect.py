@@ -133,6 +133,7 @@ def test_failed_point_reports_its_error(sweep, env):
     assert "out of cheese" in done.stderr
 
 
+@pytest.mark.slow
 def test_plain_hydra_sweep_and_its_missing_job(tmp_path, env):
     sweep = tmp_path / "plain"
     args = ["-m", "levers.immersion.intensity=0,1", "community=workshop", "steps=3", "replicates=1"]

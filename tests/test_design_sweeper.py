@@ -90,6 +90,7 @@ def test_bad_designs_name_the_key(spec, method, n, needle):
     assert "allowed" in str(err.value)
 
 
+@pytest.mark.slow
 def test_sobol_experiment_points_match_salib(tmp_path, cli_env):
     """A real `experiment=sobol` sweep: N·(D+2) points equal to SALib's sample, inside the bounds,
     batched into jobs with one run directory per point."""
@@ -130,6 +131,7 @@ def test_sobol_experiment_points_match_salib(tmp_path, cli_env):
     assert "design sweep finished: skipped 0, ran 24, failed 0" in done.stdout
 
 
+@pytest.mark.slow
 def test_morris_experiment_points_match_salib(tmp_path, cli_env):
     sweep = tmp_path / "morris"
     done = sim_run(
@@ -171,6 +173,7 @@ def test_out_of_range_bound_is_refused_before_launch(tmp_path, cli_env):
     assert not list(sweep.glob("*/point-*"))
 
 
+@pytest.mark.slow
 def test_other_design_in_same_directory_is_refused(tmp_path, cli_env):
     sweep = tmp_path / "s"
     base = ["-m", "hydra/sweeper=design", "hydra/launcher=basic", *TINY, f"hydra.sweep.dir={sweep}"]
@@ -183,6 +186,7 @@ def test_other_design_in_same_directory_is_refused(tmp_path, cli_env):
     }
 
 
+@pytest.mark.slow
 def test_group_sweep_splits_jobs_by_choice(tmp_path, cli_env):
     """A command-line sweep over a config group becomes job-level overrides (cells)."""
     sweep = tmp_path / "s"
@@ -225,6 +229,7 @@ def hydra_app(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Com
     )
 
 
+@pytest.mark.slow
 def test_failing_point_is_reported_and_only_it_is_retried(tmp_path, cli_env):
     """Each share is allowed alone, but 0.6 + 0.45 > 1: that one point fails inside its job."""
     sweep = tmp_path / "s"

@@ -275,8 +275,8 @@ def test_summary_json_is_bit_identical_between_identical_runs(tmp_path, cli_env)
 def test_dashboard_binding_host_and_origin_checks() -> None:
     import anyio
 
-    from sim.present import serve
     from sim.cli.app import _parse
+    from sim.present import serve
 
     with pytest.raises(SystemExit) as stop:
         _parse(["--host", "0.0.0.0"])

@@ -238,6 +238,7 @@ def browser():
         chromium.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["run", "scenarios", "sweep"])
 def test_report_renders_in_headless_chromium_offline(results, browser, kind):
     out = _report(results[kind])
@@ -278,6 +279,7 @@ def test_report_renders_in_headless_chromium_offline(results, browser, kind):
     assert _non_blank(top)[0] > 0.02
 
 
+@pytest.mark.slow
 def test_png_export_with_system_chromium(results, tmp_path):
     _require_chromium()
     run = results["run"]
@@ -304,6 +306,7 @@ def test_png_without_browser_says_what_to_install(results, tmp_path):
     assert (tmp_path / "r.html").exists()  # the HTML report is still written
 
 
+@pytest.mark.slow
 def test_sampled_design_sweep_gets_sensitivity_bars(tmp_path):
     """A Sobol design run by sim-run -m and collected by sim-collect: the report shows its indices."""
     sweep = tmp_path / "sobol"
@@ -451,8 +454,8 @@ def _sobol_table(n: int, half: float) -> pd.DataFrame:
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_sobol_takeaways_name_the_most_influential_inputs_and_warn_when_n_is_small(tmp_path, lang):
     from sim.analysis import sensitivity
-    from sim.present import story
     from sim.present.plots import param_label
+    from sim.present.report import story
 
     small = _sobol_table(8, 0.2)
     checks = sensitivity.convergence(small)
@@ -476,7 +479,7 @@ def test_sobol_takeaways_name_the_most_influential_inputs_and_warn_when_n_is_sma
 
 
 def test_morris_takeaways_rank_by_mu_star_and_warn_when_the_top_two_overlap(tmp_path):
-    from sim.present import story
+    from sim.present.report import story
 
     def table(top_low: float) -> pd.DataFrame:
         rows = []
@@ -531,7 +534,8 @@ def _tipping_sweep(at: float) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.mark.parametrize(("at", "before", "after"), [(0.6, "0.4", "0.6"), (0.4, "0.2", "0.4")])
 def test_tipping_takeaways_say_where_the_steepest_change_is_with_its_interval(tmp_path, at, before, after):
-    from sim.present import plots, story
+    from sim.present import plots
+    from sim.present.report import story
 
     df, table = _tipping_sweep(at)
     src = _design_source(tmp_path, "factorial", {"tipping": table}, metrics=df)
@@ -553,7 +557,7 @@ def test_tipping_takeaways_say_where_the_steepest_change_is_with_its_interval(tm
     ("method", "table"), [("sobol", "sobol"), ("morris", "morris"), ("factorial", "tipping")]
 )
 def test_design_takeaways_without_analysis_tables_say_to_run_sim_analyse(tmp_path, method, table):
-    from sim.present import story
+    from sim.present.report import story
 
     df = _tipping_sweep(0.6)[0] if method == "factorial" else None
     src = _design_source(tmp_path, method, {}, metrics=df)

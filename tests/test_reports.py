@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sim.present.report.kinds import detect, figures, read_kind
 
 from sim.cli.report import main as report_main
 from sim.present import plots
+from sim.present.report.kinds import detect, figures, read_kind
 
 #: a managed compound of 40 households over 5 weeks (tests/test_calibrate.py)
 TINY = [

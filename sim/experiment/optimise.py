@@ -34,6 +34,10 @@ policy's exact values, and written atomically after each generation (and at leas
 ``FLUSH_SECONDS`` within one). The search is deterministic for a seed, so rerunning the same
 command replays the finished generations from the cache without simulating them again and
 continues from there; asking for more generations extends the same search.
+
+Why one module of this length: the search's parts (budget repair, the evaluation cache, robust
+scoring, the NSGA run, the outputs, the re-evaluation) all work on one :class:`Search` and one
+:class:`sim.experiment.xlrm.Frame` and share the cache's policy keys; each is a short section.
 """
 
 from __future__ import annotations

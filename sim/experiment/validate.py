@@ -23,6 +23,10 @@ model does not reproduce are reported as such (docs/validation.md).
 
 Everything is written against config keys and metrics, so the harness runs on whatever model
 the configs describe.
+
+Why one module of this length: a quarter of it is :data:`PATTERNS`, the table of patterns with
+their sources, and the experiments that measure them sit beside the table, so that a pattern, its
+experiment and its knock-out are read in one place.
 """
 
 from __future__ import annotations

@@ -22,6 +22,10 @@ from one laptop (counting them, freeing closed ones, throttling redraws) is
     sim-app --port 9000           # another port
     sim-app --host 0.0.0.0        # reachable from the room's network (only when asked)
     sim-app --calibrated field    # every model starts from sim/configs/calibrated/field.yaml
+
+Why one module of this length: it is one Solara page, whose components (the arm cards, the
+views, the run controls) share the page's reactive state and its strings in both languages;
+the model behind it and the serving of a room are in their own modules.
 """
 
 from __future__ import annotations

@@ -5,10 +5,13 @@ Building those charts through ``plotly.graph_objects`` and pandas cost about a s
 CPU per week at the ``community`` preset, a hundred times the model's own step; here a figure is
 a dict of numpy-derived lists handed straight to ``json.dumps``, a few milliseconds.
 
-A :class:`Snapshot` is taken under the workshop's lock (see :class:`sim.present.app.Workshop`),
+A :class:`Snapshot` is taken under the workshop's lock (see :class:`sim.present.workshop.Workshop`),
 so a figure never sees a week half recorded; everything here reads the snapshot only.
 
 The same snapshot makes the one-page bilingual handout of a session (:func:`handout_html`).
+
+Why one module of this length: every chart of the page and the handout are drawn from one
+:class:`Snapshot` in one JSON-ready form; splitting them would split that form.
 """
 
 from __future__ import annotations

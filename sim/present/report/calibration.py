@@ -12,7 +12,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from sim.core.metrics import label
-from sim.present import plots, story
+from sim.present import plots
+from sim.present.report import story
 from sim.present.report.folder import (
     MIN_DRAWS,
     MIN_ESS,

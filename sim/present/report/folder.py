@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.analysis.stats import bounds_of
-from sim.present import plots, story
+from sim.present import plots
+from sim.present.report import story
 from sim.vocab import LEVER_WORDS, domain_word, translate
 
 #: kind -> (the command, files that mark its folder, files a report needs, files it may use)

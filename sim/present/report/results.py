@@ -5,6 +5,9 @@ A sweep of the design sweeper opens with what ``sim-analyse`` found (its tables 
 ``SWEEP/analysis/``: Sobol, Morris, tipping points). The footer says what made the results: the
 provenance block of each run's ``summary.json`` and of a sweep's ``design.json`` (version, git
 commit, command line, Python, platform, seeds, key dependency versions).
+
+Why one module of this length: a run, a scenario set and a sweep share one :class:`Source`,
+one page and one summary table; what differs between them is a few lines in each function.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.present import plots, story
+from sim.present import plots
+from sim.present.report import story
 from sim.results import (
     BUILDINGS_FILE,
     COLLECTED_FILE,

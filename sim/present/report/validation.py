@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from sim.present import plots, story
+from sim.present import plots
+from sim.present.report import story
 from sim.present.report.folder import (
     MIN_SEEDS,
     Figure,

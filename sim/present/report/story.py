@@ -17,6 +17,10 @@ either language; :func:`arm_table` lists the arms with their lever settings;
 
 Intervals come from :func:`sim.present.plots.paired_differences` and
 :func:`sim.present.plots.mean_interval`; nothing here computes an interval of its own.
+
+Why one module of this length: a fifth of it is the table of sentences in English and Chinese
+(``_T``); the takeaways of each kind of result share its wording of numbers and intervals, so
+that each sentence is written once, for both languages, and reads alike across kinds.
 """
 
 from __future__ import annotations
