@@ -133,6 +133,8 @@ def test_a_level_above_with_little_capacity_answers_less_and_later():
     "levers",
     [
         {"conduction": {"escalation": 0.5, "upper_capacity": 0.001}},
+        # turnover itself describes the status quo (docs/ODD.md §7.14): not a lever policy
+        {"conduction": {"career": 0.6, "exemplars": 0.3}},
         {
             "immersion": {
                 "conventions": 0.5,
@@ -269,3 +271,30 @@ def test_each_mass_organisation_mobilises_its_own_constituency(organisation, own
     for other in others:  # more in its own constituency than in another
         assert credibly_above(gain - effect(mobilised, plain, other, R), 0.01)
     same_tables(immersion(**{organisation: 0.0}), plain)
+
+
+# ------------------------------------------------ conduction: community workers' career (§7.14)
+
+CAREER = {"intensity": 1.0, "turnover": 0.004}
+
+
+def conduction(**params):
+    return cfg({"conduction": {**CAREER, **params}})
+
+
+def test_career_measures_keep_workers_who_bring_experience_and_capacity():
+    kept, leaving = conduction(career=0.6), conduction()
+    assert credibly_below(effect(kept, leaving, "worker_turnover", R), -0.001)
+    assert credibly_above(effect(kept, leaving, "worker_experience", R), 0.05)
+    assert credibly_above(effect(kept, leaving, "effective_capacity", R), 0.01)
+    # exemplars recognised keep some more
+    honoured = conduction(career=0.6, exemplars=0.3)
+    assert credibly_above(effect(honoured, kept, "worker_experience", R), 0.01)
+
+
+def test_without_career_measures_experience_stays_where_turnover_holds_it():
+    frame = frames(conduction(), 1)[0]
+    assert np.allclose(frame["worker_experience"], frame["worker_experience"].iloc[0], atol=1e-9)
+    # knock-out: no turnover, experience is full and nothing else changes
+    same_tables(conduction(turnover=0.0, career=0.6, exemplars=0.3), cfg({"conduction": {"intensity": 1.0}}))
+    assert (outcome(cfg(), "worker_experience", R) == 1).all()

@@ -78,6 +78,9 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
     ],
     # needs sent up a level and answered there (docs/ODD.md §7.12)
     "whistle_and_report": [("escalated", +1, 0.001), ("escalation_answered", +1, 0.001)],
+    # community workers' career (docs/ODD.md §7.14); the baseline has no turnover, so the
+    # claims are against the same community's turnover (see the dedicated test)
+    "community_workers": [("effective_capacity", +1, 0.1)],
     # self-governance, law and virtue, mass organisations (docs/ODD.md §7.13)
     "self_governance": [
         ("participation_workers", +1, 0.05),
@@ -236,3 +239,16 @@ def test_sim_run_runs_a_scenario_end_to_end(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "scenario=burden_rebound" in proc.stdout
     assert (out / "metrics.parquet").exists()
+
+
+def test_community_workers_keep_more_experience_than_with_turnover_alone(configs: dict[str, Config]) -> None:
+    cfg = configs["community_workers"]
+    alone = composed(
+        "community_workers",
+        "record_buildings=false",
+        "levers.conduction.career=0",
+        "levers.conduction.exemplars=0",
+    )
+    for metric in ("worker_experience", "effective_capacity"):
+        holds(effect(cfg, alone, metric, REPLICATES, window=13), 0.01, f"community_workers {metric}")
+    holds(-effect(cfg, alone, "worker_turnover", REPLICATES, window=13), 0.001, "community_workers turnover")

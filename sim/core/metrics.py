@@ -256,6 +256,14 @@ METRICS: dict[str, Metric] = {
         NON_NEGATIVE,
         "amount",
     ),
+    "worker_turnover": Metric(
+        "Community workers leaving", "社区工作者流失率", "weekly share of community workers who leave"
+    ),
+    "worker_experience": Metric(
+        "Community workers' experience",
+        "社区工作者经验",
+        "mean experience X of community workers (1 = seasoned; 1 without turnover)",
+    ),
     "participation_workers": Metric(
         "Participation, workers",
         "职工户参与率",
@@ -445,6 +453,8 @@ class Recorder:
             ("escalation_answered", flow.escalation_answered),
             ("escalation_answered_share", flow.escalation_answered_share),
             ("escalation_wait_weeks", flow.escalation_wait_weeks),
+            ("worker_turnover", flow.worker_turnover),
+            ("worker_experience", flow.worker_experience),
             *self._participation_by_group(hh.participating),
             *self._settled_shares(model),
             ("cost", flow.cost),

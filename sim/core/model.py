@@ -190,6 +190,8 @@ class CommunityModel(mesa.Model):
         self.institutions = Institutions(
             retention=np.asarray(cfg.levers.conduction.retention, dtype=np.float64).copy(),
             task_growth=np.asarray(cfg.levers.conduction.task_growth, dtype=np.float64).copy(),
+            # workers' experience starts where the status-quo turnover holds it (1 without turnover)
+            experience=np.array([_starting_experience(cfg.levers.conduction)]),
         )
         self.ledger = NeedLedger(
             pending=np.zeros(n), escalated=np.zeros(n), answered=np.zeros(n), unanswered=np.zeros(n)
@@ -357,6 +359,12 @@ class CommunityModel(mesa.Model):
 def structure_rng(community_seed: int) -> np.random.Generator:
     """The generator that places a community's households, ties and members."""
     return np.random.default_rng(np.random.SeedSequence(community_seed))
+
+
+def _starting_experience(cfg: conduction.ConductionConfig) -> float:
+    if cfg.turnover <= 0:
+        return 1.0
+    return conduction.experience_at_rest(cfg.turnover, cfg.learning_weeks)
 
 
 def _row_normalised(adj: sp.csr_matrix) -> sp.csr_matrix:

@@ -75,6 +75,7 @@ class Institutions:
 
     retention: np.ndarray  # τ_ℓ this week
     task_growth: np.ndarray  # φ_ℓ, a state that the burden cut lowers and that drifts back
+    experience: np.ndarray  # (1,) X, community workers' mean experience in [0, 1] (career, §7.14)
 
 
 @dataclass
@@ -152,6 +153,9 @@ class Flows:
     escalation_answered: float = 0.0
     escalation_answered_share: float = float("nan")
     escalation_wait_weeks: float = float("nan")
+    # conduction: community workers' career (docs/ODD.md §7.14)
+    worker_turnover: float = 0.0
+    worker_experience: float = 1.0
     # supply
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))

@@ -93,6 +93,25 @@ class ConductionConfig(LeverConfig):
     upper_capacity: float = param(
         0.02, 0.0, 1.0, "need units per household per week the levels above can answer at most"
     )
+    # 社区工作者职业体系、报酬待遇; 社区楷模 (docs/ODD.md §7.14): turnover costs experience
+    turnover: float = param(
+        0.0,
+        0.0,
+        0.1,
+        "q₀, weekly share of community workers who leave without career measures (status quo; 0 = off)",
+    )
+    career: float = param(
+        0.0, 0.0, 1.0, "share of turnover that pay, standards and promotion remove at intensity 1 (职业体系)"
+    )
+    exemplars: float = param(
+        0.0, 0.0, 1.0, "share of the remaining turnover that recognising exemplars removes at intensity 1"
+    )
+    learning_weeks: float = param(
+        104.0, 1.0, 1000.0, "L, weeks a new worker takes to gain the experience of a seasoned one"
+    )
+    experience_weight: float = param(
+        0.5, 0.0, 1.0, "ε_X, share of a seasoned worker's capacity a newcomer lacks"
+    )
 
     def check(self, prefix: str) -> None:
         for i, tau in enumerate(self.retention):
@@ -127,12 +146,33 @@ def apply(model: CommunityModel, k: float) -> None:
     burden = cfg.base_burden * float(np.prod(1.0 + inst.task_growth))
     effective = (1.0 + k * cfg.social_worker_posts) * max(0.0, 1.0 - burden)
 
+    if cfg.turnover > 0:  # the community workers' career: turnover costs experience
+        effective *= _career(model, k)
     flow = model.flow
     flow.funds_delivered_share = delivered
     flow.funds_service = (cfg.city_funds + k * cfg.special_funds) * delivered
     flow.burden = burden
     flow.task_growth = float(inst.task_growth.mean())
     flow.effective_capacity = effective
+
+
+def experience_at_rest(quits: float, learning_weeks: float) -> float:
+    """X* where X = (1 − q)(X + (1 − X)/L) holds: the workforce's experience at a steady turnover."""
+    keep = 1.0 - quits
+    return keep / learning_weeks / (1.0 - keep * (1.0 - 1.0 / learning_weeks))
+
+
+def _career(model: CommunityModel, k: float) -> float:
+    """Quits, experience, and the factor 1 − ε_X (1 − X) on effective capacity (stage 1)."""
+    cfg = model.cfg.levers.conduction
+    quits = cfg.turnover * (1.0 - k * cfg.career) * (1.0 - k * cfg.exemplars)
+    experience = model.institutions.experience
+    experience *= 1.0 - 1.0 / cfg.learning_weeks
+    experience += 1.0 / cfg.learning_weeks
+    experience *= 1.0 - quits  # leavers take their experience; newcomers start with none
+    model.flow.worker_turnover = quits
+    model.flow.worker_experience = float(experience[0])
+    return 1.0 - cfg.experience_weight * (1.0 - float(experience[0]))
 
 
 def escalate(model: CommunityModel, k: float, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
