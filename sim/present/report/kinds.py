@@ -23,7 +23,6 @@ its ``takeaways``, ``facts``, ``tables`` and ``figures``; :mod:`.common` holds w
 from __future__ import annotations
 
 import html
-from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -82,54 +81,24 @@ def figures(src: KindSource, lang: str = "en") -> list[Figure]:
 
 def build_page(src: KindSource, lang: str = "en", figs: list[Figure] | None = None) -> str:
     """The report as one HTML string: takeaways, what was run, figures, tables, provenance."""
-    from sim.present.report import results as report
+    from sim.present.report.results import _t as rt
+    from sim.present.report.results import figure_blocks, page, provenance_html
 
     check_lang(lang)
     figs = figures(src, lang) if figs is None else figs
-    title = report._t("title", lang, name=src.path.name or str(src.path))
-    points = "".join(f"<li>{html.escape(p)}</li>" for p in takeaways(src, lang))
+    title = rt("title", lang, name=src.path.name or str(src.path))
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>" for k, v in facts(src, lang)
     )
-    blocks = []
-    for i, (key, fig, caption) in enumerate(figs):
-        div = fig.to_html(
-            full_html=False,
-            include_plotlyjs=(i == 0),
-            div_id=f"figure-{key}",
-            config={"displaylogo": False, "responsive": True},
-        )
-        blocks.append(
-            f'<figure id="fig-{html.escape(key)}">{div}'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
-    parts = [
+    parts = "".join(
         f"<h3>{html.escape(name)}</h3>"
         + table.to_html(index=False, classes=f"summary {src.kind}", border=0, escape=True)
         for name, table in tables(src, lang)
-    ]
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    made = report._t("generated", lang, when=when, path=str(src.path), version=report._version())
-    return f"""<!DOCTYPE html>
-<html lang="{"zh-CN" if lang == "zh" else "en"}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title>
-<style>{report._CSS}</style>
-</head>
-<body>
-<h1>{html.escape(title)}</h1>
-<h2>{report._t("takeaways", lang)}</h2>
-<ul class="takeaways">{points}</ul>
-<h2>{report._t("what", lang)}</h2>
+    )
+    body = f"""<h2>{rt("what", lang)}</h2>
 <table class="facts">{rows}</table>
-<h2>{report._t("figures", lang)}</h2>
-{"".join(blocks)}
+<h2>{rt("figures", lang)}</h2>
+{figure_blocks(figs)}
 <h2>{_t("tables", lang)}</h2>
-{"".join(parts)}
-<footer><p>{html.escape(made)}</p>
-{report.provenance_html(src.provenance, lang)}</footer>
-</body>
-</html>
-"""
+{parts}"""
+    return page(title, lang, takeaways(src, lang), body, provenance_html(src.provenance, lang), str(src.path))

@@ -577,25 +577,11 @@ def build_report(src: Source, lang: str = "en", figures: list | None = None) -> 
     name = src.path.name if src.path.name not in ("", ".") else str(src.path)
     title = _t("title", lang, name=name)
     facts = "".join(f"<tr><th>{html.escape(k)}</th><td>{v}</td></tr>" for k, v in _facts(src, lang))
-    blocks = []
-    config = {"displaylogo": False, "responsive": True}
-    for i, (key, fig, caption) in enumerate(figures):
-        div = fig.to_html(
-            full_html=False,
-            include_plotlyjs=(i == 0),  # inline, never "cdn": the file must work offline
-            div_id=f"figure-{key}",
-            config=config,
-        )
-        blocks.append(
-            f'<figure id="fig-{html.escape(key)}">{div}'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-        )
     table = summary_table(src, lang)
     try:
         points = story.takeaways(src, lang)
     except (KeyError, ValueError) as exc:  # a result too small to say anything about: say so
         points = [str(exc)]
-    takeaways = "".join(f"<li>{html.escape(p)}</li>" for p in points)
     arms_block = ""
     if src.arms:
         arm_list = story.arm_table(src.metrics, src.arms, lang)
@@ -607,7 +593,46 @@ def build_report(src: Source, lang: str = "en", figures: list | None = None) -> 
     if len(table) > MAX_TABLE_ROWS:
         note += " " + _t("truncated", lang, n=MAX_TABLE_ROWS, total=len(table))
         table = table.head(MAX_TABLE_ROWS)
+    body = f"""<h2>{_t("what", lang)}</h2>
+<table class="facts">{facts}</table>
+{arms_block}
+<h2>{_t("figures", lang)}</h2>
+{figure_blocks(figures)}
+<h2>{_t("summary", lang)}</h2>
+<p>{html.escape(note)}</p>
+{table.to_html(index=False, classes="summary", border=0, escape=True)}
+{f'<p class="omitted">{html.escape(omitted)}</p>' if omitted else ""}"""
+    return page(
+        title, lang, points, body, provenance_html(src.provenance, lang), str(src.path), _partial_banner(src)
+    )
+
+
+def figure_blocks(figures: list[tuple[str, go.Figure, str]]) -> str:
+    """Each figure with its caption; plotly.js inlined once, in the first (never from a CDN: the
+    file must work offline)."""
+    blocks = []
+    for i, (key, fig, caption) in enumerate(figures):
+        div = fig.to_html(
+            full_html=False,
+            include_plotlyjs=(i == 0),
+            div_id=f"figure-{key}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        blocks.append(
+            f'<figure id="fig-{html.escape(key)}">{div}'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+        )
+    return "".join(blocks)
+
+
+def page(
+    title: str, lang: str, points: list[str], body: str, provenance: str, path: str, banner: str = ""
+) -> str:
+    """A report's page: the title, the takeaways first, ``body``, and the footer (when and from
+    what it was made, and the provenance of the numbers)."""
+    takeaways = "".join(f"<li>{html.escape(p)}</li>" for p in points)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    made = _t("generated", lang, when=when, path=path, version=_version())
     return f"""<!DOCTYPE html>
 <html lang="{"zh-CN" if lang == "zh" else "en"}">
 <head>
@@ -617,20 +642,12 @@ def build_report(src: Source, lang: str = "en", figures: list | None = None) -> 
 <style>{_CSS}</style>
 </head>
 <body>
-{_partial_banner(src)}<h1>{html.escape(title)}</h1>
+{banner}<h1>{html.escape(title)}</h1>
 <h2>{_t("takeaways", lang)}</h2>
 <ul class="takeaways">{takeaways}</ul>
-<h2>{_t("what", lang)}</h2>
-<table class="facts">{facts}</table>
-{arms_block}
-<h2>{_t("figures", lang)}</h2>
-{"".join(blocks)}
-<h2>{_t("summary", lang)}</h2>
-<p>{html.escape(note)}</p>
-{table.to_html(index=False, classes="summary", border=0, escape=True)}
-{f'<p class="omitted">{html.escape(omitted)}</p>' if omitted else ""}
-<footer><p>{html.escape(_t("generated", lang, when=when, path=str(src.path), version=_version()))}</p>
-{provenance_html(src.provenance, lang)}</footer>
+{body}
+<footer><p>{html.escape(made)}</p>
+{provenance}</footer>
 </body>
 </html>
 """

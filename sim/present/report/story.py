@@ -516,6 +516,19 @@ def _ranked(table: pd.DataFrame, column: str, lang: str) -> list[tuple[str, str,
     return out
 
 
+def _runners_up(rows: pd.DataFrame, key: str, field: str, index: str, src, lang: str) -> list[str]:
+    """The second and third inputs by ``index`` (rows ranked), each with its interval."""
+    return [
+        _t(
+            key,
+            lang,
+            name=_input_label(r["input"], src.design, lang),
+            **{field: _idx(r[index]), "low": _idx(r[f"{index}_low"]), "high": _idx(r[f"{index}_high"])},
+        )
+        for _, r in rows.iloc[1:3].iterrows()
+    ]
+
+
 def _sobol_takeaways(src, lang: str) -> list[str]:
     """The most influential inputs by total-order index, and whether N was large enough."""
     table = src.analysis.get("sobol")
@@ -530,17 +543,7 @@ def _sobol_takeaways(src, lang: str) -> list[str]:
             out.append(_t("constant", lang, output=label(output, lang)))
             continue
         top = rows.iloc[0]
-        items = [
-            _t(
-                "sobol_item",
-                lang,
-                name=_input_label(r.input, src.design, lang),
-                st=_idx(r.ST),
-                low=_idx(r.ST_low),
-                high=_idx(r.ST_high),
-            )
-            for r in rows.iloc[1:3].itertuples()
-        ]
+        items = _runners_up(rows, "sobol_item", "st", "ST", src, lang)
         out.append(
             _t(
                 "sobol_top",
@@ -603,17 +606,7 @@ def _morris_takeaways(src, lang: str) -> list[str]:
             out.append(_t("constant", lang, output=label(output, lang)))
             continue
         top = rows.iloc[0]
-        items = [
-            _t(
-                "morris_item",
-                lang,
-                name=_input_label(r.input, src.design, lang),
-                mu=_idx(r.mu_star),
-                low=_idx(r.mu_star_low),
-                high=_idx(r.mu_star_high),
-            )
-            for r in rows.iloc[1:3].itertuples()
-        ]
+        items = _runners_up(rows, "morris_item", "mu", "mu_star", src, lang)
         out.append(
             _t(
                 "morris_top",
