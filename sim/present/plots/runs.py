@@ -23,8 +23,8 @@ from sim.present.plots.style import (
     _group_label,
     _metric_label,
     _require,
-    _rgba,
     _style,
+    interval_band,
     text,
 )
 
@@ -114,18 +114,7 @@ def time_series(
         x = part["step"].to_numpy()
         if band:
             fig.add_trace(
-                go.Scatter(
-                    x=np.concatenate([x, x[::-1]]),
-                    y=np.concatenate([part["high"].to_numpy(), part["low"].to_numpy()[::-1]]),
-                    fill="toself",
-                    mode="lines",  # no markers on the band outline
-                    fillcolor=_rgba(colour, 0.2),
-                    line={"width": 0},
-                    hoverinfo="skip",
-                    showlegend=False,
-                    legendgroup=name,
-                    name=f"{name} ({text('interval', lang)})",
-                )
+                interval_band(x, part["low"].to_numpy(), part["high"].to_numpy(), colour, name, lang)
             )
         fig.add_trace(
             go.Scatter(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -218,6 +219,25 @@ def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"rgba({r},{g},{b},{alpha})"
+
+
+def interval_band(
+    x: np.ndarray, low: np.ndarray, high: np.ndarray, colour: str, name: str, lang: str
+) -> go.Scatter:
+    """The shaded band of an interval around a line of ``colour`` (no markers, no legend entry
+    of its own: it belongs to the line's legend group ``name``)."""
+    return go.Scatter(
+        x=np.concatenate([x, x[::-1]]),
+        y=np.concatenate([high, low[::-1]]),
+        fill="toself",
+        mode="lines",  # no markers on the band outline
+        fillcolor=_rgba(colour, 0.2),
+        line={"width": 0},
+        hoverinfo="skip",
+        showlegend=False,
+        legendgroup=name,
+        name=f"{name} ({text('interval', lang)})",
+    )
 
 
 def _require(df: pd.DataFrame, columns: Iterable[str | None], what: str = "table") -> None:

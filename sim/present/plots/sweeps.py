@@ -25,6 +25,7 @@ from sim.present.plots.style import (
     _require,
     _rgba,
     _style,
+    interval_band,
     param_label,
     text,
 )
@@ -214,18 +215,7 @@ def tipping_curve(
             )
         )
         fig.add_trace(
-            go.Scatter(
-                x=np.concatenate([xs, xs[::-1]]),
-                y=np.concatenate([summary["high"].to_numpy(), summary["low"].to_numpy()[::-1]]),
-                fill="toself",
-                mode="lines",  # no markers on the band outline
-                fillcolor=_rgba(colour, 0.2),
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=str(name),
-                name=f"{name} ({text('interval', lang)})",
-            )
+            interval_band(xs, summary["low"].to_numpy(), summary["high"].to_numpy(), colour, str(name), lang)
         )
         fig.add_trace(
             go.Scatter(
