@@ -135,6 +135,7 @@ def test_a_level_above_with_little_capacity_answers_less_and_later():
         {"conduction": {"escalation": 0.5, "upper_capacity": 0.001}},
         # turnover itself describes the status quo (docs/ODD.md §7.14): not a lever policy
         {"conduction": {"career": 0.6, "exemplars": 0.3}},
+        {"converging": {"community_fund": 0.02, "street_say": 1.0}},
         {
             "immersion": {
                 "conventions": 0.5,
@@ -298,3 +299,31 @@ def test_without_career_measures_experience_stays_where_turnover_holds_it():
     # knock-out: no turnover, experience is full and nothing else changes
     same_tables(conduction(turnover=0.0, career=0.6, exemplars=0.3), cfg({"conduction": {"intensity": 1.0}}))
     assert (outcome(cfg(), "worker_experience", R) == 1).all()
+
+
+# ------------------------------------------------ converging: rights and capacity (§7.15)
+
+
+def test_a_community_fund_residents_allocate_serves_more_where_more_take_part():
+    fund = {"intensity": 1.0, "community_fund": 0.02}
+    funded = cfg({"converging": fund}, dynamics=SHOCK)
+    unfunded = cfg({"converging": {"intensity": 1.0}}, dynamics=SHOCK)
+    assert credibly_below(effect(funded, unfunded, "unmet_need", R), -0.001)
+    # consultation draws people in, and more of the fund is allocated
+    engaged = cfg({"converging": fund, "immersion": {"intensity": 1.0}}, dynamics=SHOCK)
+    assert credibly_above(effect(engaged, funded, "fund_spent", R), 0.003)
+    # knock-out: no fund, nothing allocated and nothing changed
+    same_tables(cfg({"converging": {"intensity": 1.0, "community_fund": 0.0}}, dynamics=SHOCK), unfunded)
+    assert (outcome(unfunded, "fund_spent", R) == 0).all()
+
+
+def test_a_say_over_street_departments_speeds_their_answers():
+    whistle = {"conduction": WHISTLE["conduction"]}
+    say = cfg({**whistle, "converging": {"intensity": 1.0, "street_say": 1.0}}, dynamics=SHOCK)
+    no_say = cfg({**whistle, "converging": {"intensity": 1.0}}, dynamics=SHOCK)
+    assert credibly_below(effect(say, no_say, "escalation_wait_weeks", R), -0.3)
+    assert credibly_above(effect(say, no_say, "escalation_answered_share", R), 0.05)
+    # knock-out: no escalation, nothing to answer faster
+    same_tables(
+        cfg({"converging": {"intensity": 1.0, "street_say": 1.0}}), cfg({"converging": {"intensity": 1.0}})
+    )

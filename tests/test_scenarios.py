@@ -81,6 +81,8 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
     # community workers' career (docs/ODD.md §7.14); the baseline has no turnover, so the
     # claims are against the same community's turnover (see the dedicated test)
     "community_workers": [("effective_capacity", +1, 0.1)],
+    # rights and capacity: the community fund and a say over the street (docs/ODD.md §7.15)
+    "rights_and_capacity": [("fund_spent", +1, 0.005), ("escalation_answered", +1, 0.001)],
     # self-governance, law and virtue, mass organisations (docs/ODD.md §7.13)
     "self_governance": [
         ("participation_workers", +1, 0.05),
@@ -252,3 +254,11 @@ def test_community_workers_keep_more_experience_than_with_turnover_alone(configs
     for metric in ("worker_experience", "effective_capacity"):
         holds(effect(cfg, alone, metric, REPLICATES, window=13), 0.01, f"community_workers {metric}")
     holds(-effect(cfg, alone, "worker_turnover", REPLICATES, window=13), 0.001, "community_workers turnover")
+
+
+def test_rights_and_capacity_answer_sooner_than_escalation_without_a_say(configs: dict[str, Config]) -> None:
+    cfg = configs["rights_and_capacity"]
+    no_say = composed("rights_and_capacity", "record_buildings=false", "levers.converging.street_say=0")
+    holds(
+        -effect(cfg, no_say, "escalation_wait_weeks", REPLICATES, window=13), 0.3, "rights_and_capacity wait"
+    )

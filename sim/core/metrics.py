@@ -264,6 +264,13 @@ METRICS: dict[str, Metric] = {
         "社区工作者经验",
         "mean experience X of community workers (1 = seasoned; 1 without turnover)",
     ),
+    "fund_spent": Metric(
+        "Community fund allocated",
+        "社区基金使用",
+        "need units per household per week of the community fund residents allocated",
+        NON_NEGATIVE,
+        "amount",
+    ),
     "participation_workers": Metric(
         "Participation, workers",
         "职工户参与率",
@@ -455,6 +462,7 @@ class Recorder:
             ("escalation_wait_weeks", flow.escalation_wait_weeks),
             ("worker_turnover", flow.worker_turnover),
             ("worker_experience", flow.worker_experience),
+            ("fund_spent", flow.fund_spent),
             *self._participation_by_group(hh.participating),
             *self._settled_shares(model),
             ("cost", flow.cost),

@@ -156,6 +156,8 @@ class Flows:
     # conduction: community workers' career (docs/ODD.md §7.14)
     worker_turnover: float = 0.0
     worker_experience: float = 1.0
+    # converging: the community fund (docs/ODD.md §7.15)
+    fund_spent: float = 0.0
     # supply
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))

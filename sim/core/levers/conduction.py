@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.core.levers import converging
 from sim.core.params import ConfigError, LeverConfig, param
 
 if TYPE_CHECKING:
@@ -191,7 +192,9 @@ def escalate(model: CommunityModel, k: float, need: np.ndarray) -> tuple[np.ndar
     book.pending -= sent
     up += sent
     np.minimum(up, need, out=up)  # a need the household settled itself is no longer up there
-    answer = up / cfg.upper_response_weeks
+    # the community's say over street departments (converging, §7.15) speeds their answers
+    weeks = cfg.upper_response_weeks / converging.street_speed(model)
+    answer = up / max(weeks, 1.0)  # at most all of it in a week
     total = float(answer.sum())
     cap = cfg.upper_capacity * up.size
     if total > cap:

@@ -57,6 +57,22 @@ class ConvergingConfig(LeverConfig):
     vertical_sinking: float = param(
         0.5, 0.0, 5.0, "v, extra resources street departments bring down at intensity 1 (× their own)"
     )
+    # 赋权、扩能 (docs/ODD.md §7.15): rights and capacity, not only fewer tasks; 0 = not in use
+    community_fund: float = param(
+        0.0,
+        0.0,
+        1.0,
+        "F_P, need units per household per week of a community fund residents allocate in consultation",
+    )
+    fund_quorum: float = param(
+        0.3, 0.01, 1.0, "p_Q, participation at which residents' consultation allocates the whole fund"
+    )
+    street_say: float = param(
+        0.0,
+        0.0,
+        5.0,
+        "σ_S, relative speed-up of street departments answering needs sent up, at intensity 1 (0 = none)",
+    )
 
 
 GROUPS = ("vertical", "horizontal", "outward")
@@ -84,12 +100,35 @@ def play(model: CommunityModel, k: float) -> None:
     )
 
     flow = model.flow
+    if cfg.community_fund > 0 and k > 0:
+        _spend_fund(model, k)
     flow.joint_capacity = joint
     per_thousand = model.community.n_households / 1000.0
     flow.joint_service = dyn.joint_capacity_scale * joint / per_thousand
     flow.contribution_rate = _share(orgs.cooperated, players.mask)
     for name, members in zip(GROUPS, players.groups, strict=True):
         setattr(flow, f"contribution_{name}", _share(orgs.cooperated, members))
+
+
+def _spend_fund(model: CommunityModel, k: float) -> None:
+    """The community fund (participatory budgeting): what residents allocate joins services.
+
+    Allocated = F_P k min(1, P̄ / p_Q), P̄ last week's participation: the fund is spent on what
+    those taking part propose and decide in consultation; with few taking part, part of it lies
+    idle. It joins the government channel's capacity (stage 6).
+    """
+    cfg = model.cfg.levers.converging
+    taking_part = float(model.buildings.participation @ model.community.building_size)
+    taking_part /= max(model.community.n_households, 1)
+    spent = cfg.community_fund * k * min(1.0, taking_part / cfg.fund_quorum)
+    model.flow.funds_service += spent
+    model.flow.fund_spent = spent
+
+
+def street_speed(model: CommunityModel) -> float:
+    """How much faster street departments answer needs sent up: 1 + σ_S k (赋权, §7.15)."""
+    k = model.flow.intensities.get("converging", 0.0)
+    return 1.0 + model.cfg.levers.converging.street_say * k
 
 
 @dataclass(frozen=True)
