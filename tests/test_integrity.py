@@ -21,6 +21,7 @@ import pytest
 from conftest import BIN
 
 from hydra_plugins.design_sweeper.design_sweeper import DESIGN_FILE, point_dirname
+from sim.cli.collect import main as collect_main
 from sim.core.config import ConfigError
 from sim.experiment.precheck import precheck
 from sim.results import (
@@ -28,7 +29,6 @@ from sim.results import (
     RunStatus,
     check_run,
     collect,
-    collect_cli,
     load,
     write_run,
 )
@@ -135,7 +135,7 @@ def test_stale_partial_and_edited_collections_are_refused_by_every_reader(tmp_pa
     with pytest.raises(CollectionError, match=f"has no {COLLECTION_RECORD}"):
         verify_collection(sweep)
     # the command-line reader: one line, exit 2
-    assert collect_cli([str(sweep)]) == 0
+    assert collect_main([str(sweep)]) == 0
     capsys.readouterr()
     (sweep / "summary.parquet").write_bytes((sweep / "summary.parquet").read_bytes() + b"\0")
     from sim.cli.analyse import cli as analyse_cli
@@ -155,7 +155,7 @@ def test_collect_counts_each_point_once_and_a_point_being_written_as_running(tmp
         report = collect(sweep)
         assert (len(report.missing), len(report.failed), len(report.running)) == (1, 0, 1)
         assert report.expected == 4 and report.points == 2 and not report.written
-        assert collect_cli([str(sweep)]) == 1
+        assert collect_main([str(sweep)]) == 1
     err = capsys.readouterr().err
     assert "2 complete of 4 point(s): 1 missing, 0 failed, 1 running; nothing written" in err
     # nothing complete at all: as many missing as the design has points, not one more
