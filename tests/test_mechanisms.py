@@ -136,6 +136,7 @@ def test_a_level_above_with_little_capacity_answers_less_and_later():
         # turnover itself describes the status quo (docs/ODD.md §7.14): not a lever policy
         {"conduction": {"career": 0.6, "exemplars": 0.3}},
         {"converging": {"community_fund": 0.02, "street_say": 1.0}},
+        {"integration": {"compound_organisation": 1.0, "compound_mediation": 0.5}},
         {
             "immersion": {
                 "conventions": 0.5,
@@ -327,3 +328,24 @@ def test_a_say_over_street_departments_speeds_their_answers():
     same_tables(
         cfg({"converging": {"intensity": 1.0, "street_say": 1.0}}), cfg({"converging": {"intensity": 1.0}})
     )
+
+
+# ------------------------------------------- integration: organisation in each compound (§7.16)
+
+
+def estate(**integration):
+    """The owner–company conflict estate with integration acting and no cross-appointment."""
+    params = {"intensity": 1.0, "cross_appointment_max": 0.0, **integration}
+    base = ["scenario=owner_company_conflict", "community=workshop", f"seed={SEED}", "record_buildings=false"]
+    return compose_config([*base, *(f"levers.integration.{k}={v}" for k, v in params.items())])
+
+
+def test_organisation_in_each_compound_leaves_fewer_conflicts_open():
+    replicates = 12  # open conflicts in two compounds are small counts
+    organised, plain = estate(compound_organisation=1.0), estate()
+    assert (outcome(organised, "compounds_organised", replicates) == 1).all()
+    assert credibly_below(effect(organised, plain, "conflicts_open", replicates, window=104), 0.0)
+    assert credibly_above(effect(organised, plain, "trust", replicates, window=104), 0.0)
+    # knock-out: no compound organisation, the plain integration run to the bit
+    same_tables(estate(compound_organisation=0.0), plain)
+    assert (outcome(plain, "compounds_organised", replicates) == 0).all()

@@ -83,6 +83,9 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
     "community_workers": [("effective_capacity", +1, 0.1)],
     # rights and capacity: the community fund and a say over the street (docs/ODD.md §7.15)
     "rights_and_capacity": [("fund_spent", +1, 0.005), ("escalation_answered", +1, 0.001)],
+    # organisation in each compound (docs/ODD.md §7.16): conflicts are judged against the same
+    # estate without it in the dedicated test (few compounds, rare counts)
+    "compound_organisation": [("compounds_organised", +1, 0.99)],
     # self-governance, law and virtue, mass organisations (docs/ODD.md §7.13)
     "self_governance": [
         ("participation_workers", +1, 0.05),
@@ -262,3 +265,14 @@ def test_rights_and_capacity_answer_sooner_than_escalation_without_a_say(configs
     holds(
         -effect(cfg, no_say, "escalation_wait_weeks", REPLICATES, window=13), 0.3, "rights_and_capacity wait"
     )
+
+
+def test_compound_organisation_leaves_fewer_conflicts_open_than_the_same_estate(
+    configs: dict[str, Config],
+) -> None:
+    cfg = configs["compound_organisation"]
+    plain = composed(
+        "compound_organisation", "record_buildings=false", "levers.integration.compound_organisation=0"
+    )
+    conflicts = effect(cfg, plain, "conflicts_open", 12, window=cfg.steps)
+    assert credibly_below(conflicts), interval(conflicts)

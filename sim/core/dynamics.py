@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core import kernels
-from sim.core.levers import immersion
+from sim.core.levers import immersion, integration
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -283,6 +283,11 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) 
         + dyn.conflict_arrears * arrears
         - model.cfg.levers.integration.conflict_reduction * chi
     )
+    organised = integration.organised_compounds(model, model.flow.intensities.get("integration", 0.0))
+    if organised is not None:  # compound-level Party organisation (docs/ODD.md §7.16)
+        icfg = model.cfg.levers.integration
+        logit = logit - icfg.compound_conflict_reduction * organised
+        mediation = np.minimum(1.0, mediation + icfg.compound_mediation * organised)
     p_start = np.where(managed, 1.0 / (1.0 + np.exp(-logit)), 0.0)
     started = model.rng.random(c.n_compounds) < p_start
     street = (cmp.conflict_weeks >= dyn.street_after_weeks) * dyn.resolution_street

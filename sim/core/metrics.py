@@ -271,6 +271,11 @@ METRICS: dict[str, Metric] = {
         NON_NEGATIVE,
         "amount",
     ),
+    "compounds_organised": Metric(
+        "Compounds with their own Party organisation",
+        "建立党组织的小区",
+        "share of compounds with a compound-level Party organisation",
+    ),
     "participation_workers": Metric(
         "Participation, workers",
         "职工户参与率",
@@ -463,6 +468,7 @@ class Recorder:
             ("worker_turnover", flow.worker_turnover),
             ("worker_experience", flow.worker_experience),
             ("fund_spent", flow.fund_spent),
+            ("compounds_organised", flow.compounds_organised),
             *self._participation_by_group(hh.participating),
             *self._settled_shares(model),
             ("cost", flow.cost),

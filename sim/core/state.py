@@ -158,6 +158,8 @@ class Flows:
     worker_experience: float = 1.0
     # converging: the community fund (docs/ODD.md §7.15)
     fund_spent: float = 0.0
+    # integration: compound-level Party organisation (docs/ODD.md §7.16)
+    compounds_organised: float = 0.0
     # supply
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))

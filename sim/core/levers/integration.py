@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.core.params import ConfigError, LeverConfig, param
 
 if TYPE_CHECKING:
@@ -48,6 +50,16 @@ class IntegrationConfig(LeverConfig):
     )
     gap_cover: float = param(
         1.0, 0.0, 1.0, "g, share of the channels' overlap turned to uncovered needs at intensity 1"
+    )
+    # 把党组织向居民小区（楼院）延伸 (docs/ODD.md §7.16); 0 = not in use
+    compound_organisation: float = param(
+        0.0, 0.0, 1.0, "share of compounds given a compound-level Party organisation at intensity 1"
+    )
+    compound_conflict_reduction: float = param(
+        1.0, 0.0, 20.0, "γ_P, log-odds of an owner–company conflict removed in an organised compound"
+    )
+    compound_mediation: float = param(
+        0.1, 0.0, 1.0, "m_P, weekly resolution chance added to mediation in an organised compound"
     )
 
     def check(self, prefix: str) -> None:
@@ -83,3 +95,20 @@ def mediation_rate(model: CommunityModel, chi: float, k_converging: float) -> fl
     cfg = model.cfg.levers.integration
     rate = model.cfg.dynamics.mediation_rate + cfg.mediation_gain * chi + cfg.joint_mediation * k_converging
     return min(1.0, rate)
+
+
+def organised_compounds(model: CommunityModel, k: float) -> np.ndarray | None:
+    """Compounds with a compound-level Party organisation this week (None while none has one).
+
+    The first ⌊share · k · C + ½⌋ compounds in compound order (the order the structure seed
+    placed them in) are organised: a higher intensity organises a superset.
+    """
+    share = model.cfg.levers.integration.compound_organisation * k
+    n = model.community.n_compounds
+    count = int(np.floor(share * n + 0.5))
+    model.flow.compounds_organised = count / n if n else 0.0
+    if count == 0:
+        return None
+    organised = np.zeros(n, dtype=bool)
+    organised[:count] = True
+    return organised
