@@ -26,10 +26,10 @@ EXIT_LOCKED = 75  # sysexits EX_TEMPFAIL: try again when the other writer is don
 
 def classify(exc: BaseException) -> tuple[int, str]:
     """The exit code and the one line (without the program's name) for ``exc``."""
-    from sim.results.layout import DesignMismatch
     from sim.core.config import ConfigError
     from sim.results import CorruptResultError, WriteError, describe_os_error
     from sim.results.integrity import CollectionError
+    from sim.results.layout import DesignMismatch
     from sim.results.lock import DirectoryLocked
 
     chain: list[BaseException] = []

@@ -325,8 +325,8 @@ def verify_collection(root: str | os.PathLike[str], allow_missing: bool = False)
 
 def _check_still_current(root: Path, record: dict[str, Any], again: str) -> None:
     """Every point collected is unchanged, no other point has completed since, same design."""
-    from sim.results.layout import DESIGN_FILE, find_point_dirs, load_design
     from sim.results import MARKER
+    from sim.results.layout import DESIGN_FILE, find_point_dirs, load_design
 
     design_path = root / DESIGN_FILE
     if record.get("design") is not None:
