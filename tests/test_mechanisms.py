@@ -349,3 +349,24 @@ def test_organisation_in_each_compound_leaves_fewer_conflicts_open():
     # knock-out: no compound organisation, the plain integration run to the bit
     same_tables(estate(compound_organisation=0.0), plain)
     assert (outcome(plain, "compounds_organised", replicates) == 0).all()
+
+
+# ------------------------------------------------ embedding: a dense network of branches (§7.17)
+
+
+def test_a_dense_branch_network_cuts_coordination_more_the_denser_it_is():
+    def joint(embedding: float, weight: float):
+        return cfg(
+            {
+                "converging": {"intensity": 1.0},
+                "embedding": {"intensity": embedding, "network_coordination": weight},
+            }
+        )
+
+    dense_gain = effect(joint(1.0, 1.0), joint(1.0, 0.0), "joint_capacity", R)
+    sparse_gain = effect(joint(0.0, 1.0), joint(0.0, 0.0), "joint_capacity", R)
+    assert credibly_above(outcome(joint(1.0, 0.0), "branch_network_density", R) - 0.075, 0.5)
+    assert credibly_above(dense_gain, 1.0)
+    assert credibly_above(dense_gain - sparse_gain, 1.0)
+    # knock-out: weight 0, the density is recorded but changes nothing
+    same_tables(joint(1.0, 0.0), cfg({"converging": {"intensity": 1.0}, "embedding": {"intensity": 1.0}}))

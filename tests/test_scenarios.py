@@ -86,6 +86,8 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
     # organisation in each compound (docs/ODD.md §7.16): conflicts are judged against the same
     # estate without it in the dedicated test (few compounds, rare counts)
     "compound_organisation": [("compounds_organised", +1, 0.99)],
+    # a dense network of branches (docs/ODD.md §7.17)
+    "dense_network": [("branch_network_density", +1, 0.5), ("joint_capacity", +1, 1.0)],
     # self-governance, law and virtue, mass organisations (docs/ODD.md §7.13)
     "self_governance": [
         ("participation_workers", +1, 0.05),

@@ -271,6 +271,11 @@ METRICS: dict[str, Metric] = {
         NON_NEGATIVE,
         "amount",
     ),
+    "branch_network_density": Metric(
+        "Density of the branch network",
+        "组织网络密度",
+        "share of pairs of organisations both with a branch × the strength of links among branches",
+    ),
     "compounds_organised": Metric(
         "Compounds with their own Party organisation",
         "建立党组织的小区",
@@ -469,6 +474,7 @@ class Recorder:
             ("worker_experience", flow.worker_experience),
             ("fund_spent", flow.fund_spent),
             ("compounds_organised", flow.compounds_organised),
+            ("branch_network_density", flow.branch_network_density),
             *self._participation_by_group(hh.participating),
             *self._settled_shares(model),
             ("cost", flow.cost),

@@ -160,6 +160,8 @@ class Flows:
     fund_spent: float = 0.0
     # integration: compound-level Party organisation (docs/ODD.md §7.16)
     compounds_organised: float = 0.0
+    # embedding: density of the branch network (docs/ODD.md §7.17)
+    branch_network_density: float = 0.0
     # supply
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))

@@ -89,6 +89,11 @@ def play(model: CommunityModel, k: float) -> None:
     orgs.cooperated[:] = players.mask & (draw < orgs.propensity)
     contributed = np.where(orgs.cooperated, resources, 0.0)
     coordination = dyn.coordination_cost * (1.0 - cfg.coordination_cut * k)
+    density = embedding_density(model)
+    model.flow.branch_network_density = density
+    weight = model.cfg.levers.embedding.network_coordination
+    if weight > 0:  # a dense network among branches cuts the cost of working together (§7.17)
+        coordination *= 1.0 - weight * density
     joint = dyn.synergy * contributed.sum() * (1.0 - coordination)
     emb = model.cfg.levers.embedding
     recognition = (emb.recognition + cfg.pooled_recognition * k) * orgs.has_branch
@@ -108,6 +113,17 @@ def play(model: CommunityModel, k: float) -> None:
     flow.contribution_rate = _share(orgs.cooperated, players.mask)
     for name, members in zip(GROUPS, players.groups, strict=True):
         setattr(flow, f"contribution_{name}", _share(orgs.cooperated, members))
+
+
+def embedding_density(model: CommunityModel) -> float:
+    from sim.core.levers import embedding
+
+    return embedding.network_density(model)
+
+
+def players_mask(model: CommunityModel) -> np.ndarray:
+    """Which organisations play the joint game (every one but the Party committee)."""
+    return _players(model).mask
 
 
 def _spend_fund(model: CommunityModel, k: float) -> None:

@@ -93,6 +93,13 @@ class EmbeddingConfig(LeverConfig):
         1.0,
         "s, spread (threshold units) of members' judgement of who would say yes when targeting",
     )
+    # 织密组织网络 (docs/ODD.md §7.17); status quo like recognition; 0 = not in use
+    network_coordination: float = param(
+        0.0,
+        0.0,
+        1.0,
+        "w_D, share of the joint game's coordination cost removed per unit of branch-network density",
+    )
 
 
 LINE_KINDS = ("SOCIAL_ORG", "ENTERPRISE", "PROPERTY_COMPANY", "STATIONED_UNIT")
@@ -225,3 +232,16 @@ def _relative_to_building(model: CommunityModel, score: np.ndarray) -> np.ndarra
 
 def _grow(base: float, k: float) -> float:
     return base + k * (1.0 - base)
+
+
+def network_density(model: CommunityModel) -> float:
+    """D = body · c², c the share of the joint game's players with a branch (织密组织网络).
+
+    The share of pairs of players that both have a branch, times the strength of the links
+    among branches (the body level): how densely the organisations are tied through the Party.
+    """
+    from sim.core.levers import converging
+
+    players = converging.players_mask(model)
+    covered = float(model.orgs.has_branch[players].mean()) if players.any() else 0.0
+    return model.flow.coverage_body * covered * covered
