@@ -137,6 +137,7 @@ def test_a_level_above_with_little_capacity_answers_less_and_later():
         {"conduction": {"career": 0.6, "exemplars": 0.3}},
         {"converging": {"community_fund": 0.02, "street_say": 1.0}},
         {"integration": {"compound_organisation": 1.0, "compound_mediation": 0.5}},
+        {"embedding": {"duty": 1.0, "duty_cost": 0.2}},
         {
             "immersion": {
                 "conventions": 0.5,
@@ -370,3 +371,20 @@ def test_a_dense_branch_network_cuts_coordination_more_the_denser_it_is():
     assert credibly_above(dense_gain - sparse_gain, 1.0)
     # knock-out: weight 0, the density is recorded but changes nothing
     same_tables(joint(1.0, 0.0), cfg({"converging": {"intensity": 1.0}, "embedding": {"intensity": 1.0}}))
+
+
+# --------------------------------------- embedding, surface: the community's duty (§7.18)
+
+
+def test_units_the_community_takes_on_join_the_joint_game_at_a_cost_in_capacity():
+    def duty(share: float):
+        return cfg({"converging": {"intensity": 1.0}, "embedding": {"intensity": 0.3, "duty": share}})
+
+    taken, left = duty(1.0), duty(0.0)
+    assert credibly_below(effect(taken, left, "uncovered_units", R), -0.5)
+    assert credibly_above(outcome(taken, "duty_units", R), 0.5)
+    assert credibly_above(effect(taken, left, "contribution_outward", R), 0.1)
+    assert credibly_below(effect(taken, left, "effective_capacity", R), -0.05)
+    # knock-out: no duty, nothing taken on and nothing changed
+    same_tables(left, cfg({"converging": {"intensity": 1.0}, "embedding": {"intensity": 0.3}}))
+    assert (outcome(left, "duty_units", R) == 0).all()

@@ -162,6 +162,9 @@ class Flows:
     compounds_organised: float = 0.0
     # embedding: density of the branch network (docs/ODD.md §7.17)
     branch_network_density: float = 0.0
+    # embedding: units nobody covers, and those the community takes on (docs/ODD.md §7.18)
+    uncovered_units: float = 0.0
+    duty_units: float = 0.0
     # supply
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))

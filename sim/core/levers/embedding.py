@@ -93,6 +93,13 @@ class EmbeddingConfig(LeverConfig):
         1.0,
         "s, spread (threshold units) of members' judgement of who would say yes when targeting",
     )
+    # 社区兜底管理 (docs/ODD.md §7.18); 0 = not in use
+    duty: float = param(
+        0.0, 0.0, 1.0, "share of the units no branch covers that the community takes on at intensity 1"
+    )
+    duty_cost: float = param(
+        0.05, 0.0, 1.0, "share of the work team W a unit taken on costs, per 1,000 households"
+    )
     # 织密组织网络 (docs/ODD.md §7.17); status quo like recognition; 0 = not in use
     network_coordination: float = param(
         0.0,
@@ -129,6 +136,12 @@ def update_coverage(model: CommunityModel, k: float) -> None:
     model.orgs.tie[:] = cached.tie
     flow = model.flow
     flow.coverage_point, flow.coverage_line, flow.coverage_surface, flow.coverage_body = cached.levels
+    flow.uncovered_units = float(cached.uncovered)
+    flow.duty_units = float(cached.duty)
+    if cached.duty:  # the units taken on cost the work team's capacity (§7.18)
+        per_thousand = model.community.n_households / 1000.0
+        cost = model.cfg.levers.embedding.duty_cost * cached.duty / per_thousand
+        flow.effective_capacity = max(0.0, flow.effective_capacity - cost)
 
 
 @dataclass(frozen=True)
@@ -138,6 +151,8 @@ class _Coverage:
     has_branch: np.ndarray  # per organisation
     tie: np.ndarray  # per organisation
     levels: tuple[float, float, float, float]  # point, line, surface, body shares reached
+    uncovered: int  # firms, social organisations, companies, units and new business forms without a branch
+    duty: int  # of them, units the community took on itself (社区兜底管理)
 
 
 def _coverage(model: CommunityModel, k: float) -> _Coverage:
@@ -160,15 +175,33 @@ def _coverage(model: CommunityModel, k: float) -> _Coverage:
         | (kind == OrgKind.STREET_DEPARTMENT)
     )
     has_branch = always | (c.org_rank < level)
+    lines = np.isin(kind, [OrgKind[name] for name in LINE_KINDS])
+    surf = kind == OrgKind.NEW_BUSINESS
+    # 社区兜底管理 (§7.18): the community takes on part of the units nobody else covers
+    taken = np.zeros(kind.size, dtype=bool)
+    if cfg.duty > 0 and k > 0:
+        unowned = np.flatnonzero((lines | surf) & ~has_branch)
+        unowned = unowned[np.argsort(c.org_rank[unowned], kind="stable")]
+        from sim.core.community import count_of
+
+        taken[unowned[: count_of(cfg.duty * k, unowned.size)]] = True
+        has_branch = has_branch | taken
     # The committee's tie to an organisation: the body level through a branch, weaker without.
     tie = body * np.where(has_branch, 1.0, cfg.weak_tie)
 
     coverage_point = float(covered.mean()) if c.n_buildings else 0.0
-    lines = np.isin(kind, [OrgKind[name] for name in LINE_KINDS])
     coverage_line = float(has_branch[lines].mean()) if lines.any() else line
-    surf = kind == OrgKind.NEW_BUSINESS
     coverage_surface = float(has_branch[surf].mean()) if surf.any() else surface
-    return _Coverage(k, covered, has_branch, tie, (coverage_point, coverage_line, coverage_surface, body))
+    uncovered = int(np.count_nonzero((lines | surf) & ~has_branch))
+    return _Coverage(
+        k,
+        covered,
+        has_branch,
+        tie,
+        (coverage_point, coverage_line, coverage_surface, body),
+        uncovered,
+        int(np.count_nonzero(taken)),
+    )
 
 
 def reach(model: CommunityModel) -> np.ndarray:
