@@ -138,6 +138,7 @@ def test_a_level_above_with_little_capacity_answers_less_and_later():
         {"converging": {"community_fund": 0.02, "street_say": 1.0}},
         {"integration": {"compound_organisation": 1.0, "compound_mediation": 0.5}},
         {"embedding": {"duty": 1.0, "duty_cost": 0.2}},
+        {"embedding": {"stationed": 0.5, "regional": 0.5, "hub": 0.5, "unit_members": 1.0}},
         {
             "immersion": {
                 "conventions": 0.5,
@@ -388,3 +389,52 @@ def test_units_the_community_takes_on_join_the_joint_game_at_a_cost_in_capacity(
     # knock-out: no duty, nothing taken on and nothing changed
     same_tables(left, cfg({"converging": {"intensity": 1.0}, "embedding": {"intensity": 0.3}}))
     assert (outcome(left, "duty_units", R) == 0).all()
+
+
+# -------------------------------- embedding, line: stationed, regional and hub (§7.19)
+
+
+def line_form(name: str | None = None, members: float = 0.5):
+    """Embedding at 0.3 (line units left open) with the joint meeting, on the community preset."""
+    embedding = {"intensity": 0.3, "unit_members": members}
+    if name:
+        embedding[name] = 1.0
+    return make_config({"converging": {"intensity": 1.0}, "embedding": embedding}, community="community")
+
+
+def test_a_stationed_organisation_reaches_deepest_and_costs_most():
+    base = line_form()
+    stationed, regional, hub = line_form("stationed"), line_form("regional"), line_form("hub")
+    for form, run in (("stationed", stationed), ("regional", regional), ("hub", hub)):
+        assert credibly_above(outcome(run, f"line_{form}", R), 0.5)
+    assert credibly_above(effect(stationed, base, "contribution_rate", R), 0.05)
+    assert credibly_above(effect(stationed, regional, "contribution_rate", R), 0.05)
+    # cost in the work team's capacity: stationed > regional > hub > nothing
+    costs = [effect(run, base, "effective_capacity", R) for run in (stationed, regional, hub)]
+    assert credibly_below(costs[0] - costs[1], 0.0) and credibly_below(costs[1] - costs[2], 0.0)
+    assert credibly_below(costs[2], 0.0)
+    # a stationed organisation needs none of the unit's own members
+    same_tables(line_form("stationed", members=0.0), stationed)
+    # knock-out: no line form, the same run as embedding without them
+    assert (outcome(base, "line_stationed", R) == 0).all()
+    same_tables(
+        base,
+        make_config(
+            {"converging": {"intensity": 1.0}, "embedding": {"intensity": 0.3}}, community="community"
+        ),
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "not reproduced (docs/ODD.md §7.19): on the community preset a regional organisation's "
+        "contribution gain over a hub's is +0.006 [-0.004, +0.015], and neither depends credibly "
+        "on the units' own members: two units each, reached at depths 0.3 and 0.15, earn too "
+        "little recognition to move the joint game"
+    ),
+)
+def test_regional_reach_is_deeper_than_a_hubs_and_both_need_the_units_members():
+    regional, hub = line_form("regional"), line_form("hub")
+    assert credibly_above(effect(regional, hub, "contribution_rate", R), 0.0)
+    assert credibly_below(effect(line_form("regional", members=0.0), regional, "contribution_rate", R), 0.0)

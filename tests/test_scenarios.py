@@ -86,6 +86,8 @@ CLAIMS: dict[str, list[tuple[str, int, float]]] = {
     # organisation in each compound (docs/ODD.md §7.16): conflicts are judged against the same
     # estate without it in the dedicated test (few compounds, rare counts)
     "compound_organisation": [("compounds_organised", +1, 0.99)],
+    # stationed, regional and hub organisations (docs/ODD.md §7.19); the workshop has few units
+    "line_organisations": [("line_hub", +1, 0.5), ("contribution_rate", +1, 0.05)],
     # the community's duty for units nobody covers (docs/ODD.md §7.18)
     "community_duty": [("duty_units", +1, 0.5), ("contribution_outward", +1, 0.05)],
     # a dense network of branches (docs/ODD.md §7.17)

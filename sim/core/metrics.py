@@ -271,6 +271,16 @@ METRICS: dict[str, Metric] = {
         NON_NEGATIVE,
         "amount",
     ),
+    **{
+        f"line_{form}": Metric(
+            f"Line units reached, {form}",
+            f"{zh}覆盖的单位",
+            f"firms, social organisations, companies and stationed units reached by a {form} organisation",
+            NON_NEGATIVE,
+            "count",
+        )
+        for form, zh in (("stationed", "派驻型组织"), ("regional", "区域型组织"), ("hub", "枢纽型组织"))
+    },
     "uncovered_units": Metric(
         "Units nobody covers",
         "无人覆盖的单位",
@@ -491,6 +501,9 @@ class Recorder:
             ("branch_network_density", flow.branch_network_density),
             ("uncovered_units", flow.uncovered_units),
             ("duty_units", flow.duty_units),
+            ("line_stationed", flow.line_stationed),
+            ("line_regional", flow.line_regional),
+            ("line_hub", flow.line_hub),
             *self._participation_by_group(hh.participating),
             *self._settled_shares(model),
             ("cost", flow.cost),

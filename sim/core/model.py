@@ -186,6 +186,7 @@ class CommunityModel(mesa.Model):
             payoff=np.zeros(c.n_orgs),
             has_branch=np.zeros(c.n_orgs, dtype=bool),
             tie=np.zeros(c.n_orgs),
+            depth=np.zeros(c.n_orgs),
         )
         self.institutions = Institutions(
             retention=np.asarray(cfg.levers.conduction.retention, dtype=np.float64).copy(),

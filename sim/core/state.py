@@ -67,6 +67,7 @@ class OrgState:
     payoff: np.ndarray  # this week's payoff in the joint game
     has_branch: np.ndarray  # bool, covered by a Party branch (embedding, line/surface)
     tie: np.ndarray  # strength of the Party committee's tie (brokerage)
+    depth: np.ndarray  # depth of the Party's reach: 1 with a branch, less through regional or hub (§7.19)
 
 
 @dataclass
@@ -165,6 +166,10 @@ class Flows:
     # embedding: units nobody covers, and those the community takes on (docs/ODD.md §7.18)
     uncovered_units: float = 0.0
     duty_units: float = 0.0
+    # embedding: line units reached by each kind of organisation (docs/ODD.md §7.19)
+    line_stationed: float = 0.0
+    line_regional: float = 0.0
+    line_hub: float = 0.0
     # supply
     capacity: np.ndarray = field(default_factory=lambda: np.zeros(4))
     served_by_channel: np.ndarray = field(default_factory=lambda: np.zeros(4))

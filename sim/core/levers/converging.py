@@ -96,7 +96,9 @@ def play(model: CommunityModel, k: float) -> None:
         coordination *= 1.0 - weight * density
     joint = dyn.synergy * contributed.sum() * (1.0 - coordination)
     emb = model.cfg.levers.embedding
-    recognition = (emb.recognition + cfg.pooled_recognition * k) * orgs.has_branch
+    # a branch of the unit's own, or the depth of a regional or hub organisation's reach (§7.19)
+    reach = orgs.depth if model.caches["coverage"].forms is not None else orgs.has_branch
+    recognition = (emb.recognition + cfg.pooled_recognition * k) * reach
     reputation = immersion.reputation(model)  # 德治: every contributor earns it (docs/ODD.md §7.13)
     if reputation > 0:
         recognition = recognition + reputation

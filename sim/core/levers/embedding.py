@@ -93,6 +93,43 @@ class EmbeddingConfig(LeverConfig):
         1.0,
         "s, spread (threshold units) of members' judgement of who would say yes when targeting",
     )
+    # 派驻型、区域型、枢纽型 (docs/ODD.md §7.19): three ways to reach the line's units; 0 = not in use
+    stationed: float = param(
+        0.0, 0.0, 1.0, "share of line units without a branch given a stationed organisation at intensity 1"
+    )
+    regional: float = param(
+        0.0,
+        0.0,
+        1.0,
+        "share of the line units still without one reached by a regional organisation at intensity 1",
+    )
+    hub: float = param(
+        0.0,
+        0.0,
+        1.0,
+        "share of the line units still without one reached through a hub organisation at intensity 1",
+    )
+    regional_depth: float = param(
+        0.6, 0.0, 1.0, "depth of a regional organisation's reach relative to a unit's own branch"
+    )
+    hub_depth: float = param(
+        0.3, 0.0, 1.0, "depth of a hub organisation's reach relative to a unit's own branch"
+    )
+    unit_members: float = param(
+        0.5,
+        0.0,
+        1.0,
+        "share of the own members regional and hub work needs that a unit has (stationed needs none)",
+    )
+    stationed_cost: float = param(
+        0.05, 0.0, 1.0, "share of the work team W one stationed organisation costs, per 1,000 households"
+    )
+    regional_cost: float = param(
+        0.02, 0.0, 1.0, "share of the work team W one unit reached regionally costs, per 1,000 households"
+    )
+    hub_cost: float = param(
+        0.005, 0.0, 1.0, "share of the work team W one unit reached through a hub costs, per 1,000 households"
+    )
     # 社区兜底管理 (docs/ODD.md §7.18); 0 = not in use
     duty: float = param(
         0.0, 0.0, 1.0, "share of the units no branch covers that the community takes on at intensity 1"
@@ -137,6 +174,16 @@ def update_coverage(model: CommunityModel, k: float) -> None:
     flow = model.flow
     flow.coverage_point, flow.coverage_line, flow.coverage_surface, flow.coverage_body = cached.levels
     flow.uncovered_units = float(cached.uncovered)
+    if cached.forms is not None:  # 派驻型、区域型、枢纽型 (§7.19): reach and its cost
+        model.orgs.depth[:] = cached.depth
+        cfg = model.cfg.levers.embedding
+        counts = cached.forms.counts()
+        flow.line_stationed, flow.line_regional, flow.line_hub = (float(x) for x in counts)
+        costs = (cfg.stationed_cost, cfg.regional_cost, cfg.hub_cost)
+        cost = sum(c * n for c, n in zip(costs, counts, strict=True)) / (
+            model.community.n_households / 1000.0
+        )
+        flow.effective_capacity = max(0.0, flow.effective_capacity - cost)
     flow.duty_units = float(cached.duty)
     if cached.duty:  # the units taken on cost the work team's capacity (§7.18)
         per_thousand = model.community.n_households / 1000.0
@@ -153,6 +200,8 @@ class _Coverage:
     levels: tuple[float, float, float, float]  # point, line, surface, body shares reached
     uncovered: int  # firms, social organisations, companies, units and new business forms without a branch
     duty: int  # of them, units the community took on itself (社区兜底管理)
+    forms: _LineForms | None  # line units reached by stationed, regional and hub organisations
+    depth: np.ndarray | None  # per organisation, depth of the Party's reach (None: has_branch)
 
 
 def _coverage(model: CommunityModel, k: float) -> _Coverage:
@@ -177,10 +226,13 @@ def _coverage(model: CommunityModel, k: float) -> _Coverage:
     has_branch = always | (c.org_rank < level)
     lines = np.isin(kind, [OrgKind[name] for name in LINE_KINDS])
     surf = kind == OrgKind.NEW_BUSINESS
+    forms = _line_forms(cfg, k, lines & ~has_branch, c.org_rank)
+    if forms is not None:
+        has_branch = has_branch | forms.stationed
     # 社区兜底管理 (§7.18): the community takes on part of the units nobody else covers
     taken = np.zeros(kind.size, dtype=bool)
     if cfg.duty > 0 and k > 0:
-        unowned = np.flatnonzero((lines | surf) & ~has_branch)
+        unowned = np.flatnonzero((lines | surf) & ~has_branch & ~_reached(forms))
         unowned = unowned[np.argsort(c.org_rank[unowned], kind="stable")]
         from sim.core.community import count_of
 
@@ -188,11 +240,17 @@ def _coverage(model: CommunityModel, k: float) -> _Coverage:
         has_branch = has_branch | taken
     # The committee's tie to an organisation: the body level through a branch, weaker without.
     tie = body * np.where(has_branch, 1.0, cfg.weak_tie)
+    depth = None
+    if forms is not None:  # regional and hub reach: shallower than a branch of the unit's own
+        depth = has_branch.astype(np.float64)
+        depth[forms.regional] = cfg.regional_depth * cfg.unit_members
+        depth[forms.hub] = cfg.hub_depth * cfg.unit_members
+        tie = body * np.maximum(depth, cfg.weak_tie)
 
     coverage_point = float(covered.mean()) if c.n_buildings else 0.0
     coverage_line = float(has_branch[lines].mean()) if lines.any() else line
     coverage_surface = float(has_branch[surf].mean()) if surf.any() else surface
-    uncovered = int(np.count_nonzero((lines | surf) & ~has_branch))
+    uncovered = int(np.count_nonzero((lines | surf) & ~has_branch & ~_reached(forms)))
     return _Coverage(
         k,
         covered,
@@ -201,7 +259,50 @@ def _coverage(model: CommunityModel, k: float) -> _Coverage:
         (coverage_point, coverage_line, coverage_surface, body),
         uncovered,
         int(np.count_nonzero(taken)),
+        forms,
+        depth,
     )
+
+
+@dataclass(frozen=True)
+class _LineForms:
+    """Line units reached by each kind of organisation (派驻型、区域型、枢纽型)."""
+
+    stationed: np.ndarray  # bool per organisation: a stationed organisation, as deep as a branch
+    regional: np.ndarray  # bool: one regional organisation for several small units
+    hub: np.ndarray  # bool: through an umbrella association
+
+    def counts(self) -> tuple[int, int, int]:
+        return (
+            int(np.count_nonzero(self.stationed)),
+            int(np.count_nonzero(self.regional)),
+            int(np.count_nonzero(self.hub)),
+        )
+
+
+def _line_forms(
+    cfg: EmbeddingConfig, k: float, open_units: np.ndarray, rank: np.ndarray
+) -> _LineForms | None:
+    """Stationed first, then regional, then hub, each a share of the line units still open."""
+    if k <= 0 or not (cfg.stationed or cfg.regional or cfg.hub):
+        return None
+    from sim.core.community import count_of
+
+    left = np.flatnonzero(open_units)
+    left = left[np.argsort(rank[left], kind="stable")]
+    out = []
+    for share in (cfg.stationed, cfg.regional, cfg.hub):
+        reached = np.zeros(open_units.size, dtype=bool)
+        n = count_of(share * k, left.size)
+        reached[left[:n]] = True
+        left = left[n:]
+        out.append(reached)
+    return _LineForms(*out)
+
+
+def _reached(forms: _LineForms | None) -> np.ndarray | np.bool_:
+    """Units the regional or hub forms reach (they have no branch of their own)."""
+    return np.False_ if forms is None else forms.regional | forms.hub
 
 
 def reach(model: CommunityModel) -> np.ndarray:
