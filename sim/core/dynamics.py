@@ -217,7 +217,7 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     np.multiply(offered, fraction / n, out=flow.served_matrix)
 
 
-def property_and_conflicts(model: CommunityModel, chi: float, mediation: float) -> None:
+def property_and_conflicts(model: CommunityModel, chi: float, mediation: float | np.ndarray) -> None:
     """Companies and owners act on this week's service: fees, quality, conflicts, replacement.
 
     Reads this week's satisfaction of last week's update (stage 9 comes later), this week's

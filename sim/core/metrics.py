@@ -407,6 +407,7 @@ class Recorder:
         # constituencies of the mass organisations (immersion): workers, young, families
         self._profile = c.profile.astype(np.intp)
         self._profile_size = np.bincount(self._profile, minlength=len(PROFILES)).astype(np.float64)
+        assert c.young is not None  # build_community always places the young households
         self._young = c.young
         self._young_count = float(np.count_nonzero(c.young))
 

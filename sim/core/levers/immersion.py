@@ -125,6 +125,7 @@ def mobilise_groups(model: CommunityModel, k: float) -> None:
     c = model.community
     from sim.core.config import PROFILES
 
+    assert c.young is not None  # build_community always places the young households
     pull = k * (
         cfg.trade_union * (c.profile == PROFILES.index("worker"))
         + cfg.youth_league * c.young
