@@ -117,7 +117,10 @@ def test_a_preset_named_in_a_dict_applies_its_sizes() -> None:
 @pytest.mark.parametrize(
     ("keywords", "message"),
     [
-        ({"convergng": 1.0}, r"convergng=1.0\): no such keyword \(did you mean converging[,?].*; allowed: .*,"),
+        (
+            {"convergng": 1.0},
+            r"convergng=1.0\): no such keyword \(did you mean converging[,?].*; allowed: .*,",
+        ),
         ({"levers.linking.speed": 1}, r"levers.linking.speed=1\): no such keyword"),
         ({"converging": 1.5}, r"levers.converging.intensity=1.5 is out of range; allowed: a number"),
         ({"steps": 3, "levers.converging.intensity": 1, "converging": 0}, r"given twice"),
