@@ -40,6 +40,7 @@ SLOW_MODULES = {
     "test_bounds",
     "test_faults",
     "test_lever_patterns",
+    "test_mechanisms",
     "test_notebooks",
     "test_patterns_core",
     "test_scenarios",
