@@ -15,6 +15,9 @@ how many it skipped, ran and failed. While jobs run, a progress bar counts finis
 
 Command-line sweeps over config *groups* (``community=workshop,street``) cannot be applied
 inside a job, so they split the points into cells whose jobs carry the group choice.
+
+Why one module of this length: it is the one Hydra ``Sweeper`` class and the few functions of its
+resumable sweep; the designs, the overrides and the folder layout have modules of their own.
 """
 
 import contextlib

@@ -3,6 +3,9 @@
 ``METRICS`` names every community-level series with its English and Chinese label; the
 :class:`Recorder` fills one row per week and one column per metric, plus per-building
 series for maps. Tables are made only at the end (:meth:`Recorder.frame`).
+
+Why one module of this length: the table of metrics (with their ranges and labels in both
+languages) and the recorder that fills it must agree column for column, so they are kept together.
 """
 
 from __future__ import annotations

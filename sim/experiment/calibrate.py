@@ -13,6 +13,9 @@ not a posterior that pretends the figure is exact.
 
 The history is an SQLite database in the output directory: a calibration that is stopped
 resumes from its last complete generation when the same command is run again.
+
+Why one module of this length: the ABC run, its resumption and what it yields (posterior,
+diagnostics, predictive check, files) share one specification and one history.
 """
 
 from __future__ import annotations
