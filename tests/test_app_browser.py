@@ -103,6 +103,13 @@ def scenario_menu(page, arm: str, expected: list[str], timeout_s: float = 60) ->
         page.locator(f".scenario-select-{arm} .v-select__slot").click()
         items = page.locator(".menuable__content__active .v-list-item")
         items.first.wait_for()
+        # Vuetify draws a long menu 20 items at a time, more as it is scrolled: scroll to its end
+        for _ in range(10):
+            count = items.count()
+            page.locator(".menuable__content__active").evaluate("el => { el.scrollTop = el.scrollHeight; }")
+            time.sleep(0.3)
+            if items.count() == count:
+                break
         shown = items.all_inner_texts()
         if shown == expected or time.monotonic() > deadline:
             return shown
