@@ -173,12 +173,8 @@ def build_community(
     """
     n_buildings = cfg.n_compounds * cfg.buildings_per_compound
     building_compound = np.repeat(np.arange(cfg.n_compounds, dtype=np.int32), cfg.buildings_per_compound)
-    mean = cfg.households_per_building
-    lo = max(1, round(mean * (1 - cfg.building_size_spread)))
-    hi = max(lo, round(mean * (1 + cfg.building_size_spread)))
     # sizes evenly spread over [lo, hi] (a fixed total), placed at random among the buildings
-    evenly = lo + np.floor((hi - lo + 1) * (np.arange(n_buildings) + 0.5) / max(n_buildings, 1))
-    building_size = rng.permutation(np.minimum(evenly, hi).astype(np.int32))
+    building_size = rng.permutation(_building_sizes(cfg))
     building = np.repeat(np.arange(n_buildings, dtype=np.int32), building_size)
     compound = building_compound[building]
     n = building.size
@@ -253,6 +249,53 @@ def build_community(
         org_rank=rng.random(org_kind.size),
         young=_place_youth(cfg, profile),
     )
+
+
+@dataclass(frozen=True)
+class CommunityShape:
+    """The sizes of a community's arrays, fixed by its configuration alone (no draw)."""
+
+    households: int
+    buildings: int
+    compounds: int
+    companies: int
+    orgs: int
+
+
+def community_shape(cfg: CommunityConfig) -> CommunityShape:
+    """The shape :func:`build_community` gives ``cfg``, without building it.
+
+    Every count in a community is fixed by its configuration (largest remainder), so members
+    of an ensemble can be grouped by shape before anything is built (docs/design.md §7).
+    """
+    n = int(_building_sizes(cfg).sum())
+    managed = count_of(cfg.property_managed_share, cfg.n_compounds)
+    companies = -(-managed // cfg.compounds_per_company)
+    committees = count_of(cfg.owners_committee_share, cfg.n_compounds)
+    rates = (
+        cfg.social_orgs_per_1000,
+        cfg.enterprises_per_1000,
+        cfg.new_business_per_1000,
+        cfg.stationed_units_per_1000,
+    )
+    # the Party committee and the residents' committee, then the kinds _organisations adds
+    orgs = 2 + committees + companies + sum(_org_count(r, n) for r in rates) + cfg.street_departments
+    return CommunityShape(n, cfg.n_compounds * cfg.buildings_per_compound, cfg.n_compounds, companies, orgs)
+
+
+def _building_sizes(cfg: CommunityConfig) -> np.ndarray:
+    """Building sizes evenly spread over mean × (1 ± spread), in order (a fixed total)."""
+    n_buildings = cfg.n_compounds * cfg.buildings_per_compound
+    mean = cfg.households_per_building
+    lo = max(1, round(mean * (1 - cfg.building_size_spread)))
+    hi = max(lo, round(mean * (1 + cfg.building_size_spread)))
+    evenly = lo + np.floor((hi - lo + 1) * (np.arange(n_buildings) + 0.5) / max(n_buildings, 1))
+    return np.minimum(evenly, hi).astype(np.int32)
+
+
+def _org_count(rate: float, n_households: int) -> int:
+    """Organisations of a kind at ``rate`` per 1,000 households: at least one where the rate is positive."""
+    return max(1, round(rate * (n_households / 1000.0))) if rate > 0 else 0
 
 
 def _place_youth(cfg: CommunityConfig, profile: np.ndarray) -> np.ndarray:
@@ -342,11 +385,9 @@ def _organisations(
     compound_company: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Kinds and compounds of every organisation, in a fixed order of kinds."""
-    per_thousand = n_households / 1000.0
 
     def count(rate: float) -> int:
-        # at least one of every kind whose rate is positive, so that every kind is present
-        return max(1, round(rate * per_thousand)) if rate > 0 else 0
+        return _org_count(rate, n_households)
 
     kinds: list[np.ndarray] = []
     compounds: list[np.ndarray] = []

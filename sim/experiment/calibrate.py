@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from sim.core.config import Config, ConfigError, validate
-from sim.core.metrics import METRICS
-from sim.core.model import CommunityModel
+from sim.experiment import ensemble
+from sim.experiment.ensemble import Job
 from sim.experiment.simulate import flatten, replicate_seeds
 from sim.experiment.targets import (  # noqa: F401 (the specification, re-exported for callers of calibrate)
     CONFIDENCE,
@@ -112,7 +112,6 @@ class Simulator:
         self.noise = noise
         self.wanted = [(t.name, t.metric, t.statistic) for t in spec.targets]
         self.wanted += [(r.name, r.metric, r.statistic) for r in spec.plausibility]
-        self.columns = {name: i for i, name in enumerate(METRICS)}
 
     def exact(self, values: dict[str, float], root: int) -> dict[str, float]:
         """Statistics of every target and range without observation noise (nan if invalid)."""
@@ -121,12 +120,10 @@ class Simulator:
         except ConfigError:
             return {name: math.nan for name, _, _ in self.wanted}
         per_community = np.empty((cfg.replicates, len(self.wanted)))
-        for r, seed in enumerate(replicate_seeds(root, cfg.replicates)):
-            model = CommunityModel(cfg, rng=seed)
-            model.run()
-            table = model.recorder.values[: model.recorder.rows]
+        jobs = [Job(cfg, seed, replicate=r) for r, seed in enumerate(replicate_seeds(root, cfg.replicates))]
+        for r, result in enumerate(ensemble.run(jobs)):  # the replicates as one ensemble
             for j, (_, metric, stat) in enumerate(self.wanted):
-                per_community[r, j] = statistic(table[:, self.columns[metric]], stat)
+                per_community[r, j] = statistic(result.metrics[metric].to_numpy(), stat)
         # a community without the quantity (no property company: no fee collection) is left out
         # of the mean, as a collection rate averages over managed compounds only
         finite = np.isfinite(per_community)

@@ -59,8 +59,10 @@ import pandas as pd
 from sim.core.config import Config, ConfigError
 from sim.core.levers import LEVER_TITLES, LEVERS
 from sim.core.metrics import METRICS
+from sim.experiment import ensemble
 from sim.experiment.compose import CONFIG_DIR
-from sim.experiment.simulate import baseline_of, replicate_seeds, run_replicate
+from sim.experiment.ensemble import Job
+from sim.experiment.simulate import baseline_of, replicate_seeds, structure_of
 from sim.experiment.sweep import point_config
 from sim.experiment.xlrm import GAIN_SUFFIX, Frame, draw_configs, sample_draws
 
@@ -241,35 +243,63 @@ class Evaluator:
     def baseline(self, draw: int) -> dict[str, float]:
         """The draw's baseline (every lever off, same seed): last-quarter means of every metric."""
         if draw not in self.baselines:
-            cfg = baseline_of(self.configs[draw])
-            metrics, _ = run_replicate(cfg, 0, replicate_seeds(cfg.seed, 1)[0])
-            self.baselines[draw] = tail_means(metrics)
-            self._dirty = True
+            self._simulate([], [draw], "baseline")
         return self.baselines[draw]
 
     def evaluate(self, policies: np.ndarray, label: str = "search") -> pd.DataFrame:
-        """One row per (policy, draw): decisions, every metric and its gain over the baseline."""
+        """One row per (policy, draw): decisions, every metric and its gain over the baseline.
+
+        The (policy, draw) pairs not in the cache, and the baselines they need, run together as
+        ensembles (:mod:`sim.experiment.ensemble`); each pair's numbers are those of its own run.
+        """
+        keyed = {policy_key(values): values for values in np.atleast_2d(policies)}
+        draws = range(len(self.configs))
+        todo = [(key, values, d) for key, values in keyed.items() for d in draws if (key, d) not in self.rows]
+        self._simulate(todo, sorted({d for _, _, d in todo} - set(self.baselines)), label)
         out = []
         for values in np.atleast_2d(policies):
-            key = policy_key(values)
-            for draw in range(len(self.configs)):
-                if (key, draw) not in self.rows:
-                    self.rows[(key, draw)] = self._run(values, key, draw, label)
-                    self.simulated += 1
-                    self._dirty = True
-                    if self.out_dir is not None and time.monotonic() - self._last_flush > FLUSH_SECONDS:
-                        self.flush()
+            for draw in draws:
                 if self.progress is not None:
                     self.progress(1)
-                out.append(self.rows[(key, draw)])
+                out.append(self.rows[(policy_key(values), draw)])
         return pd.DataFrame(out)
 
-    def _run(self, values: np.ndarray, key: str, draw: int, label: str) -> dict[str, Any]:
-        point = dict(zip(self.frame.decision_keys, (float(v) for v in values), strict=True))
-        cfg = point_config(self.configs[draw], {**point, "budget": float(self.budget)})
-        metrics, _ = run_replicate(cfg, 0, replicate_seeds(cfg.seed, 1)[0])
-        level = tail_means(metrics)
-        base = self.baseline(draw)
+    def _simulate(self, pairs: list[tuple[str, np.ndarray, int]], baselines: list[int], label: str) -> None:
+        """Run (policy key, decisions, draw) pairs and draws' baselines as ensembles; cache the rows.
+
+        Each runs replicate 0 of its config's seed, as a single ``sim-run`` replicate would.
+        """
+        jobs = []
+        for draw in baselines:
+            cfg = structure_of(baseline_of(self.configs[draw]), 0)[0]
+            jobs.append(Job(cfg, replicate_seeds(cfg.seed, 1)[0], key=("baseline", draw)))
+        points = {}
+        for key, values, draw in pairs:
+            point = dict(zip(self.frame.decision_keys, (float(v) for v in values), strict=True))
+            cfg = structure_of(point_config(self.configs[draw], {**point, "budget": float(self.budget)}), 0)[
+                0
+            ]
+            points[(key, draw)] = point
+            jobs.append(Job(cfg, replicate_seeds(cfg.seed, 1)[0], key=("policy", key, draw)))
+        waiting: list[tuple[str, int, dict[str, float]]] = []  # policies whose baseline is not in yet
+        for result in ensemble.run(jobs):
+            level = tail_means(result.metrics)
+            if result.job.key[0] == "baseline":
+                self.baselines[result.job.key[1]] = level
+            else:
+                waiting.append((result.job.key[1], result.job.key[2], level))
+            for key, draw, lvl in [w for w in waiting if w[1] in self.baselines]:
+                self.rows[(key, draw)] = self._row(key, draw, points[(key, draw)], lvl, label)
+                self.simulated += 1
+            waiting = [w for w in waiting if w[1] not in self.baselines]
+            self._dirty = True
+            if self.out_dir is not None and time.monotonic() - self._last_flush > FLUSH_SECONDS:
+                self.flush()
+
+    def _row(
+        self, key: str, draw: int, point: dict[str, float], level: dict[str, float], label: str
+    ) -> dict[str, Any]:
+        base = self.baselines[draw]
         name = self.names.get(key, policy_id(key))
         row: dict[str, Any] = {"policy_key": key, "policy": name, "source": label, "draw": draw}
         row.update(point)

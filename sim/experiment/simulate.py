@@ -21,7 +21,7 @@ import math
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,8 +31,9 @@ import pandas as pd
 from sim.analysis import stats
 from sim.core.config import Config, validate
 from sim.core.levers import LEVERS
-from sim.core.model import CommunityModel
 from sim.core.params import flatten
+from sim.experiment import ensemble
+from sim.experiment.ensemble import Job
 from sim.results.provenance import provenance
 
 GAIN_METRICS = ("satisfaction", "participation", "trust")
@@ -84,53 +85,99 @@ class RunResult:
     elapsed_seconds: float = math.nan
 
 
+def jobs_of(cfg: Config, replicates: Sequence[int] | None = None, key: Any = None) -> list[Job]:
+    """The ensemble jobs of a parameter point: each replicate, and its paired baseline if compared.
+
+    A job's ``key`` is ``(key, replicate, is_baseline)``. Baselines share their replicate's
+    seed and structure (common random numbers), so a gain is a paired difference.
+    """
+    seeds = replicate_seeds(cfg.seed, cfg.replicates)
+    base_cfg = dataclasses.replace(baseline_of(cfg), record_buildings=False) if compares(cfg) else None
+    jobs = []
+    for r in range(cfg.replicates) if replicates is None else replicates:
+        run_cfg, structure = structure_of(cfg, r)
+        jobs.append(Job(run_cfg, seeds[r], r, structure, (key, r, False)))
+        if base_cfg is not None:
+            jobs.append(Job(structure_of(base_cfg, r)[0], seeds[r], r, structure, (key, r, True)))
+    return jobs
+
+
+def compares(cfg: Config) -> bool:
+    """Whether a point's replicates are paired with baselines (a lever is on and comparison asked)."""
+    return cfg.baseline_comparison and has_levers(cfg)
+
+
+class PointTables:
+    """Collects one point's job results as they come and assembles the point when all are in."""
+
+    def __init__(self, cfg: Config, which: Sequence[int]) -> None:
+        self.cfg = cfg
+        self.which = list(which)
+        self.compare = compares(cfg)
+        self.runs: dict[int, ensemble.JobResult] = {}
+        self.baselines: dict[int, ensemble.JobResult] = {}
+        self.started = time.perf_counter()
+
+    def add(self, result: ensemble.JobResult) -> None:
+        _, replicate, is_baseline = result.job.key
+        (self.baselines if is_baseline else self.runs)[replicate] = result
+
+    def done(self) -> list[int]:
+        """Replicates whose run (and baseline, if paired) have finished, in order."""
+        return [r for r in self.which if r in self.runs and (not self.compare or r in self.baselines)]
+
+    @property
+    def complete(self) -> bool:
+        return len(self.done()) == len(self.which)
+
+    def result(self) -> RunResult | None:
+        """The point's tables and summary from the replicates done (None if none is)."""
+        metric_frames, building_frames = [], []
+        for r in self.done():
+            metrics = self.runs[r].metrics
+            if self.compare:
+                add_gains(metrics, self.baselines[r].metrics)
+            else:
+                # no lever on: the run is its own baseline (gain 0); comparison switched off: unknown
+                add_gains(metrics, None, unknown=has_levers(self.cfg))
+            metric_frames.append(metrics)
+            building_frames.append(self.runs[r].buildings)
+        if not metric_frames:
+            return None
+        return _assemble(self.cfg, metric_frames, building_frames, self.started)
+
+
 def run_replicate(
     cfg: Config, replicate: int, seed: np.random.SeedSequence
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run one replicate to its horizon; return its metrics and building tables."""
+    """Run one replicate to its horizon (an ensemble of one); return its metrics and building tables."""
     cfg, structure = structure_of(cfg, replicate)
-    model = CommunityModel(cfg, rng=seed)
-    model.run()
-    metrics = model.recorder.frame()
-    metrics.insert(0, "replicate", np.int32(replicate))
-    metrics.insert(1, "structure", np.int32(structure))
-    buildings = model.recorder.building_frame(model)
-    if not buildings.empty:
-        buildings.insert(0, "replicate", np.int32(replicate))
-    return metrics, buildings
+    (result,) = ensemble.run([Job(cfg, seed, replicate, structure)])
+    return result.metrics, result.buildings
 
 
-def simulate(cfg: Config, replicates: range | None = None) -> RunResult:
+def simulate(cfg: Config, replicates: range | None = None, memory_mb: float | None = None) -> RunResult:
     """Run every replicate of ``cfg`` (or those in ``replicates``) and summarise them.
 
-    Raises :class:`RunInterrupted` (with the finished replicates) when interrupted.
+    The replicates and their paired baselines run as ensembles (:mod:`sim.experiment.ensemble`)
+    within ``memory_mb`` (default: :func:`sim.experiment.ensemble.memory_budget_mb`); the
+    results do not depend on it. Raises :class:`RunInterrupted` (with the finished replicates)
+    when interrupted.
     """
     validate(cfg)
-    started = time.perf_counter()
-    seeds = replicate_seeds(cfg.seed, cfg.replicates)
     which = list(range(cfg.replicates) if replicates is None else replicates)
-    compare = cfg.baseline_comparison and has_levers(cfg)
-    base_cfg = dataclasses.replace(baseline_of(cfg), record_buildings=False) if compare else None
-    metric_frames: list[pd.DataFrame] = []
-    building_frames: list[pd.DataFrame] = []
-    for r in which:
-        try:
-            metrics, buildings = run_replicate(cfg, r, seeds[r])
-            if base_cfg is not None:
-                base, _ = run_replicate(base_cfg, r, seeds[r])
-                add_gains(metrics, base)
-            else:
-                # no lever on: the run is its own baseline (gain 0); comparison switched off: unknown
-                add_gains(metrics, None, unknown=has_levers(cfg))
-        except KeyboardInterrupt as exc:
-            done = which[: len(metric_frames)]
-            partial = _assemble(cfg, metric_frames, building_frames, started) if done else None
-            raise RunInterrupted(
-                getattr(exc, "signum", signal.SIGINT), partial, done, which[len(done) :]
-            ) from None
-        metric_frames.append(metrics)
-        building_frames.append(buildings)
-    return _assemble(cfg, metric_frames, building_frames, started)
+    point = PointTables(cfg, which)
+    try:
+        for result in ensemble.run(jobs_of(cfg, which), memory_mb):
+            point.add(result)
+    except KeyboardInterrupt as exc:
+        done = point.done()
+        raise RunInterrupted(
+            getattr(exc, "signum", signal.SIGINT), point.result(), done, [r for r in which if r not in done]
+        ) from None
+    result = point.result()
+    assert result is not None, "a point has at least one replicate"
+    return result
 
 
 def _assemble(

@@ -13,10 +13,12 @@ when the sweep is resumed.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import logging
 import shutil
+import signal
 import traceback
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from sim.core.config import Config, ConfigError, validate
+from sim.results import WriteError, check_run, write_incomplete, write_json, write_run
 from sim.results.layout import FAILED_FILE, load_design, point_dirname
 
 log = logging.getLogger(__name__)
@@ -95,64 +98,120 @@ def check_points(cfg: DictConfig, probes: list[dict[str, Any]]) -> None:
 def run_points(cfg: DictConfig, job_dir: Path, sweep_dir: Path, points: list[int]) -> dict[str, Any]:
     """Run the design points ``points`` of the sweep in ``sweep_dir``, one run directory each.
 
-    Returns the ids that ran, were skipped (already complete) and failed (with the error).
+    The points' replicates and baselines run together as ensembles
+    (:mod:`sim.experiment.ensemble`), and each point is written as soon as its last replicate
+    is in. Returns the ids that ran, were skipped (already complete) and failed (with the error).
     """
     from sim.experiment.compose import to_config
-    from sim.experiment.simulate import RunInterrupted, signals_deferred, simulate
-    from sim.results import WriteError, check_run, write_incomplete, write_json, write_run
     from sim.results.lock import DirectoryLocked, writer_lock
 
     base = to_config(cfg)
     design = load_design(sweep_dir)
     by_id = {p["point"]: p for p in design["points"]}
-    ran: list[int] = []
-    skipped: list[int] = []
-    failed: dict[int, str] = {}
-    for pid in points:
-        entry = by_id[pid]
-        out = job_dir / point_dirname(pid)
-        try:
-            with writer_lock(out):  # one writer per point, even across sweeps driven by hand
-                if check_run(out):
-                    skipped.append(pid)
-                    continue
-                _clear_point(out)  # an interrupted attempt: start the point again from nothing
-                try:
-                    config = point_config(base, entry["overrides"])
-                    try:
-                        result = simulate(config)
-                    except RunInterrupted as stop:
-                        write_incomplete(out, stop, config_yaml(config))
-                        stop.where = out  # sim-run names the point's directory, not the job's
-                        raise
-                    metrics = result.metrics
-                    metrics.insert(0, "point", pid)
-                    if "arm" in entry:
-                        metrics.insert(1, "arm", entry["arm"])
-                    summary = {
-                        **result.summary,
-                        "point": pid,
-                        "arm": entry.get("arm"),
-                        "overrides": entry["overrides"],
-                    }
-                    with signals_deferred():
-                        write_run(out, metrics, result.buildings, summary, config_yaml(config))
-                    ran.append(pid)
-                except WriteError:
-                    raise
-                except Exception as exc:  # one bad point must not take its batch down with it
-                    message = f"{type(exc).__name__}: {exc}"
-                    log.error("point %d failed: %s", pid, message)
-                    write_json(
-                        out / FAILED_FILE,
-                        {"point": pid, "error": message, "traceback": traceback.format_exc()},
-                    )
-                    failed[pid] = message
-        except DirectoryLocked as exc:  # another process writes this point: leave it alone
-            log.error("point %d: %s", pid, exc)
-            failed[pid] = str(exc)
+    outcome: dict[str, Any] = {"ran": [], "skipped": [], "failed": {}}
+    pending: dict[int, Config] = {}
+    with contextlib.ExitStack() as locks:
+        for pid in points:
+            out = job_dir / point_dirname(pid)
+            try:
+                # one writer per point, even across sweeps driven by hand, until the batch is done
+                locks.enter_context(writer_lock(out))
+            except DirectoryLocked as exc:  # another process writes this point: leave it alone
+                _fail(outcome, pid, str(exc))
+                continue
+            if check_run(out):
+                outcome["skipped"].append(pid)
+                continue
+            _clear_point(out)  # an interrupted attempt: start the point again from nothing
+            try:
+                pending[pid] = point_config(base, by_id[pid]["overrides"])
+            except Exception as exc:  # one bad point must not take its batch down with it
+                _fail(outcome, pid, f"{type(exc).__name__}: {exc}", out)
+        _run_pending(pending, by_id, job_dir, outcome)
+    ran, skipped, failed = outcome["ran"], outcome["skipped"], outcome["failed"]
     print(f"job {job_dir.name}: ran {len(ran)}, skipped {len(skipped)}, failed {len(failed)} point(s)")
-    return {"ran": ran, "skipped": skipped, "failed": failed}
+    return {"ran": sorted(ran), "skipped": skipped, "failed": failed}
+
+
+def _run_pending(
+    pending: dict[int, Config], by_id: dict[int, dict[str, Any]], job_dir: Path, outcome: dict[str, Any]
+) -> None:
+    """Run the points in ``pending`` as ensembles, writing each when it is complete.
+
+    If an ensemble fails, the points it left unfinished are run again one at a time, so that
+    the error is put on the point that causes it (a point's results do not depend on the
+    company it keeps, so the others lose nothing). An interruption keeps every point's finished
+    replicates, marked incomplete, and stops the job.
+    """
+    from sim.experiment import ensemble
+    from sim.experiment.simulate import PointTables, jobs_of
+
+    tables = {pid: PointTables(config, range(config.replicates)) for pid, config in pending.items()}
+    jobs = [job for pid, config in pending.items() for job in jobs_of(config, key=pid)]
+    try:
+        for result in ensemble.run(jobs):
+            pid = result.job.key[0]
+            tables[pid].add(result)
+            if tables[pid].complete:
+                _write_point(pid, tables.pop(pid), by_id[pid], job_dir, outcome)
+    except KeyboardInterrupt as exc:
+        signum = getattr(exc, "signum", signal.SIGINT)
+        # the first unfinished point is the one in progress (marked even with nothing done, as a
+        # single run is); the others are kept only where a replicate finished
+        unfinished = list(tables.items())
+        stops = [
+            _keep_partial(pid, point, signum, job_dir)
+            for i, (pid, point) in enumerate(unfinished)
+            if i == 0 or point.done()
+        ]
+        raise (stops[0] if stops else exc) from None
+    except WriteError:
+        raise
+    except Exception:  # find the point that fails, running the unfinished ones alone
+        for pid in list(tables):
+            try:
+                for result in ensemble.run(jobs_of(pending[pid], key=pid)):
+                    tables[pid].add(result)
+                _write_point(pid, tables.pop(pid), by_id[pid], job_dir, outcome)
+            except (KeyboardInterrupt, WriteError):
+                raise
+            except Exception as exc:
+                _fail(outcome, pid, f"{type(exc).__name__}: {exc}", job_dir / point_dirname(pid))
+
+
+def _write_point(pid: int, point: Any, entry: dict[str, Any], job_dir: Path, outcome: dict[str, Any]) -> None:
+    """Write a complete point's run directory (its metrics carry the point id and arm)."""
+    from sim.experiment.simulate import signals_deferred
+
+    result = point.result()
+    metrics = result.metrics
+    metrics.insert(0, "point", pid)
+    if "arm" in entry:
+        metrics.insert(1, "arm", entry["arm"])
+    summary = {**result.summary, "point": pid, "arm": entry.get("arm"), "overrides": entry["overrides"]}
+    with signals_deferred():
+        write_run(job_dir / point_dirname(pid), metrics, result.buildings, summary, config_yaml(point.cfg))
+    outcome["ran"].append(pid)
+
+
+def _keep_partial(pid: int, point: Any, signum: int, job_dir: Path) -> Any:
+    """Write an interrupted point's finished replicates, marked incomplete; return its stop."""
+    from sim.experiment.simulate import RunInterrupted
+
+    done = point.done()
+    stop = RunInterrupted(signum, point.result(), done, [r for r in point.which if r not in done])
+    out = job_dir / point_dirname(pid)
+    write_incomplete(out, stop, config_yaml(point.cfg))
+    stop.where = out  # sim-run names the point's directory, not the job's
+    return stop
+
+
+def _fail(outcome: dict[str, Any], pid: int, message: str, out: Path | None = None) -> None:
+    """Record a failed point (and leave its error in ``_FAILED.json`` when it has a directory)."""
+    log.error("point %d failed: %s", pid, message)
+    if out is not None:
+        write_json(out / FAILED_FILE, {"point": pid, "error": message, "traceback": traceback.format_exc()})
+    outcome["failed"][pid] = message
 
 
 def _clear_point(out: Path) -> None:

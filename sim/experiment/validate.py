@@ -42,8 +42,9 @@ import pandas as pd
 
 from sim.analysis import stats
 from sim.core.config import Config
-from sim.core.model import CommunityModel
+from sim.experiment import ensemble
 from sim.experiment.compose import compose_config
+from sim.experiment.ensemble import ID_COLUMNS, Job
 from sim.experiment.simulate import replicate_seeds
 
 DEFAULT_SEEDS = 20
@@ -88,12 +89,10 @@ class Runner:
         key = tuple(overrides)
         if key not in self._cache:
             cfg = self.config(overrides)
-            out = []
-            for s in self._seeds:
-                model = CommunityModel(cfg, rng=s)
-                model.run()
-                out.append(model.recorder.frame().set_index("step"))
-                self.runs += 1
+            jobs = [Job(cfg, s, replicate=r) for r, s in enumerate(self._seeds)]
+            # the seeds run as one ensemble; each frame is that of a single run on its seed
+            out = [result.metrics.drop(columns=ID_COLUMNS).set_index("step") for result in ensemble.run(jobs)]
+            self.runs += len(out)
             self._cache[key] = out
         return self._cache[key]
 
