@@ -12,7 +12,15 @@
    ``sim-run -m`` with the joblib launcher on all cores, against the ideal
    (single-point time × points / cores).
 
-5. the room load test (:mod:`benchmarks.room`): ``sim-app`` on one CPU serving a room of 30
+5. the ensemble runner (:mod:`sim.experiment.ensemble`): one lever sweep's jobs (random
+   intensities × replicates, paired baselines) run one at a time (the per-point path) and as
+   ensembles, side by side in one process, at ``workshop``, ``community`` and ``metro`` size;
+   the workshop ratio is the headline, and its share of the compiled reference's speed at
+   workshop size (measured in the same run) says how near the arithmetic it comes; and the
+   768-point, 5-replicate workshop Sobol of ``experiment=sobol`` with paired baselines, timed
+   through ``sim-run -m`` with the peak memory of its busiest process;
+
+6. the room load test (:mod:`benchmarks.room`): ``sim-app`` on one CPU serving a room of 30
    participants' sessions driven from the other CPU (``--room 30,30``: two rooms of 30 in turn,
    as a laptop serves successive groups, so that memory a first room leaves is seen reused or
    not; ``--room 0`` leaves it
@@ -54,6 +62,9 @@ EXPONENT_TARGET = 1.1  # time per step ∝ households^exponent, workshop → met
 METRO_SECONDS_TARGET = 30.0  # metro, 104 steps
 METRO_MEMORY_TARGET_MB = 2048.0  # metro, peak resident memory of the process
 SWEEP_EFFICIENCY_TARGET = 0.7  # achieved / ideal points per second
+ENSEMBLE_RATIO_TARGET = 10.0  # ensemble / per-point household-steps per second, workshop sweep
+CEILING_SHARE_TARGET = 0.25  # ensemble household-steps per second / the compiled reference's, workshop
+SOBOL_SECONDS_TARGET = 25.0  # the 768-point, 5-replicate workshop Sobol with paired baselines
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,11 @@ class Plan:
     sweep_fixed: tuple[str, ...]
     point_repeats: int
     unbatched_sweep: bool
+    #: per preset: (points, replicates, steps) of the ensemble comparison
+    ensemble: dict[str, tuple[int, int, int]]
+    ensemble_repeats: int
+    #: overrides of the timed Sobol sweep (None: not timed)
+    sobol: tuple[str, ...] | None
 
     @property
     def sweep_points(self) -> int:
@@ -88,6 +104,14 @@ FULL = Plan(
     sweep_fixed=(),
     point_repeats=2,
     unbatched_sweep=True,
+    ensemble={"workshop": (48, 5, 104), "community": (12, 2, 104), "metro": (1, 2, 20)},
+    ensemble_repeats=2,
+    sobol=(
+        "experiment=sobol",
+        "community=workshop",
+        "replicates=5",
+        "baseline_comparison=true",
+    ),
 )
 QUICK = Plan(
     steps=3,
@@ -98,6 +122,9 @@ QUICK = Plan(
     sweep_fixed=("steps=4", "replicates=1"),
     point_repeats=1,
     unbatched_sweep=False,
+    ensemble={"workshop": (3, 2, 3), "community": (1, 2, 3), "metro": (1, 1, 2)},
+    ensemble_repeats=1,
+    sobol=None,
 )
 
 
@@ -247,6 +274,60 @@ def measure_sweep(plan: Plan, out_dir: Path, log) -> tuple[dict[str, Any], dict[
     return batched, unbatched
 
 
+def measure_ensembles(plan: Plan, log) -> dict[str, dict[str, Any]]:
+    """Per preset: the same jobs one at a time and as ensembles, in one fresh process each."""
+    out = {}
+    for preset, (points, replicates, steps) in plan.ensemble.items():
+        log(f"  {preset}: {points} points × {replicates} replicates, baselines paired, {steps} steps …")
+        out[preset] = run_worker(
+            [
+                "ensemble",
+                "--preset",
+                preset,
+                "--steps",
+                str(steps),
+                "--points",
+                str(points),
+                "--replicates",
+                str(replicates),
+                "--repeats",
+                str(plan.ensemble_repeats),
+            ]
+        )
+    return out
+
+
+def time_sobol(overrides: tuple[str, ...], out_dir: Path) -> dict[str, Any]:
+    """Wall time of the Sobol sweep through ``sim-run -m`` and the peak memory of its busiest process.
+
+    The peak is the largest resident size any one process of the sweep reached (the launcher's
+    workers are reaped by ``sim-run``, so their peaks reach this process as its children's).
+    """
+    sim_run = Path(sys.executable).parent / "sim-run"
+    with tempfile.TemporaryDirectory(prefix=".sobol-", dir=out_dir) as tmp:
+        cmd = [str(sim_run), "-m", *overrides, f"hydra.sweep.dir={tmp}"]
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - t0
+        if proc.returncode != 0:
+            raise RuntimeError(f"Sobol sweep failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        design = json.loads((Path(tmp) / "design.json").read_text(encoding="utf-8"))
+        completed = sum(1 for _ in Path(tmp).rglob("_COMPLETE.json"))
+    points = len(design["points"])
+    if completed != points:
+        raise RuntimeError(f"Sobol sweep finished only {completed} of {points} points")
+    import resource
+
+    return {
+        "command": "sim-run -m " + " ".join(overrides),
+        "points": points,
+        "wall_seconds": wall,
+        "peak_rss_mb_busiest_process": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
+        "load_average_at_start": load,
+    }
+
+
 def machine() -> dict[str, Any]:
     import mesa
     import scipy
@@ -301,8 +382,18 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
     reference_street = run_worker(
         ["reference", "--preset", "street", "--steps", str(plan.reference_street_steps), "--repeats", "1"]
     )
+    log("the reference's update compiled, at workshop size (the ensemble's ceiling):")
+    compiled_workshop = run_worker(
+        ["compiled-reference", "--preset", "workshop", "--steps", str(plan.steps * 10), "--repeats", "3"]
+    )
+    log("ensembles against the per-point path:")
+    ensembles = measure_ensembles(plan, log)
     log("sweep throughput:")
     sweep, sweep_unbatched = measure_sweep(plan, out_dir, log)
+    sobol = None
+    if plan.sobol is not None:
+        log("the 768-point, 5-replicate workshop Sobol with paired baselines, through sim-run -m …")
+        sobol = time_sobol(plan.sobol, out_dir)
     load_at_end = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
     households = [presets[p]["households"] for p in PRESETS]
@@ -319,6 +410,12 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
     efficiency = sweep["efficiency"]
     metro = presets["metro"]
     metro_104 = metro["step_seconds"] * 104  # per-step cost × the default horizon
+    workshop_ensemble = ensembles["workshop"]
+    ensemble_ratio = workshop_ensemble["ratio"]
+    ceiling_share = (
+        workshop_ensemble["household_steps_per_second"]["ensemble"]
+        / compiled_workshop["household_steps_per_second"]
+    )
 
     def target(value: float, goal: float, better: str, judged: bool = True) -> dict[str, Any]:
         met = (value >= goal if better == "higher" else value < goal) if judged else None
@@ -346,6 +443,11 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
         "scaling_exponent": exponent,
         "scaling_exponent_street_metro": exponent_large,
         "sweep_efficiency": efficiency,
+        "compiled_reference_workshop": compiled_workshop,
+        "ensembles": ensembles,
+        "ensemble_ratio": ensemble_ratio,
+        "ensemble_ceiling_share": ceiling_share,
+        "sobol": sobol,
         "metro_seconds_104_steps": metro_104,
         "metro_peak_rss_mb": metro["peak_rss_mb"],
         "targets": {
@@ -354,6 +456,18 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
             "metro_seconds_104_steps": target(metro_104, METRO_SECONDS_TARGET, "lower", judged),
             "metro_peak_rss_mb": target(metro["peak_rss_mb"], METRO_MEMORY_TARGET_MB, "lower", judged),
             "sweep_efficiency": target(efficiency, SWEEP_EFFICIENCY_TARGET, "higher", judged),
+            "ensemble_ratio": target(ensemble_ratio, ENSEMBLE_RATIO_TARGET, "higher", judged),
+            "ensemble_ceiling_share": target(ceiling_share, CEILING_SHARE_TARGET, "higher", judged),
+            **(
+                {"sobol_seconds": target(sobol["wall_seconds"], SOBOL_SECONDS_TARGET, "lower", judged)}
+                if sobol
+                else {}
+            ),
+            **{
+                f"ensemble_not_slower_{p}": target(e["ratio"], 1.0, "higher", judged)
+                for p, e in ensembles.items()
+                if p != "workshop"
+            },
         },
         "elapsed_seconds": time.perf_counter() - started,
     }
@@ -395,6 +509,7 @@ def report(doc: dict[str, Any]) -> str:
             f"{sw['ideal_points_per_second']:.2f} points/s (single point {sw['single_point_seconds']:.3f} s);"
             f" efficiency {sw['efficiency']:.2f}, overhead ≈ {sw['overhead_seconds_per_point']:.2f} s/point"
         )
+    lines += ensemble_lines(doc)
     lines.append("")
     t = doc["targets"]
     rows = [
@@ -403,9 +518,12 @@ def report(doc: dict[str, Any]) -> str:
         ("metro, 104 steps", "metro_seconds_104_steps", "{:.1f} s", "< {:g} s"),
         ("metro, peak memory", "metro_peak_rss_mb", "{:.0f} MB", "< {:g} MB"),
         (f"sweep efficiency, {doc['sweep']['points']} points", "sweep_efficiency", "{:.2f}", "≥ {:g}"),
+        *ENSEMBLE_ROWS,
     ]
     lines.append(f"{'figure':<40}{'measured':>12}{'target':>12}  status")
     for title, key, fmt, tfmt in rows:
+        if key not in t:
+            continue
         lines.append(
             f"{title:<40}{fmt.format(t[key]['value']):>12}{tfmt.format(t[key]['target']):>12}"
             f"  {_status(t[key])}"
@@ -478,7 +596,9 @@ def markdown(doc: dict[str, Any]) -> str:
             "≥ {:g}",
         ),
     ]
-    for title, key, fmt, tfmt in rows:
+    for title, key, fmt, tfmt in [*rows, *ENSEMBLE_ROWS]:
+        if key not in t:
+            continue
         met = {True: "yes", False: "**no**", None: "not judged"}[t[key]["met"]]
         out.append(f"| {title} | {fmt.format(t[key]['value'])} | {tfmt.format(t[key]['target'])} | {met} |")
     out.append(
@@ -498,7 +618,76 @@ def markdown(doc: dict[str, Any]) -> str:
                 f"| {sw['points_per_second']:.2f} | {sw['ideal_points_per_second']:.2f} "
                 f"| {sw['efficiency']:.2f} | {sw['overhead_seconds_per_point']:.2f} |"
             )
+    out += ["", *ensemble_markdown(doc)]
     return "\n".join(out)
+
+
+#: the ensemble runner's figures beside their targets (title, key, format, target format)
+ENSEMBLE_ROWS = [
+    ("ensemble / per-point, workshop sweep", "ensemble_ratio", "{:.1f}×", "≥ {:g}×"),
+    ("ensemble, share of the compiled ceiling", "ensemble_ceiling_share", "{:.0%}", "≥ {:.0%}"),
+    ("768-point workshop Sobol, 5 replicates", "sobol_seconds", "{:.0f} s", "≤ {:g} s"),
+    ("ensemble / per-point, community", "ensemble_not_slower_community", "{:.2f}×", "≥ {:g}×"),
+    ("ensemble / per-point, metro", "ensemble_not_slower_metro", "{:.2f}×", "≥ {:g}×"),
+]
+
+
+def ensemble_lines(doc: dict[str, Any]) -> list[str]:
+    """The ensemble comparison and the Sobol sweep, as plain text."""
+    lines = []
+    for preset, e in doc["ensembles"].items():
+        hs = e["household_steps_per_second"]
+        lines.append(
+            f"ensemble runner, {preset}: {e['jobs']} jobs ({e['points']} points × {e['replicates']} "
+            f"replicates, baselines paired, {e['steps']} steps) one at a time {e['seconds']['per_point']:.2f} s "
+            f"({hs['per_point']:.3g} household-steps/s), as {e['ensembles']} ensemble(s) of up to "
+            f"{e['largest_ensemble']} {e['seconds']['ensemble']:.2f} s ({hs['ensemble']:.3g}/s): "
+            f"{e['ratio']:.2f}×; peak {e['peak_rss_mb']:.0f} MB ({e['rss_after_imports_mb']:.0f} MB after imports, "
+            f"budget {e['memory_budget_mb']:.0f} MB)"
+        )
+    comp = doc["compiled_reference_workshop"]
+    lines.append(
+        f"ceiling at workshop size: the reference's update compiled, {comp['household_steps_per_second']:.3g} "
+        f"household-steps/s; the ensemble reaches {doc['ensemble_ceiling_share']:.0%} of it"
+    )
+    if doc.get("sobol"):
+        sb = doc["sobol"]
+        lines.append(
+            f"Sobol: {sb['points']} points in {sb['wall_seconds']:.1f} s ({sb['command']}); busiest "
+            f"process peaked at {sb['peak_rss_mb_busiest_process']:.0f} MB"
+        )
+    return lines
+
+
+def ensemble_markdown(doc: dict[str, Any]) -> list[str]:
+    """The ensemble comparison as a Markdown table."""
+    out = [
+        "| preset | jobs | steps | per-point (s) | ensemble (s) | per-point hh-steps/s "
+        "| ensemble hh-steps/s | ratio | ensembles (largest) | peak MB (after imports) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for preset, e in doc["ensembles"].items():
+        hs = e["household_steps_per_second"]
+        out.append(
+            f"| {preset} | {e['jobs']} | {e['steps']} | {e['seconds']['per_point']:.2f} "
+            f"| {e['seconds']['ensemble']:.2f} | {hs['per_point']:,.0f} | {hs['ensemble']:,.0f} "
+            f"| {e['ratio']:.2f}× | {e['ensembles']} ({e['largest_ensemble']}) "
+            f"| {e['peak_rss_mb']:.0f} ({e['rss_after_imports_mb']:.0f}) |"
+        )
+    comp = doc["compiled_reference_workshop"]
+    out.append("")
+    out.append(
+        f"Ceiling at workshop size (the reference's update compiled): "
+        f"{comp['household_steps_per_second']:,.0f} household-steps/s; the ensemble reaches "
+        f"{doc['ensemble_ceiling_share']:.0%} of it."
+    )
+    if doc.get("sobol"):
+        sb = doc["sobol"]
+        out.append(
+            f"Sobol (`{sb['command']}`): {sb['points']} points in {sb['wall_seconds']:.1f} s; the busiest "
+            f"process peaked at {sb['peak_rss_mb_busiest_process']:.0f} MB."
+        )
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:

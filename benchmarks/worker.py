@@ -4,6 +4,7 @@
     python -m benchmarks.worker reference --preset community --steps 20
     python -m benchmarks.worker compiled-reference --preset community --steps 1000
     python -m benchmarks.worker points --repeats 2 --points '[["community=workshop"]]'
+    python -m benchmarks.worker ensemble --preset workshop --steps 104 --points 48 --replicates 5
 
 Prints one JSON object on its last line of stdout. The orchestrator (:mod:`benchmarks.bench`)
 starts these; they are also handy on their own when profiling one preset.
@@ -211,15 +212,96 @@ def measure_points(points: list[list[str]], repeats: int) -> dict[str, Any]:
     }
 
 
+def ensemble_jobs(preset: str, steps: int, points: int, replicates: int, seed: int) -> list:
+    """The jobs of a lever sweep: ``points`` random intensity settings × replicates, baselines paired.
+
+    The intensities come from a fixed generator, so both paths of :func:`measure_ensemble` and
+    every run of the suite time the same design.
+    """
+    import dataclasses
+
+    from sim.experiment.simulate import jobs_of
+
+    base = preset_config(preset, steps=steps, replicates=replicates, record_buildings=False)
+    draws = np.random.default_rng(seed).random((points, len(LEVERS)))
+    jobs = []
+    for p, row in enumerate(draws):
+        levers = dataclasses.replace(base.levers)
+        for name, value in zip(LEVERS, row, strict=True):
+            setattr(levers, name, dataclasses.replace(getattr(base.levers, name), intensity=float(value)))
+        jobs += jobs_of(dataclasses.replace(base, levers=levers), key=p)
+    return jobs
+
+
+def measure_ensemble(
+    preset: str, steps: int, points: int, replicates: int, repeats: int, seed: int
+) -> dict[str, Any]:
+    """One sweep's jobs run one at a time (the per-point path) and as ensembles, side by side.
+
+    The two paths alternate (per-point, ensemble, per-point, …) so that both meet the same
+    machine; each figure is the best of ``repeats``. Both give the same numbers (the suite
+    checks a fingerprint of every job's final row), so the ratio is of speed alone.
+    """
+    from sim.experiment import ensemble
+
+    jobs = ensemble_jobs(preset, steps, points, replicates, seed)
+    households = community_households(jobs[0].cfg)
+    list(ensemble.run(jobs[:2]))  # untimed: compiled kernels loaded, caches warm
+    rss_before = current_rss_mb()
+    times: dict[str, list[float]] = {"per_point": [], "ensemble": []}
+    fingerprints: dict[str, float] = {}
+    for _ in range(repeats):
+        for path, max_members in (("per_point", 1), ("ensemble", ensemble.MAX_MEMBERS)):
+            t0 = time.perf_counter()
+            finals = [
+                r.metrics.iloc[-1, 2:].to_numpy(dtype=float)
+                for r in ensemble.run(jobs, max_members=max_members)
+            ]
+            times[path].append(time.perf_counter() - t0)
+            fingerprints[path] = float(np.nansum(np.concatenate(finals)))
+    if fingerprints["per_point"] != fingerprints["ensemble"]:
+        raise RuntimeError(f"the two paths gave different numbers: {fingerprints}")
+    member_steps = len(jobs) * households * steps
+    best = {path: min(t) for path, t in times.items()}
+    plan = ensemble.plan(jobs)
+    return {
+        "preset": preset,
+        "households": households,
+        "steps": steps,
+        "points": points,
+        "replicates": replicates,
+        "jobs": len(jobs),
+        "repeats": repeats,
+        "ensembles": len(plan),
+        "largest_ensemble": max(len(e) for e in plan),
+        "memory_budget_mb": ensemble.memory_budget_mb(),
+        "seconds": best,
+        "household_steps_per_second": {path: member_steps / t for path, t in best.items()},
+        "ratio": best["per_point"] / best["ensemble"],
+        "rss_after_imports_mb": rss_before,
+        "peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def community_households(cfg) -> int:
+    """Households of ``cfg``'s community, from its shape (nothing built)."""
+    from sim.core.community import community_shape
+
+    return community_shape(cfg.community).households
+
+
 def main(argv: list[str] | None = None) -> None:
     """Command line of one measurement; prints its JSON result."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.worker")
-    parser.add_argument("kind", choices=("model", "reference", "compiled-reference", "points"))
+    parser.add_argument("kind", choices=("model", "reference", "compiled-reference", "points", "ensemble"))
     parser.add_argument("--preset", default="community")
     parser.add_argument("--steps", type=int, default=104)
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--seed", type=int, default=20261128)
-    parser.add_argument("--points", default="[]", help="JSON list of override lists (kind=points)")
+    parser.add_argument(
+        "--points", default="[]", help="JSON list of override lists (points); a number of points (ensemble)"
+    )
+    parser.add_argument("--replicates", type=int, default=5, help="replicates per point (ensemble)")
     args = parser.parse_args(argv)
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     if args.kind == "model":
@@ -228,6 +310,10 @@ def main(argv: list[str] | None = None) -> None:
         result = measure_reference(args.preset, args.steps, args.repeats, args.seed)
     elif args.kind == "compiled-reference":
         result = measure_compiled_reference(args.preset, args.steps, args.repeats, args.seed)
+    elif args.kind == "ensemble":
+        result = measure_ensemble(
+            args.preset, args.steps, int(args.points), args.replicates, args.repeats, args.seed
+        )
     else:
         result = measure_points(json.loads(args.points), args.repeats)
     print(json.dumps(result))
