@@ -636,19 +636,20 @@ def ensemble_lines(doc: dict[str, Any]) -> list[str]:
     """The ensemble comparison and the Sobol sweep, as plain text."""
     lines = []
     for preset, e in doc["ensembles"].items():
-        hs = e["household_steps_per_second"]
+        hs, sec = e["household_steps_per_second"], e["seconds"]
         lines.append(
             f"ensemble runner, {preset}: {e['jobs']} jobs ({e['points']} points × {e['replicates']} "
-            f"replicates, baselines paired, {e['steps']} steps) one at a time {e['seconds']['per_point']:.2f} s "
+            f"replicates, baselines paired, {e['steps']} steps) one at a time {sec['per_point']:.2f} s "
             f"({hs['per_point']:.3g} household-steps/s), as {e['ensembles']} ensemble(s) of up to "
-            f"{e['largest_ensemble']} {e['seconds']['ensemble']:.2f} s ({hs['ensemble']:.3g}/s): "
-            f"{e['ratio']:.2f}×; peak {e['peak_rss_mb']:.0f} MB ({e['rss_after_imports_mb']:.0f} MB after imports, "
-            f"budget {e['memory_budget_mb']:.0f} MB)"
+            f"{e['largest_ensemble']} {sec['ensemble']:.2f} s ({hs['ensemble']:.3g}/s): "
+            f"{e['ratio']:.2f}×; peak {e['peak_rss_mb']:.0f} MB "
+            f"({e['rss_after_imports_mb']:.0f} MB after imports, budget {e['memory_budget_mb']:.0f} MB)"
         )
     comp = doc["compiled_reference_workshop"]
     lines.append(
-        f"ceiling at workshop size: the reference's update compiled, {comp['household_steps_per_second']:.3g} "
-        f"household-steps/s; the ensemble reaches {doc['ensemble_ceiling_share']:.0%} of it"
+        "ceiling at workshop size: the reference's update compiled, "
+        f"{comp['household_steps_per_second']:.3g} household-steps/s; the ensemble reaches "
+        f"{doc['ensemble_ceiling_share']:.0%} of it"
     )
     if doc.get("sobol"):
         sb = doc["sobol"]
