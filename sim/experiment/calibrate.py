@@ -110,6 +110,9 @@ class Simulator:
         self.base = dataclasses.replace(base, record_buildings=False, check_finite=False)
         self.spec = spec
         self.noise = noise
+        #: runs a particle's replicates: as an ensemble of their own, or handed to the
+        #: :class:`sim.experiment.abc_sampler.EnsembleSampler`'s batch while one is evaluated
+        self.runner: Callable[[list[Job]], Any] = ensemble.run
         self.wanted = [(t.name, t.metric, t.statistic) for t in spec.targets]
         self.wanted += [(r.name, r.metric, r.statistic) for r in spec.plausibility]
 
@@ -121,7 +124,7 @@ class Simulator:
             return {name: math.nan for name, _, _ in self.wanted}
         per_community = np.empty((cfg.replicates, len(self.wanted)))
         jobs = [Job(cfg, seed, replicate=r) for r, seed in enumerate(replicate_seeds(root, cfg.replicates))]
-        for r, result in enumerate(ensemble.run(jobs)):  # the replicates as one ensemble
+        for r, result in enumerate(self.runner(jobs)):  # with the generation's other particles
             for j, (_, metric, stat) in enumerate(self.wanted):
                 per_community[r, j] = statistic(result.metrics[metric].to_numpy(), stat)
         # a community without the quantity (no property company: no fee collection) is left out
@@ -199,11 +202,15 @@ def _prior(spec: Spec) -> Any:
     return pyabc.Distribution(**{p.key: pyabc.RV("uniform", p.low, p.width) for p in spec.priors})
 
 
-def _sampler(cores: int) -> Any:
+def _sampler(cores: int, simulator: Simulator) -> Any:
+    """One process: a generation's particles simulated together as ensembles (reproducible);
+    more: pyabc's evaluation-parallel processes, each particle's replicates an ensemble."""
     import pyabc
 
     if cores == 1:
-        return pyabc.sampler.SingleCoreSampler()
+        from sim.experiment.abc_sampler import EnsembleSampler
+
+        return EnsembleSampler(simulator)
     return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=cores)
 
 
@@ -266,7 +273,7 @@ def run_abc(
         _prior(spec),
         pyabc.AdaptivePNormDistance(p=2),
         population_size=settings.population,
-        sampler=_sampler(settings.cores),
+        sampler=_sampler(settings.cores, simulator),
     )
     if resuming:
         history = abc.load(db, 1)
