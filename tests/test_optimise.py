@@ -261,7 +261,11 @@ def test_a_front_cannot_contain_a_policy_dominated_by_an_evaluated_arm(frame, ba
             first_search.append({opt.policy_key(v) for v in np.atleast_2d(policies)})
         return real_evaluate(self, policies, label)
 
-    monkeypatch.setattr(opt.Evaluator, "_run", stand_in)
+    def simulate_stand_in(self, pairs, baselines, label):
+        for key, values, draw in pairs:
+            self.rows[(key, draw)] = stand_in(self, values, key, draw, label)
+
+    monkeypatch.setattr(opt.Evaluator, "_simulate", simulate_stand_in)
     monkeypatch.setattr(opt.Evaluator, "evaluate", recording)
     search = opt.Search(budget=4.0, population=8, generations=3, draws=2, seed=7)
     result = opt.optimise(frame, base, OVERRIDES, search)
