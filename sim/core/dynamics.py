@@ -46,7 +46,8 @@ def arrive_needs(model: CommunityModel) -> None:
         n = model.N
         for m, rng in enumerate(model.rngs):
             rng.standard_exponential(out=arrivals[m * n : (m + 1) * n])
-    kernels.arrive_needs(model.households.needs, arrivals, need_rates(model), s.keep)
+    keep = model.derived("keep", lambda: 1.0 - model.vec("dynamics.need_decay"))
+    kernels.arrive_needs(model.households.needs, arrivals, need_rates(model), keep)
 
 
 def need_rates(model: CommunityModel) -> np.ndarray:
@@ -113,25 +114,28 @@ class _Scratch:
         self.compounds_served = np.maximum(
             np.bincount(self.company_of_managed, minlength=c.n_companies), 1
         ).astype(float)
-        self.keep = 1.0 - model.vec("dynamics.need_decay")
-        vec = model.vec
-        self.attitude_constants = np.ascontiguousarray(
-            np.stack(
-                [
-                    vec("dynamics.satisfaction_base"),
-                    vec("dynamics.satisfaction_performance"),
-                    vec("dynamics.satisfaction_disconfirmation"),
-                    vec("dynamics.satisfaction_rate"),
-                    vec("dynamics.expectation_up"),
-                    vec("dynamics.expectation_up") * vec("dynamics.expectation_down_ratio"),
-                    vec("dynamics.expectation_floor"),
-                    vec("dynamics.trust_up"),
-                    vec("dynamics.trust_up") * vec("dynamics.trust_down_ratio"),
-                    vec("dynamics.trust_neighbour"),
-                ],
-                axis=1,
-            )
+
+
+def _attitude_constants(model: CommunityModel) -> np.ndarray:
+    """(M, 10): each member's (s₀, a_Q, a_D, λ_S, η⁺, η⁻, E_norm, α⁺, α⁻, μ)."""
+    vec = model.vec
+    return np.ascontiguousarray(
+        np.stack(
+            [
+                vec("dynamics.satisfaction_base"),
+                vec("dynamics.satisfaction_performance"),
+                vec("dynamics.satisfaction_disconfirmation"),
+                vec("dynamics.satisfaction_rate"),
+                vec("dynamics.expectation_up"),
+                vec("dynamics.expectation_up") * vec("dynamics.expectation_down_ratio"),
+                vec("dynamics.expectation_floor"),
+                vec("dynamics.trust_up"),
+                vec("dynamics.trust_up") * vec("dynamics.trust_down_ratio"),
+                vec("dynamics.trust_neighbour"),
+            ],
+            axis=1,
         )
+    )
 
 
 def network_arrays(model: CommunityModel) -> tuple:
@@ -177,7 +181,7 @@ def supply_and_allocate(model: CommunityModel, overlap: np.ndarray, capacity_fac
     flow = model.flows
     s = _scratch(model)
     n = s.n
-    effort = (1.0 - overlap) * capacity_factor  # per member
+    effort = model.each((1.0 - overlap) * capacity_factor)  # per member
     flow.overlap[:] = overlap
 
     # market capacity per household: its compound's company, if any (quality × responsiveness)
@@ -199,7 +203,9 @@ def supply_and_allocate(model: CommunityModel, overlap: np.ndarray, capacity_fac
     participants = np.count_nonzero(model.rows(hh.participating), axis=1).astype(np.float64)
     capacity = np.empty((model.n_members, 4))
     capacity[:, 0] = (
-        par("dynamics.government_capacity") * flow.effective_capacity + flow.funds_service + flow.linked_capacity
+        par("dynamics.government_capacity") * flow.effective_capacity
+        + flow.funds_service
+        + flow.linked_capacity
     ) * n
     capacity[:, 1] = (par("dynamics.social_capacity") + flow.joint_service) * n
     capacity[:, 2] = par("dynamics.volunteer_capacity") * participants
@@ -271,6 +277,7 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
        unrepaired need), so a dispute whose cause is gone stops feeding need.
     """
     par, at = model.par, model.at
+    chi, mediation = model.each(chi), model.each(mediation)
     c = model.community
     hh = model.households
     co = model.companies
@@ -309,9 +316,7 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
         # repairs cost money
         co.quality += at(par("dynamics.quality_response"), n_p) * co.fee_collection * pressure
         co.quality += at(par("dynamics.replacement_risk_response"), n_p) * company_mean(patience_used)
-        co.quality += (
-            at(par("dynamics.red_property_weight"), n_p) * red * np.maximum(0.5 - served_sat, 0.0)
-        )
+        co.quality += at(par("dynamics.red_property_weight"), n_p) * red * np.maximum(0.5 - served_sat, 0.0)
         _clip01(co.quality, at(np.maximum(par("dynamics.service_floor"), 0.05), n_p), 1.0)
 
     gap = np.zeros(c.n_compounds)
@@ -327,7 +332,7 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
         - np.repeat(par("levers.integration.conflict_reduction") * chi, n_c)
     )
     mediation = np.repeat(mediation, n_c)
-    organised = integration.organised_compounds(model, model.flows.intensities["integration"])
+    organised = integration.organised_compounds(model, model.intensity("integration"))
     if organised is not None:  # compound-level Party organisation (docs/ODD.md §7.16)
         logit = logit - at(par("levers.integration.compound_conflict_reduction"), n_c) * organised
         mediation = np.minimum(
@@ -446,7 +451,7 @@ def update_attitudes(model: CommunityModel) -> None:
         s_.neighbours,
         shock,
         s_.compound,
-        s_.attitude_constants,
+        model.derived("attitude_constants", lambda: _attitude_constants(model)),
     )
 
 
@@ -460,7 +465,7 @@ def participate(model: CommunityModel, rho: np.ndarray) -> None:
         hh.trust,
         hh.threshold,
         s_.network,
-        np.ascontiguousarray(rho, dtype=np.float64),
+        np.ascontiguousarray(model.each(rho)),
         model.vec("dynamics.trust_effect"),
         s_.was_participating,
         s_.neighbours,

@@ -115,7 +115,9 @@ def act(model: CommunityModel) -> None:
 
     visible = activity * np.where(leaders, at(par("members.leader_visibility"), n), 1.0)
     seen = (
-        np.bincount(building, weights=visible, minlength=c.n_buildings) * at(par("members.contacts"), n_b) / sizes
+        np.bincount(building, weights=visible, minlength=c.n_buildings)
+        * at(par("members.contacts"), n_b)
+        / sizes
     )
     around = np.empty(c.n_households)
     kernels.neighbour_means(activity, model_network(model), around)

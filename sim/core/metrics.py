@@ -416,7 +416,11 @@ class Recorder:
             households = []
             for cm in model.communities:
                 managed = cm.compound_company >= 0
-                kinds = {"managed": managed, "unmanaged": ~managed, "owners_committee": cm.compound_owners_committee}
+                kinds = {
+                    "managed": managed,
+                    "unmanaged": ~managed,
+                    "owners_committee": cm.compound_owners_committee,
+                }
                 mask = kinds[kind].astype(np.float64)
                 sizes = np.bincount(cm.compound, minlength=cm.n_compounds).astype(np.float64)
                 self._kind_masks[kind].append(mask)
@@ -425,11 +429,13 @@ class Recorder:
         self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
         self._row = np.empty((len(METRICS), members))
         # constituencies of the mass organisations (immersion): workers, young, families
-        self._profile = (c.profile.astype(np.intp) + len(PROFILES) * np.repeat(np.arange(members), model.N)).astype(
-            np.intp
-        )
+        self._profile = (
+            c.profile.astype(np.intp) + len(PROFILES) * np.repeat(np.arange(members), model.N)
+        ).astype(np.intp)
         self._profile_size = (
-            np.bincount(self._profile, minlength=len(PROFILES) * members).astype(np.float64).reshape(members, -1)
+            np.bincount(self._profile, minlength=len(PROFILES) * members)
+            .astype(np.float64)
+            .reshape(members, -1)
         )
         assert c.young is not None  # build_community always places the young households
         self._young = c.young
@@ -560,7 +566,9 @@ class Recorder:
                 # a product per member, as alone (BLAS's order of sums)
                 kind_values = np.array([sums[m] @ masks[m] for m in range(members)])
                 with np.errstate(divide="ignore", invalid="ignore"):
-                    values.append((f"{outcome}_{kind}", np.where(households != 0, kind_values / households, np.nan)))
+                    values.append(
+                        (f"{outcome}_{kind}", np.where(households != 0, kind_values / households, np.nan))
+                    )
         values += [(f"served_{ch}", flow.served_by_channel[:, i]) for i, ch in enumerate(CHANNELS)]
         values += [(f"served_{cat}", flow.served_by_category[:, i]) for i, cat in enumerate(NEED_CATEGORIES)]
         values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]
@@ -574,7 +582,7 @@ class Recorder:
         if self.record_buildings:
             sizes = self._building_size
             out = self.buildings
-            sums = self._building_sums  # type: ignore[assignment]
+            sums = self._building_sums
             np.divide(sums[0], sizes, out=out["satisfaction"][t])
             out["participation"][t] = model.buildings.participation
             np.divide(sums[1], sizes, out=out["trust"][t])
@@ -594,7 +602,8 @@ class Recorder:
         with np.errstate(divide="ignore", invalid="ignore"):
             young = np.where(
                 self._young_count > 0,
-                np.count_nonzero((participating & self._young).reshape(members, -1), axis=1) / self._young_count,
+                np.count_nonzero((participating & self._young).reshape(members, -1), axis=1)
+                / self._young_count,
                 np.nan,
             )
         return [
@@ -614,7 +623,9 @@ class Recorder:
     def _grow(self) -> None:
         """Room for more weeks when a model runs past its configured horizon (dashboard)."""
         extra = max(self.data.shape[1], 1)
-        self.data = np.concatenate([self.data, np.full((self.members, extra, self.data.shape[2]), np.nan)], axis=1)
+        self.data = np.concatenate(
+            [self.data, np.full((self.members, extra, self.data.shape[2]), np.nan)], axis=1
+        )
         if self.record_buildings:
             for name, arr in self.buildings.items():
                 self.buildings[name] = np.vstack([arr, np.full((extra, arr.shape[1]), np.nan)])

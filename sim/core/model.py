@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import SimpleNamespace
 from typing import Any
 
@@ -119,12 +119,13 @@ class CommunityModel(mesa.Model):
         model = cls.__new__(cls)
         first, model.seed_sequence = model_rng(configs[0], seeds[0])
         mesa.Model.__init__(model, rng=first)
-        rngs = [model.rng] + [_member_rng(model_rng(cfg, seed)[0]) for cfg, seed in zip(configs[1:], seeds[1:])]
+        rngs = [model.rng] + [
+            _member_rng(model_rng(cfg, seed)[0]) for cfg, seed in zip(configs[1:], seeds[1:], strict=True)
+        ]
         model._build(configs, rngs)
         return model
 
     def _build(self, configs: list[Config], rngs: list[np.random.Generator]) -> None:
-        self.cfg = configs[0]  # member 0's (a single model's) config
         self.configs = configs
         self.rngs = rngs
         self.n_members = len(configs)
@@ -152,13 +153,29 @@ class CommunityModel(mesa.Model):
         #: last coverage), by name; kept in the open so that a reader sees every piece of state.
         #: Each entry holds what every member needs (per-member entries where members differ).
         self.caches: dict[str, Any] = {}
-        self.recorder = Recorder(
-            self, self.cfg.steps, any(cfg.record_buildings for cfg in configs)
-        )
+        self.recorder = Recorder(self, self.cfg.steps, any(cfg.record_buildings for cfg in configs))
         self.datacollector = RecorderDataCollector(self.recorder)
         self.flows = Flows(self.n_members)
 
+    @property
+    def cfg(self) -> Config:
+        """Member 0's config (a single model's). Setting it (the dashboard changes levers
+        mid-run) takes effect from the next stage that reads it."""
+        return self.configs[0]
+
+    @cfg.setter
+    def cfg(self, value: Config) -> None:
+        self.configs[0] = value
+        self._params.clear()  # values read from the configs, and what is derived from them
+
     # ------------------------------------------------------------------- per-member values
+    def derived(self, key: str, make: Callable[[], Any]) -> Any:
+        """A value computed from the configs alone, made once (again after ``cfg`` is set)."""
+        value = self._params.get("derived:" + key, _MISSING)
+        if value is _MISSING:
+            value = self._params["derived:" + key] = make()
+        return value
+
     def par(self, key: str) -> Any:
         """The config value at dotted ``key``: as is when every member has the same, else an
         array over members (float64). Cached; the config must not change during a run."""
@@ -187,6 +204,15 @@ class CommunityModel(mesa.Model):
         if isinstance(value, np.ndarray) and value.ndim == 1 and value.size == self.n_members:
             return np.repeat(value, per)
         return value
+
+    def intensity(self, lever: str) -> np.ndarray:
+        """This week's effective intensity of ``lever``, per member (0 before the first step)."""
+        k = self.flows.intensities.get(lever)
+        return np.zeros(self.n_members) if k is None else k
+
+    def each(self, value: Any) -> np.ndarray:
+        """A per-member value as an array over members (a scalar: the same for every member)."""
+        return np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n_members,))
 
     def rows(self, values: np.ndarray) -> np.ndarray:
         """``values`` (the members one after another) as one row per member."""
@@ -231,8 +257,8 @@ class CommunityModel(mesa.Model):
     @property
     def running(self) -> bool:
         """True until ``cfg.steps`` weeks have run (or Mesa's ``running`` was set false)."""
-        cfg = self.__dict__.get("cfg")
-        return self.__dict__.get("_running", True) and (cfg is None or self.week < cfg.steps)
+        configs = self.__dict__.get("configs")
+        return self.__dict__.get("_running", True) and (configs is None or self.week < configs[0].steps)
 
     @running.setter
     def running(self, value: bool) -> None:
@@ -464,7 +490,9 @@ class CommunityModel(mesa.Model):
         conflicts = self.vec("dynamics.shock.conflicts")
         starting = acting & (week == self.week) & (conflicts != 0)
         if starting.any():
-            self.compounds.open_conflicts += np.repeat(np.where(starting, conflicts, 0), self.C).astype(np.int64)
+            self.compounds.open_conflicts += np.repeat(np.where(starting, conflicts, 0), self.C).astype(
+                np.int64
+            )
         return np.where(acting, 1.0 - self.vec("dynamics.shock.depth"), 1.0)
 
     def run(self, steps: int | None = None) -> Recorder:

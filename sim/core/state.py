@@ -3,14 +3,15 @@
 Mesa agents (:mod:`sim.core.agents`) are thin views onto a row of these arrays; the step works on
 whole arrays at once. In an ensemble of M members (docs/design.md, "The ensemble") every array
 holds the members one after another: member m's households are rows m·N … (m+1)·N − 1, its
-buildings m·B … and so on; per-member quantities are arrays over members. ``Flows`` holds what one week produced (capacities, coverage, costs),
-which the metrics read and the next stages of the same step use.
+buildings m·B … and so on; per-member quantities are arrays over members. ``Flows`` holds what
+one week produced (capacities, coverage, costs), which the metrics read and the next stages of
+the same step use.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
@@ -209,7 +210,7 @@ class Flows:
 
     def member(self, m: int = 0) -> SimpleNamespace:
         """Member ``m``'s flows: floats for the scalar flows, arrays for the others."""
-        out = {name: float(getattr(self, name)[m]) for name in FLOW_SCALARS}
+        out: dict[str, Any] = {name: float(getattr(self, name)[m]) for name in FLOW_SCALARS}
         out.update({name: getattr(self, name)[m] for name in _FLOW_VECTORS})
         out["intensities"] = {name: float(v[m]) for name, v in self.intensities.items()}
         return SimpleNamespace(**out)

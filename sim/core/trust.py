@@ -140,12 +140,13 @@ def update(model: CommunityModel) -> None:
         on = model.vec("trust.responsiveness") > 0
         book = model.ledger
         change = model.at(responsiveness, n) * (
-            book.answered * (1.0 - trust) - model.at(par("trust.unanswered_ratio"), n) * book.unanswered * trust
+            book.answered * (1.0 - trust)
+            - model.at(par("trust.unanswered_ratio"), n) * book.unanswered * trust
         )
         flow.trust_responsiveness[:] = np.where(on, model.rows(change).mean(axis=1), 0.0)
         trust += change if on.all() else np.where(np.repeat(on, n), change, 0.0)
         changed = True
-    k_imm = flow.intensities["immersion"]
+    k_imm = model.intensity("immersion")
     fairness = par("trust.fairness")
     if np.any(fairness > 0) and k_imm.any():
         on = (model.vec("trust.fairness") > 0) & (k_imm > 0)

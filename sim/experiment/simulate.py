@@ -88,20 +88,62 @@ def run_replicate(
     cfg: Config, replicate: int, seed: np.random.SeedSequence
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run one replicate to its horizon; return its metrics and building tables."""
-    cfg, structure = structure_of(cfg, replicate)
-    model = CommunityModel(cfg, rng=seed)
+    return run_replicates([(cfg, replicate, seed)])[0]
+
+
+def run_replicates(
+    runs: list[tuple[Config, int, np.random.SeedSequence]],
+) -> list[tuple[pd.DataFrame, pd.DataFrame]]:
+    """Run replicates (config, replicate index, seed) together as one ensemble; return each
+    one's metrics and building tables, the same to the bit as :func:`run_replicate` alone.
+
+    The configs must share a community size (docs/design.md §9); a replicate's community
+    structure comes from :func:`structure_of`.
+    """
+    configs, structures = zip(*(structure_of(cfg, r) for cfg, r, _ in runs), strict=True)
+    model = CommunityModel.ensemble(list(configs), [seed for _, _, seed in runs])
     model.run()
-    metrics = model.recorder.frame()
-    metrics.insert(0, "replicate", np.int32(replicate))
-    metrics.insert(1, "structure", np.int32(structure))
-    buildings = model.recorder.building_frame(model)
-    if not buildings.empty:
-        buildings.insert(0, "replicate", np.int32(replicate))
-    return metrics, buildings
+    out = []
+    for m, ((_, replicate, _), structure) in enumerate(zip(runs, structures, strict=True)):
+        metrics = model.recorder.frame(member=m)
+        metrics.insert(0, "replicate", np.int32(replicate))
+        metrics.insert(1, "structure", np.int32(structure))
+        buildings = model.recorder.building_frame(model, m)
+        if not buildings.empty:
+            buildings.insert(0, "replicate", np.int32(replicate))
+        out.append((metrics, buildings))
+    return out
+
+
+#: households of all members of one ensemble at most (about 1 kB of state each), and members
+ENSEMBLE_HOUSEHOLDS = 250_000
+ENSEMBLE_MEMBERS = 64
+
+
+def _chunks(items: list[int], most: int) -> Iterator[list[int]]:
+    """1, 2, 4, … items at a time, at most ``most``: an interruption loses at most about half
+    the work done."""
+    size, start = 1, 0
+    while start < len(items):
+        yield items[start : start + size]
+        start += size
+        size = min(2 * size, most)
+
+
+def _most_replicates(cfg: Config, runs_per_replicate: int) -> int:
+    """How many replicates one ensemble takes (their baselines included), by size."""
+    c = cfg.community
+    households = c.n_compounds * c.buildings_per_compound * c.households_per_building
+    members = min(ENSEMBLE_MEMBERS, ENSEMBLE_HOUSEHOLDS // max(households, 1))
+    return max(1, members // runs_per_replicate)
 
 
 def simulate(cfg: Config, replicates: range | None = None) -> RunResult:
     """Run every replicate of ``cfg`` (or those in ``replicates``) and summarise them.
+
+    The replicates and their paired baseline runs advance together as ensembles (of 1, 2,
+    4, … replicates, so that an interruption keeps the ensembles that finished), each
+    replicate the same to the bit as when run alone.
 
     Raises :class:`RunInterrupted` (with the finished replicates) when interrupted.
     """
@@ -113,23 +155,30 @@ def simulate(cfg: Config, replicates: range | None = None) -> RunResult:
     base_cfg = dataclasses.replace(baseline_of(cfg), record_buildings=False) if compare else None
     metric_frames: list[pd.DataFrame] = []
     building_frames: list[pd.DataFrame] = []
-    for r in which:
+    for chunk in _chunks(which, _most_replicates(cfg, 2 if base_cfg is not None else 1)):
         try:
-            metrics, buildings = run_replicate(cfg, r, seeds[r])
+            runs = [(cfg, r, seeds[r]) for r in chunk]
             if base_cfg is not None:
-                base, _ = run_replicate(base_cfg, r, seeds[r])
-                add_gains(metrics, base)
-            else:
-                # no lever on: the run is its own baseline (gain 0); comparison switched off: unknown
-                add_gains(metrics, None, unknown=has_levers(cfg))
+                runs += [(base_cfg, r, seeds[r]) for r in chunk]
+            results = run_replicates(runs)
+            done = []
+            for i in range(len(chunk)):
+                metrics, buildings = results[i]
+                if base_cfg is not None:
+                    add_gains(metrics, results[len(chunk) + i][0])
+                else:
+                    # no lever on: the run is its own baseline (gain 0); comparison switched off: unknown
+                    add_gains(metrics, None, unknown=has_levers(cfg))
+                done.append((metrics, buildings))
         except KeyboardInterrupt as exc:
-            done = which[: len(metric_frames)]
-            partial = _assemble(cfg, metric_frames, building_frames, started) if done else None
+            finished = which[: len(metric_frames)]
+            partial = _assemble(cfg, metric_frames, building_frames, started) if finished else None
             raise RunInterrupted(
-                getattr(exc, "signum", signal.SIGINT), partial, done, which[len(done) :]
+                getattr(exc, "signum", signal.SIGINT), partial, finished, which[len(finished) :]
             ) from None
-        metric_frames.append(metrics)
-        building_frames.append(buildings)
+        for metrics, buildings in done:
+            metric_frames.append(metrics)
+            building_frames.append(buildings)
     return _assemble(cfg, metric_frames, building_frames, started)
 
 

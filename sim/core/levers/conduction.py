@@ -138,16 +138,13 @@ def apply(model: CommunityModel, k: np.ndarray) -> None:
     """Hand funds and tasks down; set funds delivered and effective capacity W_eff (per member)."""
     par = model.par
     inst = model.institutions
-    base_phi = model.caches.get("task_growth_origin")
-    if base_phi is None:
-        base_phi = model.caches["task_growth_origin"] = np.array(
-            [cfg.levers.conduction.task_growth for cfg in model.configs], dtype=np.float64
-        )
-    base_tau = model.caches.get("retention_origin")
-    if base_tau is None:
-        base_tau = model.caches["retention_origin"] = np.array(
-            [cfg.levers.conduction.retention for cfg in model.configs], dtype=np.float64
-        )
+    base_phi = model.derived(
+        "task_growth",
+        lambda: np.array([cfg.levers.conduction.task_growth for cfg in model.configs], dtype=float),
+    )
+    base_tau = model.derived(
+        "retention", lambda: np.array([cfg.levers.conduction.retention for cfg in model.configs], dtype=float)
+    )
     # τ at effective intensity k: standardisation closes part of the gap to τ_max (see retention)
     inst.retention[:] = base_tau + (k * par("levers.conduction.standardisation"))[:, None] * (
         _column(par("levers.conduction.retention_max")) - base_tau

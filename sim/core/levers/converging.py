@@ -100,10 +100,7 @@ def play(model: CommunityModel, k: np.ndarray) -> None:
     joint = par("dynamics.synergy") * model.rows(contributed).sum(axis=1) * (1.0 - coordination)
     # a branch of the unit's own, or the depth of a regional or hub organisation's reach (§7.19)
     forms = model.caches["coverage"].forms_on
-    if forms.any():
-        reach = np.where(np.repeat(forms, n_o), orgs.depth, orgs.has_branch)
-    else:
-        reach = orgs.has_branch
+    reach = np.where(np.repeat(forms, n_o), orgs.depth, orgs.has_branch) if forms.any() else orgs.has_branch
     recognition = (
         np.repeat(par("levers.embedding.recognition") + par("levers.converging.pooled_recognition") * k, n_o)
         * reach
@@ -163,7 +160,7 @@ def _spend_fund(model: CommunityModel, k: np.ndarray) -> None:
 
 def street_speed(model: CommunityModel) -> np.ndarray:
     """How much faster street departments answer needs sent up: 1 + σ_S k (赋权, §7.15)."""
-    k = model.flows.intensities["converging"]
+    k = model.intensity("converging")
     return 1.0 + model.par("levers.converging.street_say") * k
 
 
@@ -213,7 +210,9 @@ def learn(model: CommunityModel) -> None:
     orgs = model.orgs
     players = _players(model).mask
     excess = orgs.payoff - model.at(par("dynamics.aspiration"), n_o)
-    scale = model.rows(np.where(players, np.abs(excess), 0.0)).max(axis=1) if n_o else np.zeros(model.n_members)
+    scale = (
+        model.rows(np.where(players, np.abs(excess), 0.0)).max(axis=1) if n_o else np.zeros(model.n_members)
+    )
     on = scale > 0
     if not on.any():
         return

@@ -396,7 +396,7 @@ def recruit(model: CommunityModel) -> None:
     n = model.N
     b = c.building
     p = model.buildings.reach[b]
-    t = model.par("levers.embedding.targeting") * model.flows.intensities["embedding"]
+    t = model.par("levers.embedding.targeting") * model.intensity("embedding")
     targeting = t > 0
     if targeting.any():
         spread = np.repeat(t, n)
@@ -411,7 +411,7 @@ def _prospect_score(model: CommunityModel) -> np.ndarray:
     """How good a prospect each household is for a member who knows the building."""
     par, at, n = model.par, model.at, model.N
     hh = model.households
-    rho = immersion.recruitment_effect(model, model.flows.intensities["immersion"])
+    rho = immersion.recruitment_effect(model, model.intensity("immersion"))
     neighbours = model.neighbour_mean(hh.participating.astype(np.float64))
     margin = (
         neighbours + np.repeat(rho, n) + at(par("dynamics.trust_effect"), n) * (hh.trust - 0.5) - hh.threshold

@@ -92,20 +92,20 @@ def recruitment_effect(model: CommunityModel, k: np.ndarray) -> np.ndarray:
 
 def dispute_factor(model: CommunityModel) -> np.ndarray:
     """Share of dispute need that still arrives this week: 1 − c_v k (residents' conventions)."""
-    k = model.flows.intensities["immersion"]
+    k = model.intensity("immersion")
     return 1.0 - model.par("levers.immersion.conventions") * k
 
 
 def legal_rate(model: CommunityModel) -> np.ndarray:
     """The legal channel's weekly settlement chance: r_L + r_A k (legal aid in the community)."""
-    k = model.flows.intensities["immersion"]
+    k = model.intensity("immersion")
     par = model.par
     return np.minimum(1.0, par("dynamics.resolution_legal") + par("levers.immersion.legal_aid") * k)
 
 
 def reputation(model: CommunityModel) -> np.ndarray:
     """Payoff per unit contributed that every contributor earns by recognition (德治): δ_M k."""
-    return model.par("levers.immersion.moral_recognition") * model.flows.intensities["immersion"]
+    return model.par("levers.immersion.moral_recognition") * model.intensity("immersion")
 
 
 def mobilise_groups(model: CommunityModel, k: np.ndarray) -> None:

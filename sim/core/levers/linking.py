@@ -61,7 +61,9 @@ def broker(model: CommunityModel, k: np.ndarray) -> None:
     with np.errstate(divide="ignore", invalid="ignore"):
         ties = np.where(total > 0, model.rows(model.orgs.tie * resources).sum(axis=1) / total, 0.0)
     linked = k * par("levers.linking.max_resources") * ties
-    capacity = par("levers.linking.max_capacity") * (1.0 - np.exp(-linked / par("levers.linking.half_saturation")))
+    capacity = par("levers.linking.max_capacity") * (
+        1.0 - np.exp(-linked / par("levers.linking.half_saturation"))
+    )
     flow = model.flows
     cap = np.minimum(
         par("levers.linking.venue_capacity"), par("levers.linking.team_capacity") * flow.effective_capacity
