@@ -62,7 +62,7 @@ def need_rates(model: CommunityModel) -> np.ndarray:
     cached = model.caches.get("need_rates")
     if cached is None or not np.array_equal(cached[0], factor):
         rates = model.household_need_rates.copy()
-        rates[:, DISPUTE] *= np.repeat(factor, model.N)
+        rates[:, DISPUTE] *= model.at(factor, model.N)
         cached = model.caches["need_rates"] = (factor, rates)
     return cached[1]
 
@@ -188,7 +188,7 @@ def supply_and_allocate(model: CommunityModel, overlap: np.ndarray, capacity_fac
     company_capacity = model.at(par("dynamics.market_capacity"), model.P) * (
         model.companies.quality * model.companies.responsiveness
     )
-    company_capacity *= np.repeat(effort, model.P)
+    company_capacity *= model.at(effort, model.P)
     kernels.need_totals(
         hh.needs,
         s.compound,
@@ -248,7 +248,7 @@ def supply_and_allocate(model: CommunityModel, overlap: np.ndarray, capacity_fac
     served_k = s.served_by_category
     fraction = _safe_divide(served_k, offered_total, np.empty_like(served_k))[:, None, :]
     flow.capacity[:, :3] = capacity[:, :3]
-    flow.capacity[:, 3] = model.rows(s.market_capacity).sum(axis=1)
+    flow.capacity[:, 3] = model.sums(s.market_capacity)
     flow.served_by_channel[:] = (offered * fraction).sum(axis=2) / n
     flow.served_by_category[:] = served_k / n
     np.multiply(offered, fraction / n, out=flow.served_matrix)
@@ -329,9 +329,9 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
         + at(par("dynamics.conflict_gap"), n_c) * gap
         + at(par("dynamics.conflict_repairs"), n_c) * unrepaired
         + at(par("dynamics.conflict_arrears"), n_c) * arrears
-        - np.repeat(par("levers.integration.conflict_reduction") * chi, n_c)
+        - model.at(par("levers.integration.conflict_reduction") * chi, n_c)
     )
-    mediation = np.repeat(mediation, n_c)
+    mediation = model.at(mediation, n_c)
     organised = integration.organised_compounds(model, model.intensity("integration"))
     if organised is not None:  # compound-level Party organisation (docs/ODD.md §7.16)
         logit = logit - at(par("levers.integration.compound_conflict_reduction"), n_c) * organised
@@ -344,7 +344,7 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
         par("dynamics.resolution_street"), n_c
     )
     negotiation = at(par("dynamics.resolution_owners_committee"), n_c) * committee
-    legal = np.repeat(immersion.legal_rate(model), n_c)  # resolution_legal unless legal aid acts
+    legal = model.at(immersion.legal_rate(model), n_c)  # resolution_legal unless legal aid acts
     stays = (1.0 - mediation) * (1.0 - negotiation)
     stays = stays * (1.0 - legal) * (1.0 - street)
     chance = np.clip(1.0 - stays, 0.0, 1.0)
@@ -358,7 +358,7 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
     _attribute_settlements(model, resolved, (mediation, negotiation, legal, street))
     cmp.open_conflicts += started.astype(cmp.open_conflicts.dtype) - resolved
     flow.conflicts_started[:] = np.count_nonzero(model.rows(started), axis=1)
-    flow.conflicts_resolved[:] = model.rows(resolved).sum(axis=1)
+    flow.conflicts_resolved[:] = model.sums(resolved)
 
     # exit: owners' committees replace a company after sustained dissatisfaction
     below = managed & committee & (sat_c < at(par("dynamics.replacement_threshold"), n_c))
@@ -372,8 +372,8 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
         co.standard[replaced] = quality[replaced] if isinstance(quality, np.ndarray) else quality
         co.quality[replaced] = co.standard[replaced]
         of_replaced = np.isin(c.compound_company, replaced)
-        ended = model.rows(np.where(of_replaced, cmp.open_conflicts, 0)).sum(axis=1).astype(np.float64)
-        flow.conflicts_resolved += ended
+        ended = model.sums(np.where(of_replaced, cmp.open_conflicts, 0)).astype(np.float64)
+        flow.conflicts_resolved[:] += ended
         model.tallies.settled[:, SETTLED_BY.index("replacement")] += ended
         cmp.open_conflicts[of_replaced] = 0
         cmp.weeks_dissatisfied[of_replaced] = 0

@@ -86,7 +86,7 @@ def act(model: CommunityModel) -> None:
     active = np.bincount(building, weights=activity, minlength=c.n_buildings)
     load = (
         sizes
-        * np.repeat(1.0 + model.flows.burden, n_b)
+        * model.at(1.0 + model.flows.burden, n_b)
         / np.maximum(active * at(par("members.capacity"), n_b), 1e-9)
     )
     overload = np.clip(load - 1.0, 0.0, 1.0)
@@ -130,14 +130,13 @@ def act(model: CommunityModel) -> None:
     model.update_thresholds()
     flow = model.flows
     count = model.count(members)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        flow.members_active[:] = np.where(count > 0, model.count(members & (activity >= 0.5)) / count, 0.0)
+    np.divide(model.count(members & (activity >= 0.5)), count, out=flow.members_active, where=count > 0)
     flow.member_activity[:] = np.where(count > 0, model.subset_mean(activity, members, "members"), 0.0)
     if n_b:
         flow.leaders[:] = model.count(has_leader) / n_b + model.count(first) / n_b
-    flow.role_model_reach[:] = model.rows(exposure).mean(axis=1)
-    flow.member_overload[:] = model.rows(overload).mean(axis=1)
-    flow.trust_conduct[:] = model.rows(conduct).mean(axis=1)
+    flow.role_model_reach[:] = model.means(exposure)
+    flow.member_overload[:] = model.means(overload)
+    flow.trust_conduct[:] = model.means(conduct)
 
 
 def model_network(model: CommunityModel) -> tuple:

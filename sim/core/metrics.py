@@ -479,8 +479,8 @@ class Recorder:
         participation, rich, poor, satisfaction_gini = means[:, 7:].T
         companies = model.companies
         if model.P:
-            quality = model.rows(companies.quality).mean(axis=1)
-            fees = model.rows(companies.fee_collection).mean(axis=1)
+            quality = model.means(companies.quality)
+            fees = model.means(companies.fee_collection)
         else:
             quality = fees = np.full(members, np.nan)
         worst = (self._compound_satisfaction / self._compound_size).reshape(members, -1).min(axis=1)
@@ -512,7 +512,7 @@ class Recorder:
             ("task_growth", flow.task_growth),
             ("conflicts_started", flow.conflicts_started),
             ("conflicts_resolved", flow.conflicts_resolved),
-            ("conflicts_open", model.rows(model.compounds.open_conflicts).sum(axis=1)),
+            ("conflicts_open", model.sums(model.compounds.open_conflicts)),
             ("coverage_point", flow.coverage_point),
             ("coverage_line", flow.coverage_line),
             ("coverage_surface", flow.coverage_surface),
@@ -520,7 +520,7 @@ class Recorder:
             ("cross_appointment", flow.cross_appointment),
             ("company_quality", quality),
             ("fee_collection", fees),
-            ("company_replacements", model.rows(companies.replacements).sum(axis=1) if model.P else 0.0),
+            ("company_replacements", model.sums(companies.replacements) if model.P else 0.0),
             ("members_active", flow.members_active),
             ("member_activity", flow.member_activity),
             ("member_overload", flow.member_overload),
@@ -565,10 +565,12 @@ class Recorder:
             for outcome, sums in by_member.items():
                 # a product per member, as alone (BLAS's order of sums)
                 kind_values = np.array([sums[m] @ masks[m] for m in range(members)])
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    values.append(
-                        (f"{outcome}_{kind}", np.where(households != 0, kind_values / households, np.nan))
+                values.append(
+                    (
+                        f"{outcome}_{kind}",
+                        np.divide(kind_values, households, out=self._nans(), where=households != 0),
                     )
+                )
         values += [(f"served_{ch}", flow.served_by_channel[:, i]) for i, ch in enumerate(CHANNELS)]
         values += [(f"served_{cat}", flow.served_by_category[:, i]) for i, cat in enumerate(NEED_CATEGORIES)]
         values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]
@@ -599,25 +601,26 @@ class Recorder:
         share = np.divide(
             by_profile, self._profile_size, out=np.full_like(by_profile, np.nan), where=self._profile_size > 0
         )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            young = np.where(
-                self._young_count > 0,
-                np.count_nonzero((participating & self._young).reshape(members, -1), axis=1)
-                / self._young_count,
-                np.nan,
-            )
+        young = np.divide(
+            np.add.reduce((participating & self._young).reshape(members, -1), axis=1),
+            self._young_count,
+            out=self._nans(),
+            where=self._young_count > 0,
+        )
         return [
             ("participation_workers", share[:, PROFILES.index("worker")]),
             ("participation_youth", young),
             ("participation_families", share[:, PROFILES.index("family")]),
         ]
 
+    def _nans(self) -> np.ndarray:
+        return np.full(self.members, np.nan)
+
     @staticmethod
     def _settled_shares(model: CommunityModel) -> list[tuple[str, np.ndarray]]:
         settled = model.tallies.settled
         total = settled.sum(axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shares = np.where(total > 0, settled / total, np.nan)
+        shares = np.divide(settled, total, out=np.full(settled.shape, np.nan), where=total > 0)
         return [(f"settled_share_{channel}", shares[:, i]) for i, channel in enumerate(SETTLED_BY)]
 
     def _grow(self) -> None:

@@ -200,8 +200,10 @@ class CommunityModel(mesa.Model):
         return value
 
     def at(self, value: Any, per: int) -> Any:
-        """A per-member value spread to ``per`` entities of each member (scalars as they are)."""
-        if isinstance(value, np.ndarray) and value.ndim == 1 and value.size == self.n_members:
+        """A per-member value (an array over members) spread to ``per`` entities of each member,
+        the members one after another; a scalar as it is. With one member the value is left
+        to broadcast (the same arithmetic, without a copy per entity)."""
+        if self.n_members > 1 and isinstance(value, np.ndarray) and value.shape == (self.n_members,):
             return np.repeat(value, per)
         return value
 
@@ -212,7 +214,9 @@ class CommunityModel(mesa.Model):
 
     def each(self, value: Any) -> np.ndarray:
         """A per-member value as an array over members (a scalar: the same for every member)."""
-        return np.broadcast_to(np.asarray(value, dtype=np.float64), (self.n_members,))
+        if isinstance(value, np.ndarray) and value.shape == (self.n_members,):
+            return value
+        return np.full(self.n_members, value, dtype=np.float64)
 
     def rows(self, values: np.ndarray) -> np.ndarray:
         """``values`` (the members one after another) as one row per member."""
@@ -246,7 +250,18 @@ class CommunityModel(mesa.Model):
 
     def count(self, flags: np.ndarray) -> np.ndarray:
         """Per member: how many of ``flags`` are set."""
+        if self.n_members == 1:
+            return np.array([np.count_nonzero(flags)])
         return np.count_nonzero(self.rows(flags), axis=1)
+
+    def means(self, values: np.ndarray) -> np.ndarray:
+        """Per member: the mean of ``values`` (summed as one member's ``values.mean()``)."""
+        rows = self.rows(values)
+        return np.add.reduce(rows, axis=1) / rows.shape[1]
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Per member: the sum of ``values`` (as one member's ``values.sum()``)."""
+        return np.add.reduce(self.rows(values), axis=1)
 
     @property
     def flow(self) -> SimpleNamespace:
@@ -424,23 +439,29 @@ class CommunityModel(mesa.Model):
     def lever_intensities(self) -> dict[str, np.ndarray]:
         """Effective intensities this week, per member: time windows, then the budget (scaled
         in proportion)."""
-        asked = {}
-        cost: Any = 0
-        for name in LEVERS:
-            start = self.par(f"levers.{name}.start_week")
-            duration = self.par(f"levers.{name}.duration_weeks")
-            active = (self.week >= start) & ((duration == 0) | (self.week < start + duration))
-            asked[name] = np.where(active, self.vec(f"levers.{name}.intensity"), 0.0)
-            cost = cost + asked[name] * self.par(f"levers.{name}.cost_per_unit")
+        start, duration, intensity, unit_cost = self.derived("levers", self._lever_table)
+        active = (self.week >= start) & ((duration == 0) | (self.week < start + duration))
+        asked = np.where(active, intensity, 0.0)  # (levers, members)
+        # the levers' costs summed in their order, as Python's sum() adds them
+        cost = np.add.reduce(asked * unit_cost, axis=0)
         budget = self.par("budget")
         bound = cost > budget
-        scale = np.ones(self.n_members)
         if bound.any():
-            with np.errstate(divide="ignore", invalid="ignore"):
-                scale = np.where(bound & (cost > 0), budget / cost, 1.0)
-        self.flows.cost[:] = cost * scale
-        self.flows.budget_bound[:] = scale < 1.0
-        return {name: value * scale for name, value in asked.items()}
+            scale = np.ones(self.n_members)
+            np.divide(budget, cost, out=scale, where=bound & (cost > 0))
+            self.flows.cost[:] = cost * scale
+            self.flows.budget_bound[:] = scale < 1.0
+            asked = asked * scale
+        else:
+            self.flows.cost[:] = cost * 1.0
+        return dict(zip(LEVERS, asked, strict=True))
+
+    def _lever_table(self) -> tuple[np.ndarray, ...]:
+        """(levers, members) arrays: start week, duration, intensity and cost per unit."""
+        return tuple(
+            np.array([[getattr(getattr(cfg.levers, name), field) for cfg in self.configs] for name in LEVERS])
+            for field in ("start_week", "duration_weeks", "intensity", "cost_per_unit")
+        )
 
     def step(self) -> None:
         """One week (docs/design.md §2), for every member."""

@@ -178,6 +178,7 @@ FLOW_SCALARS: dict[str, float] = {
     "cost": 0.0,
     "budget_bound": 0.0,
 }
+_FLOW_STARTS = np.array(list(FLOW_SCALARS.values()))[:, None]
 _FLOW_VECTORS = ("capacity", "served_by_channel", "served_by_category", "served_matrix")
 
 
@@ -193,8 +194,9 @@ class Flows:
 
     def __init__(self, members: int = 1) -> None:
         self.members = members
-        for name, start in FLOW_SCALARS.items():
-            setattr(self, name, np.full(members, start))
+        # one block, a row per scalar flow: a step starts with one allocation, not fifty
+        block = np.repeat(_FLOW_STARTS, members, axis=1)
+        self.__dict__.update(zip(FLOW_SCALARS, block, strict=True))
         k = len(NEED_CATEGORIES)
         self.capacity = np.zeros((members, 4))
         self.served_by_channel = np.zeros((members, 4))
@@ -204,9 +206,6 @@ class Flows:
 
     def __getattr__(self, name: str) -> np.ndarray:  # the scalar flows, for type checkers
         raise AttributeError(name)
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        object.__setattr__(self, name, value)
 
     def member(self, m: int = 0) -> SimpleNamespace:
         """Member ``m``'s flows: floats for the scalar flows, arrays for the others."""

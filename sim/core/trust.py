@@ -114,11 +114,11 @@ def ledger(model: CommunityModel, k_conduction: np.ndarray) -> None:
     np.add(answered, up_answered, out=book.answered)
     np.add(waited, up_lapsed, out=book.unanswered)
     flow = model.flows
-    answered_total = model.rows(book.answered).sum(axis=1)
-    out = answered_total + model.rows(book.unanswered).sum(axis=1)
+    answered_total = model.sums(book.answered)
+    out = answered_total + model.sums(book.unanswered)
     with np.errstate(divide="ignore", invalid="ignore"):
         flow.reports_answered_share[:] = np.where(out > 0, answered_total / out, np.nan)
-    flow.reports_pending[:] = model.rows(pending).mean(axis=1)
+    flow.reports_pending[:] = model.means(pending)
     if not active.all():  # members that follow no reports keep an empty ledger
         off = np.repeat(~active, model.N)
         for values in (book.pending, book.escalated, book.answered, book.unanswered):
@@ -143,8 +143,8 @@ def update(model: CommunityModel) -> None:
             book.answered * (1.0 - trust)
             - model.at(par("trust.unanswered_ratio"), n) * book.unanswered * trust
         )
-        flow.trust_responsiveness[:] = np.where(on, model.rows(change).mean(axis=1), 0.0)
-        trust += change if on.all() else np.where(np.repeat(on, n), change, 0.0)
+        flow.trust_responsiveness[:] = np.where(on, model.means(change), 0.0)
+        trust += change if on.all() else np.where(model.at(on, n), change, 0.0)
         changed = True
     k_imm = model.intensity("immersion")
     fairness = par("trust.fairness")
@@ -152,17 +152,17 @@ def update(model: CommunityModel) -> None:
         on = (model.vec("trust.fairness") > 0) & (k_imm > 0)
         if on.any():
             # heard: took part last week, when the consultation of stage 5 met
-            change = np.repeat(fairness * k_imm, n) * hh.participating * (1.0 - trust)
-            flow.trust_fairness[:] = np.where(on, model.rows(change).mean(axis=1), 0.0)
-            trust += change if on.all() else np.where(np.repeat(on, n), change, 0.0)
+            change = model.at(fairness * k_imm, n) * hh.participating * (1.0 - trust)
+            flow.trust_fairness[:] = np.where(on, model.means(change), 0.0)
+            trust += change if on.all() else np.where(model.at(on, n), change, 0.0)
             changed = True
     broken = par("trust.broken_promises")
     if np.any(broken > 0) and flow.promises_broken_share.any():
         on = (model.vec("trust.broken_promises") > 0) & (flow.promises_broken_share > 0)
         if on.any():
-            change = np.repeat(broken * flow.promises_broken_share, n) * trust
-            flow.trust_promises[:] = np.where(on, -model.rows(change).mean(axis=1), 0.0)
-            trust -= change if on.all() else np.where(np.repeat(on, n), change, 0.0)
+            change = model.at(broken * flow.promises_broken_share, n) * trust
+            flow.trust_promises[:] = np.where(on, -model.means(change), 0.0)
+            trust -= change if on.all() else np.where(model.at(on, n), change, 0.0)
             changed = True
     if changed:
         np.clip(trust, 0.0, 1.0, out=trust)

@@ -217,18 +217,18 @@ def escalate(model: CommunityModel, k: np.ndarray, need: np.ndarray) -> tuple[np
         return none, none
     hh = model.households
     up = book.escalated
-    sent = np.repeat(escalation * k, n) * book.pending
+    sent = model.at(escalation * k, n) * book.pending
     book.pending -= sent
     up += sent
     np.minimum(up, need, out=up)  # a need the household settled itself is no longer up there
     # the community's say over street departments (converging, §7.15) speeds their answers
     weeks = par("levers.conduction.upper_response_weeks") / converging.street_speed(model)
-    answer = up / np.repeat(np.maximum(weeks, 1.0), n)  # at most all of it in a week
-    total = model.rows(answer).sum(axis=1)
+    answer = up / model.at(np.maximum(weeks, 1.0), n)  # at most all of it in a week
+    total = model.sums(answer)
     cap = par("levers.conduction.upper_capacity") * n
     over = total > cap
     if over.any():
-        answer *= np.repeat(np.divide(cap, total, out=np.ones_like(total), where=over), n)
+        answer *= model.at(np.divide(cap, total, out=np.ones_like(total), where=over), n)
     up -= answer
     lapsed = up / at(par("trust.answer_weeks"), n)
     up -= lapsed
@@ -236,19 +236,17 @@ def escalate(model: CommunityModel, k: np.ndarray, need: np.ndarray) -> tuple[np
     keep = np.divide(need - answer, need, out=np.ones_like(need), where=need > 0)
     hh.needs *= keep[:, None]
     tally = model.tallies
-    answered = model.rows(answer).sum(axis=1)
-    lapsed_sum = model.rows(lapsed).sum(axis=1)
+    answered = model.sums(answer)
+    lapsed_sum = model.sums(lapsed)
     tally.escalated_answered += answered
     tally.escalated_lapsed += lapsed_sum
     done = tally.escalated_answered + tally.escalated_lapsed
     flow = model.flows
-    flow.escalated[:] = model.rows(sent).mean(axis=1)
-    flow.escalation_answered[:] = model.rows(answer).mean(axis=1)
+    flow.escalated[:] = model.means(sent)
+    flow.escalation_answered[:] = model.means(answer)
     with np.errstate(divide="ignore", invalid="ignore"):
         flow.escalation_answered_share[:] = np.where(done > 0, tally.escalated_answered / done, np.nan)
         leaving = answered + lapsed_sum
         # mean weeks a need waits above (Little's law: stock over what leaves it each week)
-        flow.escalation_wait_weeks[:] = np.where(
-            leaving > 0, (model.rows(up).sum(axis=1) + leaving) / leaving, np.nan
-        )
+        flow.escalation_wait_weeks[:] = np.where(leaving > 0, (model.sums(up) + leaving) / leaving, np.nan)
     return answer, lapsed

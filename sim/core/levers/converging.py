@@ -86,7 +86,7 @@ def play(model: CommunityModel, k: np.ndarray) -> None:
     orgs = model.orgs
     players = _players(model)
     resources = model.community.org_resources * np.where(
-        players.street, np.repeat(1.0 + par("levers.converging.vertical_sinking") * k, n_o), 1.0
+        players.street, model.at(1.0 + par("levers.converging.vertical_sinking") * k, n_o), 1.0
     )
     draw = dynamics.uniforms(model, n_o)
     orgs.cooperated[:] = players.mask & (draw < orgs.propensity)
@@ -97,19 +97,19 @@ def play(model: CommunityModel, k: np.ndarray) -> None:
     weight = par("levers.embedding.network_coordination")
     if np.any(weight > 0):  # a dense network among branches cuts the cost of working together (§7.17)
         coordination = np.where(weight > 0, coordination * (1.0 - weight * density), coordination)
-    joint = par("dynamics.synergy") * model.rows(contributed).sum(axis=1) * (1.0 - coordination)
+    joint = par("dynamics.synergy") * model.sums(contributed) * (1.0 - coordination)
     # a branch of the unit's own, or the depth of a regional or hub organisation's reach (§7.19)
     forms = model.caches["coverage"].forms_on
-    reach = np.where(np.repeat(forms, n_o), orgs.depth, orgs.has_branch) if forms.any() else orgs.has_branch
+    reach = np.where(model.at(forms, n_o), orgs.depth, orgs.has_branch) if forms.any() else orgs.has_branch
     recognition = (
-        np.repeat(par("levers.embedding.recognition") + par("levers.converging.pooled_recognition") * k, n_o)
+        model.at(par("levers.embedding.recognition") + par("levers.converging.pooled_recognition") * k, n_o)
         * reach
     )
     reputation = immersion.reputation(model)  # 德治: every contributor earns it (docs/ODD.md §7.13)
     if (reputation > 0).any():
-        recognition = recognition + np.repeat(reputation, n_o)
+        recognition = recognition + model.at(reputation, n_o)
     orgs.payoff[:] = np.where(
-        players.mask, np.repeat(joint / players.count, n_o) - contributed + recognition * contributed, 0.0
+        players.mask, model.at(joint / players.count, n_o) - contributed + recognition * contributed, 0.0
     )
 
     flow = model.flows
@@ -200,8 +200,7 @@ def _players(model: CommunityModel) -> _Players:
 
 def _share(model: CommunityModel, flags: np.ndarray, members: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Per member: share of ``members`` whose flag is set (0 when there are none)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(count > 0, model.count(flags & members) / count, 0.0)
+    return np.divide(model.count(flags & members), count, out=np.zeros(count.size), where=count > 0)
 
 
 def learn(model: CommunityModel) -> None:
@@ -217,12 +216,12 @@ def learn(model: CommunityModel) -> None:
     if not on.any():
         return
     with np.errstate(divide="ignore", invalid="ignore"):
-        stimulus = np.where(players, excess / np.repeat(scale, n_o), 0.0)
+        stimulus = np.where(players, excess / model.at(scale, n_o), 0.0)
     # probability of the action actually taken
     p_taken = np.where(orgs.cooperated, orgs.propensity, 1.0 - orgs.propensity)
     lr = model.at(par("dynamics.learning_rate"), n_o)
     p_new = np.where(
         stimulus >= 0, p_taken + lr * stimulus * (1.0 - p_taken), p_taken + lr * stimulus * p_taken
     )
-    update = players if on.all() else players & np.repeat(on, n_o)
+    update = players if on.all() else players & model.at(on, n_o)
     orgs.propensity[:] = np.where(update, np.where(orgs.cooperated, p_new, 1.0 - p_new), orgs.propensity)

@@ -399,10 +399,10 @@ def recruit(model: CommunityModel) -> None:
     t = model.par("levers.embedding.targeting") * model.intensity("embedding")
     targeting = t > 0
     if targeting.any():
-        spread = np.repeat(t, n)
+        spread = model.at(t, n)
         weight = (1.0 - spread) + spread * _relative_to_building(model, _prospect_score(model))
         targeted = np.minimum(1.0, p * weight)
-        p = targeted if targeting.all() else np.where(np.repeat(targeting, n), targeted, p)
+        p = targeted if targeting.all() else np.where(model.at(targeting, n), targeted, p)
     hh.asked[:] = dynamics.uniforms(model, n) < p
     model.flows.asks[:] = model.count(hh.asked) / n
 
@@ -414,7 +414,7 @@ def _prospect_score(model: CommunityModel) -> np.ndarray:
     rho = immersion.recruitment_effect(model, model.intensity("immersion"))
     neighbours = model.neighbour_mean(hh.participating.astype(np.float64))
     margin = (
-        neighbours + np.repeat(rho, n) + at(par("dynamics.trust_effect"), n) * (hh.trust - 0.5) - hh.threshold
+        neighbours + model.at(rho, n) + at(par("dynamics.trust_effect"), n) * (hh.trust - 0.5) - hh.threshold
     )
     # logistic σ
     would_say_yes = 0.5 * (1.0 + np.tanh(0.5 * margin / at(par("levers.embedding.prospect_judgement"), n)))
@@ -444,6 +444,7 @@ def network_density(model: CommunityModel) -> np.ndarray:
 
     players = converging.players_mask(model)
     count = model.count(players)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        covered = np.where(count > 0, model.count(model.orgs.has_branch & players) / count, 0.0)
+    covered = np.divide(
+        model.count(model.orgs.has_branch & players), count, out=np.zeros(count.size), where=count > 0
+    )
     return model.flows.coverage_body * covered * covered

@@ -71,7 +71,7 @@ class ImmersionConfig(LeverConfig):
 def consultation(model: CommunityModel, k: np.ndarray) -> np.ndarray:
     """Need information each building gains from consultation (per building)."""
     represented = model.buildings.participation
-    return np.repeat(model.par("levers.immersion.consultation") * k, model.B) * represented
+    return model.at(model.par("levers.immersion.consultation") * k, model.B) * represented
 
 
 def educate(model: CommunityModel, k: np.ndarray) -> None:
@@ -80,7 +80,7 @@ def educate(model: CommunityModel, k: np.ndarray) -> None:
     if not (rate > 0).any():
         return
     hh = model.households
-    hh.civic_resources += np.repeat(rate, model.N) * (1.0 - hh.civic_resources)
+    hh.civic_resources += model.at(rate, model.N) * (1.0 - hh.civic_resources)
     model.update_thresholds()
 
 
@@ -136,7 +136,7 @@ def mobilise_groups(model: CommunityModel, k: np.ndarray) -> None:
     from sim.core.config import PROFILES
 
     assert c.young is not None  # build_community always places the young households
-    pull = np.repeat(k, n) * (
+    pull = model.at(k, n) * (
         model.at(union, n) * (c.profile == PROFILES.index("worker"))
         + model.at(youth, n) * c.young
         + model.at(women, n) * (c.profile == PROFILES.index("family"))

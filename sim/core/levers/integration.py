@@ -77,14 +77,14 @@ def cross_appointment(model: CommunityModel, k: np.ndarray) -> np.ndarray:
     par = model.par
     base = par("levers.integration.cross_appointment_base")
     chi = base + k * (par("levers.integration.cross_appointment_max") - base)
-    model.companies.cross_appointed[:] = np.repeat(chi, model.P)
+    model.companies.cross_appointed[:] = model.at(chi, model.P)
     model.flows.cross_appointment[:] = chi
     return chi
 
 
 def precision(model: CommunityModel, k: np.ndarray) -> np.ndarray:
     """Need information added everywhere by four-in-one coordination (per building)."""
-    return np.repeat(model.par("levers.integration.precision") * k, model.B)
+    return model.at(model.par("levers.integration.precision") * k, model.B)
 
 
 def overlap(model: CommunityModel, k: np.ndarray) -> np.ndarray:

@@ -57,9 +57,8 @@ def broker(model: CommunityModel, k: np.ndarray) -> None:
     """Resources L brokered this week and the service capacity they add (per member)."""
     par = model.par
     resources = model.community.org_resources
-    total = model.rows(resources).sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ties = np.where(total > 0, model.rows(model.orgs.tie * resources).sum(axis=1) / total, 0.0)
+    total = model.sums(resources)
+    ties = np.divide(model.sums(model.orgs.tie * resources), total, out=np.zeros(total.size), where=total > 0)
     linked = k * par("levers.linking.max_resources") * ties
     capacity = par("levers.linking.max_capacity") * (
         1.0 - np.exp(-linked / par("levers.linking.half_saturation"))
