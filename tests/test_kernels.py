@@ -91,7 +91,7 @@ def test_supply_and_allocation_match_the_whole_array_form(lived_in: CommunityMod
     np.testing.assert_allclose((m_weights / m_sums[c.compound]).sum(axis=0), c.n_compounds, rtol=1e-12)
     allotted += m_weights / m_sums[c.compound] * m_supply[c.compound]
     served = np.minimum(before, allotted)
-    w = model.need_weights
+    w = model.need_weights[0]  # per member
     performance = 1 - ((before - served) @ w) / (before @ w)
 
     np.testing.assert_allclose(hh.served, served, rtol=1e-12, atol=1e-15)
@@ -178,5 +178,5 @@ def test_gini_of_known_distributions() -> None:
 def test_nan_passes_through_the_kernels_as_numpy_lets_it() -> None:
     """A NaN in the state is not clipped away, so check_finite can report it."""
     needs = np.array([[np.nan, 0.2]])
-    kernels.arrive_needs(needs, np.ones((1, 2)), np.ones((1, 2)), 0.9)
+    kernels.arrive_needs(needs, np.ones((1, 2)), np.ones((1, 2)), np.array([0.9]))  # keep: per member
     assert np.isnan(needs[0, 0]) and needs[0, 1] == pytest.approx(1.0)

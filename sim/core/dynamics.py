@@ -38,9 +38,15 @@ def arrive_needs(model: CommunityModel) -> None:
     The decay δ stands for needs that households settle themselves or give up on; it keeps
     backlogs finite when supply falls short.
     """
-    arrivals = _scratch(model).arrivals
-    model.rng.standard_exponential(out=arrivals)  # the same draws as exponential(1.0, size)
-    keep = 1.0 - model.cfg.dynamics.need_decay
+    s = _scratch(model)
+    arrivals = s.arrivals
+    if model.n_members == 1:
+        model.rng.standard_exponential(out=arrivals)  # the same draws as exponential(1.0, size)
+    else:  # each member from its own generator, as alone
+        n = model.N
+        for m, rng in enumerate(model.rngs):
+            rng.standard_exponential(out=arrivals[m * n : (m + 1) * n])
+    keep = model.derived("keep", lambda: 1.0 - model.vec("dynamics.need_decay"))
     kernels.arrive_needs(model.households.needs, arrivals, need_rates(model), keep)
 
 
@@ -51,12 +57,12 @@ def need_rates(model: CommunityModel) -> np.ndarray:
     up, the same array every week.
     """
     factor = immersion.dispute_factor(model)
-    if factor == 1.0:
+    if (factor == 1.0).all():
         return model.household_need_rates
     cached = model.caches.get("need_rates")
-    if cached is None or cached[0] != factor:
+    if cached is None or not np.array_equal(cached[0], factor):
         rates = model.household_need_rates.copy()
-        rates[:, DISPUTE] *= factor
+        rates[:, DISPUTE] *= model.at(factor, model.N)
         cached = model.caches["need_rates"] = (factor, rates)
     return cached[1]
 
@@ -64,7 +70,7 @@ def need_rates(model: CommunityModel) -> np.ndarray:
 def form_need_information(model: CommunityModel, added: np.ndarray | float) -> None:
     """A_b = clip(A₀ + what reporting, consultation and coordination add)."""
     a = model.buildings.need_information
-    a[:] = model.cfg.dynamics.base_need_information + added
+    a[:] = model.at(model.par("dynamics.base_need_information"), model.B) + added
     np.clip(a, 0.0, 1.0, out=a)
 
 
@@ -72,13 +78,15 @@ class _Scratch:
     """Static indices and reusable buffers of one model, made on first use.
 
     The community never changes during a run, so its indices are gathered once, and the
-    buffers are reused so that a step does not allocate full-size arrays.
+    buffers are reused so that a step does not allocate full-size arrays. Indices run over the
+    whole ensemble; per-member sums have a row per member.
     """
 
     def __init__(self, model: CommunityModel) -> None:
         c = model.community
         n, k = model.households.needs.shape
-        self.n, self.k = n, k
+        members = model.n_members
+        self.n, self.k = model.N, k
         self.building = c.building.astype(np.intp)
         self.compound = c.compound.astype(np.intp)
         self.compound_size = np.bincount(c.compound, minlength=c.n_compounds).astype(float)
@@ -86,13 +94,13 @@ class _Scratch:
         # the row-normalised network and who has no neighbours, as the kernels read them
         weights = model._network_weights
         self.network = (weights.data, weights.indptr, weights.indices, model._isolated)
-        self.demand = np.empty(k)
+        self.demand = np.empty((members, k))
         self.compound_demand = np.empty((c.n_compounds, k))
         self.market_capacity = np.zeros(n)
         self.compound_market_capacity = np.empty(c.n_compounds)
-        self.weight_sums = np.empty(k)
+        self.weight_sums = np.empty((members, k))
         self.compound_weight_sums = np.empty((c.n_compounds, k))
-        self.served_by_category = np.empty(k)
+        self.served_by_category = np.empty((members, k))
         self.old_trust = np.empty(n)
         self.neighbours = np.empty(n)
         self.was_participating = np.empty(n)
@@ -106,6 +114,28 @@ class _Scratch:
         self.compounds_served = np.maximum(
             np.bincount(self.company_of_managed, minlength=c.n_companies), 1
         ).astype(float)
+
+
+def _attitude_constants(model: CommunityModel) -> np.ndarray:
+    """(M, 10): each member's (s₀, a_Q, a_D, λ_S, η⁺, η⁻, E_norm, α⁺, α⁻, μ)."""
+    vec = model.vec
+    return np.ascontiguousarray(
+        np.stack(
+            [
+                vec("dynamics.satisfaction_base"),
+                vec("dynamics.satisfaction_performance"),
+                vec("dynamics.satisfaction_disconfirmation"),
+                vec("dynamics.satisfaction_rate"),
+                vec("dynamics.expectation_up"),
+                vec("dynamics.expectation_up") * vec("dynamics.expectation_down_ratio"),
+                vec("dynamics.expectation_floor"),
+                vec("dynamics.trust_up"),
+                vec("dynamics.trust_up") * vec("dynamics.trust_down_ratio"),
+                vec("dynamics.trust_neighbour"),
+            ],
+            axis=1,
+        )
+    )
 
 
 def network_arrays(model: CommunityModel) -> tuple:
@@ -129,24 +159,36 @@ def _safe_divide(num: np.ndarray, den: np.ndarray, out: np.ndarray) -> np.ndarra
     return np.divide(num, den, out=out, where=positive)
 
 
-def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: float) -> None:
+def uniforms(model: CommunityModel, per: int) -> np.ndarray:
+    """``per`` uniform draws of each member from its own generator, members one after another."""
+    if model.n_members == 1:
+        return model.rng.random(per)
+    out = np.empty(model.n_members * per)
+    for m, rng in enumerate(model.rngs):
+        out[m * per : (m + 1) * per] = rng.random(per)
+    return out
+
+
+def supply_and_allocate(model: CommunityModel, overlap: np.ndarray, capacity_factor: np.ndarray) -> None:
     """Channels supply services by category; services reach households; needs fall; Q forms.
 
     A household's share of category-k supply mixes need-proportional targeting (weight A_b)
     with an even spread (1 − A_b). Nobody is served more than they need; supply that finds
     no need is lost (the price of poor information).
     """
-    dyn = model.cfg.dynamics
+    par = model.par
     hh = model.households
-    flow = model.flow
+    flow = model.flows
     s = _scratch(model)
     n = s.n
-    effort = (1.0 - overlap) * capacity_factor
-    flow.overlap = overlap
+    effort = model.each((1.0 - overlap) * capacity_factor)  # per member
+    flow.overlap[:] = overlap
 
     # market capacity per household: its compound's company, if any (quality × responsiveness)
-    company_capacity = dyn.market_capacity * (model.companies.quality * model.companies.responsiveness)
-    company_capacity *= effort
+    company_capacity = model.at(par("dynamics.market_capacity"), model.P) * (
+        model.companies.quality * model.companies.responsiveness
+    )
+    company_capacity *= model.at(effort, model.P)
     kernels.need_totals(
         hh.needs,
         s.compound,
@@ -157,35 +199,29 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
         s.market_capacity,
         s.compound_market_capacity,
     )
-    demand = s.demand  # (K,)
-    participants = float(np.count_nonzero(hh.participating))
-    capacity = (
-        np.array(
-            [
-                (
-                    dyn.government_capacity * flow.effective_capacity
-                    + flow.funds_service
-                    + flow.linked_capacity
-                )
-                * n,
-                (dyn.social_capacity + flow.joint_service) * n,
-                dyn.volunteer_capacity * participants,
-                0.0,  # market, per compound below
-            ]
-        )
-        * effort
-    )
+    demand = s.demand  # (M, K)
+    participants = np.count_nonzero(model.rows(hh.participating), axis=1).astype(np.float64)
+    capacity = np.empty((model.n_members, 4))
+    capacity[:, 0] = (
+        par("dynamics.government_capacity") * flow.effective_capacity
+        + flow.funds_service
+        + flow.linked_capacity
+    ) * n
+    capacity[:, 1] = (par("dynamics.social_capacity") + flow.joint_service) * n
+    capacity[:, 2] = par("dynamics.volunteer_capacity") * participants
+    capacity[:, 3] = 0.0  # market, per compound below
+    capacity *= effort[:, None]
     # community-wide channels: spend by competence × demand, deliver competence × effort
-    preference = COMPETENCE[:3] * demand
-    totals = preference.sum(axis=1, keepdims=True)
+    preference = COMPETENCE[:3] * demand[:, None, :]  # (M, 3, K)
+    totals = preference.sum(axis=2, keepdims=True)
     share = _safe_divide(preference, totals, np.empty_like(preference))
-    supply = capacity[:3, None] * share * COMPETENCE[:3]  # (3, K)
+    supply = capacity[:, :3, None] * share * COMPETENCE[:3]  # (M, 3, K)
 
     # market: each compound's company spends by competence × the compound's demand
     m_pref = COMPETENCE[3] * s.compound_demand
     m_tot = m_pref.sum(axis=1, keepdims=True)
     m_share = _safe_divide(m_pref, m_tot, np.empty_like(m_pref))
-    m_supply = s.compound_market_capacity[:, None] * m_share * COMPETENCE[3]  # (C, K)
+    m_supply = s.compound_market_capacity[:, None] * m_share * COMPETENCE[3]  # (C, K), all members
 
     kernels.allocate(
         hh.needs,
@@ -194,7 +230,7 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
         s.compound,
         s.compound_size,
         demand,
-        supply.sum(axis=0),
+        supply.sum(axis=1),
         s.compound_demand,
         m_supply,
         model.need_weights,
@@ -206,18 +242,19 @@ def supply_and_allocate(model: CommunityModel, overlap: float, capacity_factor: 
     )
 
     # bookkeeping: what each channel delivered, pro rata within each category
-    offered = np.concatenate([supply, m_supply.sum(axis=0, keepdims=True)])  # (4, K)
-    offered_total = offered.sum(axis=0)
+    market = m_supply.reshape(model.n_members, -1, s.k).sum(axis=1, keepdims=True)
+    offered = np.concatenate([supply, market], axis=1)  # (M, 4, K)
+    offered_total = offered.sum(axis=1)
     served_k = s.served_by_category
-    fraction = _safe_divide(served_k, offered_total, np.empty_like(served_k))
-    flow.capacity[:3] = capacity[:3]
-    flow.capacity[3] = s.market_capacity.sum()
-    flow.served_by_channel[:] = (offered * fraction).sum(axis=1) / n
+    fraction = _safe_divide(served_k, offered_total, np.empty_like(served_k))[:, None, :]
+    flow.capacity[:, :3] = capacity[:, :3]
+    flow.capacity[:, 3] = model.sums(s.market_capacity)
+    flow.served_by_channel[:] = (offered * fraction).sum(axis=2) / n
     flow.served_by_category[:] = served_k / n
     np.multiply(offered, fraction / n, out=flow.served_matrix)
 
 
-def property_and_conflicts(model: CommunityModel, chi: float, mediation: float | np.ndarray) -> None:
+def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np.ndarray) -> None:
     """Companies and owners act on this week's service: fees, quality, conflicts, replacement.
 
     Reads this week's satisfaction of last week's update (stage 9 comes later), this week's
@@ -239,11 +276,14 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float |
     5. An open conflict adds dispute need in proportion to its grievance (the service gap and
        unrepaired need), so a dispute whose cause is gone stops feeding need.
     """
-    dyn = model.cfg.dynamics
+    par, at = model.par, model.at
+    chi, mediation = model.each(chi), model.each(mediation)
     c = model.community
     hh = model.households
     co = model.companies
     cmp = model.compounds
+    flow = model.flows
+    members, n_c, n_p = model.n_members, model.C, model.P
     s_ = _scratch(model)
     size = s_.compound_size_nonzero
     sat_c = np.bincount(c.compound, weights=hh.satisfaction, minlength=c.n_compounds) / size
@@ -252,7 +292,8 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float |
     managed = s_.managed_compounds
     committee = c.compound_owners_committee
     company = s_.company_of_managed
-    patience_used = np.minimum(cmp.weeks_dissatisfied / dyn.replacement_patience, 1.0) * committee
+    patience = at(par("dynamics.replacement_patience"), n_c)
+    patience_used = np.minimum(cmp.weeks_dissatisfied / patience, 1.0) * committee
     if c.n_companies:
         per_company = s_.compounds_served
 
@@ -260,16 +301,23 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float |
             return np.bincount(company, weights=values[managed], minlength=c.n_companies) / per_company
 
         served_sat = company_mean(sat_c)
-        fee = dyn.fee_base + c_shift(model) + dyn.fee_sensitivity * (served_sat - 0.5)
+        fee = at(par("dynamics.fee_base") + c_shift(model), n_p) + at(
+            par("dynamics.fee_sensitivity"), n_p
+        ) * (served_sat - 0.5)
         co.fee_collection[:] = _clip01(fee)
-        pressure = company_mean(unrepaired * (1.0 + dyn.owners_committee_pressure * committee))
+        pressure = company_mean(
+            unrepaired * (1.0 + at(par("dynamics.owners_committee_pressure"), n_c) * committee)
+        )
         red = model.orgs.has_branch[c.company_org]
-        co.quality += dyn.quality_adjustment * (co.fee_collection - dyn.fee_break_even)
-        co.quality += dyn.quality_reversion * (co.standard - co.quality)
-        co.quality += dyn.quality_response * co.fee_collection * pressure  # repairs cost money
-        co.quality += dyn.replacement_risk_response * company_mean(patience_used)
-        co.quality += dyn.red_property_weight * red * np.maximum(0.5 - served_sat, 0.0)
-        _clip01(co.quality, max(dyn.service_floor, 0.05), 1.0)
+        co.quality += at(par("dynamics.quality_adjustment"), n_p) * (
+            co.fee_collection - at(par("dynamics.fee_break_even"), n_p)
+        )
+        co.quality += at(par("dynamics.quality_reversion"), n_p) * (co.standard - co.quality)
+        # repairs cost money
+        co.quality += at(par("dynamics.quality_response"), n_p) * co.fee_collection * pressure
+        co.quality += at(par("dynamics.replacement_risk_response"), n_p) * company_mean(patience_used)
+        co.quality += at(par("dynamics.red_property_weight"), n_p) * red * np.maximum(0.5 - served_sat, 0.0)
+        _clip01(co.quality, at(np.maximum(par("dynamics.service_floor"), 0.05), n_p), 1.0)
 
     gap = np.zeros(c.n_compounds)
     arrears = np.zeros(c.n_compounds)
@@ -277,47 +325,59 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float |
         gap[managed] = exp_c[managed] - co.quality[company]
         arrears[managed] = 1.0 - co.fee_collection[company]
     logit = (
-        dyn.conflict_intercept
-        + dyn.conflict_gap * gap
-        + dyn.conflict_repairs * unrepaired
-        + dyn.conflict_arrears * arrears
-        - model.cfg.levers.integration.conflict_reduction * chi
+        at(par("dynamics.conflict_intercept"), n_c)
+        + at(par("dynamics.conflict_gap"), n_c) * gap
+        + at(par("dynamics.conflict_repairs"), n_c) * unrepaired
+        + at(par("dynamics.conflict_arrears"), n_c) * arrears
+        - model.at(par("levers.integration.conflict_reduction") * chi, n_c)
     )
-    organised = integration.organised_compounds(model, model.flow.intensities.get("integration", 0.0))
+    mediation = model.at(mediation, n_c)
+    organised = integration.organised_compounds(model, model.intensity("integration"))
     if organised is not None:  # compound-level Party organisation (docs/ODD.md §7.16)
-        icfg = model.cfg.levers.integration
-        logit = logit - icfg.compound_conflict_reduction * organised
-        mediation = np.minimum(1.0, mediation + icfg.compound_mediation * organised)
+        logit = logit - at(par("levers.integration.compound_conflict_reduction"), n_c) * organised
+        mediation = np.minimum(
+            1.0, mediation + at(par("levers.integration.compound_mediation"), n_c) * organised
+        )
     p_start = np.where(managed, 1.0 / (1.0 + np.exp(-logit)), 0.0)
-    started = model.rng.random(c.n_compounds) < p_start
-    street = (cmp.conflict_weeks >= dyn.street_after_weeks) * dyn.resolution_street
-    negotiation = dyn.resolution_owners_committee * committee
-    legal = immersion.legal_rate(model)  # dyn.resolution_legal unless immersion's legal aid acts
+    started = uniforms(model, n_c) < p_start
+    street = (cmp.conflict_weeks >= at(par("dynamics.street_after_weeks"), n_c)) * at(
+        par("dynamics.resolution_street"), n_c
+    )
+    negotiation = at(par("dynamics.resolution_owners_committee"), n_c) * committee
+    legal = model.at(immersion.legal_rate(model), n_c)  # resolution_legal unless legal aid acts
     stays = (1.0 - mediation) * (1.0 - negotiation)
     stays = stays * (1.0 - legal) * (1.0 - street)
-    resolved = model.rng.binomial(cmp.open_conflicts, np.clip(1.0 - stays, 0.0, 1.0))
+    chance = np.clip(1.0 - stays, 0.0, 1.0)
+    if members == 1:
+        resolved = model.rng.binomial(cmp.open_conflicts, chance)
+    else:
+        resolved = np.empty(c.n_compounds, dtype=np.int64)
+        for m, rng in enumerate(model.rngs):
+            part = slice(m * n_c, (m + 1) * n_c)
+            resolved[part] = rng.binomial(cmp.open_conflicts[part], chance[part])
     _attribute_settlements(model, resolved, (mediation, negotiation, legal, street))
     cmp.open_conflicts += started.astype(cmp.open_conflicts.dtype) - resolved
-    model.flow.conflicts_started = float(np.count_nonzero(started))
-    model.flow.conflicts_resolved = float(resolved.sum())
+    flow.conflicts_started[:] = np.count_nonzero(model.rows(started), axis=1)
+    flow.conflicts_resolved[:] = model.sums(resolved)
 
     # exit: owners' committees replace a company after sustained dissatisfaction
-    below = managed & committee & (sat_c < dyn.replacement_threshold)
+    below = managed & committee & (sat_c < at(par("dynamics.replacement_threshold"), n_c))
     cmp.weeks_dissatisfied[:] = np.where(below, cmp.weeks_dissatisfied + 1, 0)
-    ready = below & (cmp.weeks_dissatisfied >= dyn.replacement_patience)
-    vote = model.rng.random(c.n_compounds) < dyn.replacement_rate
-    model.flow.company_replacements = 0.0
+    ready = below & (cmp.weeks_dissatisfied >= patience)
+    vote = uniforms(model, n_c) < at(par("dynamics.replacement_rate"), n_c)
     if c.n_companies and (ready & vote).any():
         replaced = np.unique(c.compound_company[ready & vote])
         co.replacements[replaced] += 1
-        co.standard[replaced] = model.cfg.community.company_quality
-        co.quality[replaced] = model.cfg.community.company_quality
+        quality = at(par("community.company_quality"), n_p)
+        co.standard[replaced] = quality[replaced] if isinstance(quality, np.ndarray) else quality
+        co.quality[replaced] = co.standard[replaced]
         of_replaced = np.isin(c.compound_company, replaced)
-        model.flow.conflicts_resolved += float(cmp.open_conflicts[of_replaced].sum())
-        model.tallies.settled[SETTLED_BY.index("replacement")] += float(cmp.open_conflicts[of_replaced].sum())
+        ended = model.sums(np.where(of_replaced, cmp.open_conflicts, 0)).astype(np.float64)
+        flow.conflicts_resolved[:] += ended
+        model.tallies.settled[:, SETTLED_BY.index("replacement")] += ended
         cmp.open_conflicts[of_replaced] = 0
         cmp.weeks_dissatisfied[of_replaced] = 0
-        model.flow.company_replacements = float(replaced.size)
+        flow.company_replacements[:] = np.bincount(replaced // n_p, minlength=members)
     cmp.conflict_weeks[:] = np.where(cmp.open_conflicts > 0, cmp.conflict_weeks + 1, 0)
 
     # open conflicts breed disputes in proportion to what they are about
@@ -325,7 +385,9 @@ def property_and_conflicts(model: CommunityModel, chi: float, mediation: float |
     if open_compounds.any():
         grievance = np.clip(np.maximum(gap, 0.0) + unrepaired, 0.0, 1.0) * open_compounds
         dispute = hh.needs[:, DISPUTE]
-        hh.needs[:, DISPUTE] = np.minimum(1.0, dispute + dyn.conflict_dispute_need * grievance[c.compound])
+        hh.needs[:, DISPUTE] = np.minimum(
+            1.0, dispute + at(par("dynamics.conflict_dispute_need"), model.N) * grievance[c.compound]
+        )
 
 
 #: the channels an owner–company conflict ends through (docs/ODD.md §7.5.4, §7.13)
@@ -336,7 +398,8 @@ def _attribute_settlements(model: CommunityModel, resolved: np.ndarray, rates: t
     """Credit each compound's settled conflicts to the channels in proportion to their rates.
 
     An attribution, not a draw: which channel settled a conflict is not simulated, so the
-    expected shares are kept (used only by the metrics ``settled_share_*``).
+    expected shares are kept (used only by the metrics ``settled_share_*``). ``rates``: one
+    value per compound of the ensemble each (or one for all).
     """
     if not resolved.any():
         return
@@ -344,15 +407,19 @@ def _attribute_settlements(model: CommunityModel, resolved: np.ndarray, rates: t
     weights = np.stack([np.broadcast_to(np.asarray(r, dtype=np.float64), n) for r in rates])
     total = weights.sum(axis=0)
     share = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
-    model.tallies.settled[: len(rates)] += share @ resolved
+    per = model.C
+    for m in range(model.n_members):  # a product per member, as alone (BLAS's order of sums)
+        part = slice(m * per, (m + 1) * per)
+        if resolved[part].any():
+            model.tallies.settled[m, : len(rates)] += share[:, part] @ resolved[part]
 
 
-def c_shift(model: CommunityModel) -> float:
+def c_shift(model: CommunityModel) -> float | np.ndarray:
     """The community type's shift of fee collection (payment habits, e.g. resettled villagers)."""
-    return model.cfg.community.fee_payment_shift
+    return model.par("community.fee_payment_shift")
 
 
-def _clip01(x: np.ndarray, lo: float = 0.0, hi: float = 1.0) -> np.ndarray:
+def _clip01(x: np.ndarray, lo: float | np.ndarray = 0.0, hi: float = 1.0) -> np.ndarray:
     """In-place clip without ``np.clip``'s per-call overhead (same values, NaN included)."""
     np.maximum(x, lo, out=x)
     return np.minimum(x, hi, out=x)
@@ -367,28 +434,13 @@ def update_attitudes(model: CommunityModel) -> None:
     last week and the shock c_T · min(open conflicts of the compound, 3) · T, a share of the
     household's trust (so a long conflict lowers trust toward a fraction of S, not to zero).
     """
-    dyn = model.cfg.dynamics
     hh = model.households
     s_ = _scratch(model)
     open_conflicts = model.compounds.open_conflicts
     if open_conflicts.any():
-        shock = dyn.conflict_trust_shock * np.minimum(open_conflicts, 3)
+        shock = model.at(model.par("dynamics.conflict_trust_shock"), model.C) * np.minimum(open_conflicts, 3)
     else:
         shock = s_.no_conflict_shock
-    constants = np.array(
-        [
-            dyn.satisfaction_base,
-            dyn.satisfaction_performance,
-            dyn.satisfaction_disconfirmation,
-            dyn.satisfaction_rate,
-            dyn.expectation_up,
-            dyn.expectation_up * dyn.expectation_down_ratio,
-            dyn.expectation_floor,
-            dyn.trust_up,
-            dyn.trust_up * dyn.trust_down_ratio,
-            dyn.trust_neighbour,
-        ]
-    )
     kernels.update_attitudes(
         hh.performance,
         hh.satisfaction,
@@ -399,11 +451,11 @@ def update_attitudes(model: CommunityModel) -> None:
         s_.neighbours,
         shock,
         s_.compound,
-        constants,
+        model.derived("attitude_constants", lambda: _attitude_constants(model)),
     )
 
 
-def participate(model: CommunityModel, rho: float) -> None:
+def participate(model: CommunityModel, rho: np.ndarray) -> None:
     """P_i = [f_i + ρ·ask_i + β_T (T_i − ½) ≥ θ_i], f_i = share of neighbours who took part."""
     hh = model.households
     s_ = _scratch(model)
@@ -413,8 +465,8 @@ def participate(model: CommunityModel, rho: float) -> None:
         hh.trust,
         hh.threshold,
         s_.network,
-        rho,
-        model.cfg.dynamics.trust_effect,
+        np.ascontiguousarray(model.each(rho)),
+        model.vec("dynamics.trust_effect"),
         s_.was_participating,
         s_.neighbours,
         s_.building,

@@ -57,12 +57,14 @@ def _smaller(a: float, b: float) -> float:
 
 
 @_compile
-def arrive_needs(needs: np.ndarray, arrivals: np.ndarray, rates: np.ndarray, keep: float) -> None:
-    """n_ik ← clip01(keep · n_ik + ν_ik ε_ik), in place."""
+def arrive_needs(needs: np.ndarray, arrivals: np.ndarray, rates: np.ndarray, keep: np.ndarray) -> None:
+    """n_ik ← clip01(keep_m · n_ik + ν_ik ε_ik), in place (``keep``: one value per member)."""
     n, k_count = needs.shape
+    per = n // keep.size
     for i in range(n):
+        kept = keep[i // per]
         for k in range(k_count):
-            needs[i, k] = _clip01(needs[i, k] * keep + arrivals[i, k] * rates[i, k])
+            needs[i, k] = _clip01(needs[i, k] * kept + arrivals[i, k] * rates[i, k])
 
 
 @_compile
@@ -76,24 +78,29 @@ def need_totals(
     market_capacity: np.ndarray,
     compound_market_capacity: np.ndarray,
 ) -> None:
-    """Column sums of need, need per compound × category, market capacity per household/compound.
+    """Column sums of need per member, need per compound × category, market capacity per
+    household/compound.
 
+    ``demand`` is (M, K), one row per member (its households are the M-th block of rows);
     ``company_capacity`` is each company's capacity per household this week (−1 in
     ``household_company`` marks an unmanaged household, which the market does not serve).
     """
     n, k_count = needs.shape
+    members = demand.shape[0]
+    per = n // members
     demand[:] = 0.0
     compound_demand[:] = 0.0
     compound_market_capacity[:] = 0.0
-    for i in range(n):
-        c = compound[i]
-        for k in range(k_count):
-            demand[k] += needs[i, k]
-            compound_demand[c, k] += needs[i, k]
-        company = household_company[i]
-        capacity = company_capacity[company] if company >= 0 else 0.0
-        market_capacity[i] = capacity
-        compound_market_capacity[c] += capacity
+    for m in range(members):
+        for i in range(m * per, (m + 1) * per):
+            c = compound[i]
+            for k in range(k_count):
+                demand[m, k] += needs[i, k]
+                compound_demand[c, k] += needs[i, k]
+            company = household_company[i]
+            capacity = company_capacity[company] if company >= 0 else 0.0
+            market_capacity[i] = capacity
+            compound_market_capacity[c] += capacity
 
 
 @_inline
@@ -129,47 +136,54 @@ def allocate(
     the community, over the compound), so that every unit offered is shared out even where
     need information A_b differs between the buildings of a compound. Nobody is served more
     than they need. Q_i = 1 − Σ_k w_k n_ik(after) / Σ_k w_k n_ik(before), 1 when there was no need.
+
+    Per member (one row each): ``demand``, ``community_supply``, ``need_weights``,
+    ``weight_sums`` and ``served_by_category`` (M, K); the rest is indexed by household,
+    building or compound across the ensemble.
     """
-    n, k_count = needs.shape
+    total_rows, k_count = needs.shape
+    members = demand.shape[0]
+    n = total_rows // members
     weight_sums[:] = 0.0
     compound_weight_sums[:] = 0.0
-    for i in range(n):
-        a = information[building[i]]
-        spread_share = (1.0 - a) / n
-        c = compound[i]
-        spread_compound = (1.0 - a) / compound_size[c]
-        for k in range(k_count):
-            weight_sums[k] += _community_weight(needs[i, k], demand[k], a, spread_share)
-            compound_weight_sums[c, k] += _community_weight(
-                needs[i, k], compound_demand[c, k], a, spread_compound
-            )
     served_by_category[:] = 0.0
-    for i in range(n):
-        a = information[building[i]]
-        spread = 1.0 - a
-        spread_share = spread / n
-        c = compound[i]
-        spread_compound = spread / compound_size[c]
-        total = 0.0
-        unmet = 0.0
-        for k in range(k_count):
-            need = needs[i, k]
-            weight = _community_weight(need, demand[k], a, spread_share)
-            if weight_sums[k] > 0.0:
-                weight = weight / weight_sums[k]
-            allotted = weight * community_supply[k]
-            market = _community_weight(need, compound_demand[c, k], a, spread_compound)
-            if compound_weight_sums[c, k] > 0.0:
-                market = market / compound_weight_sums[c, k]
-            allotted += market * compound_supply[c, k]
-            s = _smaller(need, allotted)
-            served[i, k] = s
-            left = need - s
-            needs[i, k] = left
-            total += need * need_weights[k]
-            unmet += left * need_weights[k]
-            served_by_category[k] += s
-        performance[i] = 1.0 - unmet / total if total > 1e-12 else 1.0
+    for m in range(members):
+        for i in range(m * n, (m + 1) * n):
+            a = information[building[i]]
+            spread_share = (1.0 - a) / n
+            c = compound[i]
+            spread_compound = (1.0 - a) / compound_size[c]
+            for k in range(k_count):
+                weight_sums[m, k] += _community_weight(needs[i, k], demand[m, k], a, spread_share)
+                compound_weight_sums[c, k] += _community_weight(
+                    needs[i, k], compound_demand[c, k], a, spread_compound
+                )
+        for i in range(m * n, (m + 1) * n):
+            a = information[building[i]]
+            spread = 1.0 - a
+            spread_share = spread / n
+            c = compound[i]
+            spread_compound = spread / compound_size[c]
+            total = 0.0
+            unmet = 0.0
+            for k in range(k_count):
+                need = needs[i, k]
+                weight = _community_weight(need, demand[m, k], a, spread_share)
+                if weight_sums[m, k] > 0.0:
+                    weight = weight / weight_sums[m, k]
+                allotted = weight * community_supply[m, k]
+                market = _community_weight(need, compound_demand[c, k], a, spread_compound)
+                if compound_weight_sums[c, k] > 0.0:
+                    market = market / compound_weight_sums[c, k]
+                allotted += market * compound_supply[c, k]
+                s = _smaller(need, allotted)
+                served[i, k] = s
+                left = need - s
+                needs[i, k] = left
+                total += need * need_weights[m, k]
+                unmet += left * need_weights[m, k]
+                served_by_category[m, k] += s
+            performance[i] = 1.0 - unmet / total if total > 1e-12 else 1.0
 
 
 @_compile
@@ -205,14 +219,16 @@ def update_attitudes(
 ) -> None:
     """Satisfaction, expectation and trust of every household (docs/design.md §3), in place.
 
-    ``constants`` = (s₀, a_Q, a_D, λ_S, η⁺, η⁻, E_norm, α⁺, α⁻, μ); ``trust_shock`` is the
-    share of its trust a household of each compound loses to open conflicts this week.
+    ``constants`` (M, 10), one row per member = (s₀, a_Q, a_D, λ_S, η⁺, η⁻, E_norm, α⁺, α⁻, μ);
+    ``trust_shock`` is the share of its trust a household of each compound loses to open
+    conflicts this week.
     """
-    s0, a_q, a_d, lam, eta_up, eta_down, e_floor, alpha_up, alpha_down, mu = constants
     n = performance.size
+    per = n // constants.shape[0]
     old_trust[:] = trust
     neighbour_means(old_trust, network, neighbours)
     for i in range(n):
+        s0, a_q, a_d, lam, eta_up, eta_down, e_floor, alpha_up, alpha_down, mu = constants[i // per]
         q = performance[i]
         e = expectation[i]
         surprise = q - e
@@ -237,23 +253,27 @@ def participate(
     trust: np.ndarray,
     threshold: np.ndarray,
     network: tuple,
-    rho: float,
-    trust_effect: float,
+    rho: np.ndarray,
+    trust_effect: np.ndarray,
     was_participating: np.ndarray,
     neighbours: np.ndarray,
     building: np.ndarray,
     building_count: np.ndarray,
 ) -> None:
-    """P_i = [f_i + ρ·ask_i + β_T (T_i − ½) ≥ θ_i], f_i from last week; counts per building."""
+    """P_i = [f_i + ρ·ask_i + β_T (T_i − ½) ≥ θ_i], f_i from last week; counts per building.
+
+    ``rho`` and ``trust_effect``: one value per member."""
     n = participating.size
+    per = n // rho.size
     for i in range(n):
         was_participating[i] = 1.0 if participating[i] else 0.0
     neighbour_means(was_participating, network, neighbours)
     building_count[:] = 0.0
     for i in range(n):
+        m = i // per
         push = neighbours[i]
-        push += rho if asked[i] else 0.0
-        push += (trust[i] - 0.5) * trust_effect
+        push += rho[m] if asked[i] else 0.0
+        push += (trust[i] - 0.5) * trust_effect[m]
         participating[i] = push >= threshold[i]
         if participating[i]:
             building_count[building[i]] += 1.0
@@ -296,53 +316,57 @@ def household_metrics(
     compound_satisfaction: np.ndarray,
     ordered: np.ndarray,
 ) -> None:
-    """The household half of a week's metrics, in one pass.
+    """The household half of a week's metrics, in one pass, per member.
 
-    ``means`` gets the mean satisfaction, trust, expectation, performance, unmet need, need
-    information and civic resources, then the participation of all, of the rich and of the
-    poor, and the Gini coefficient of satisfaction (``ordered``: satisfaction, sorted).
-    ``building_sums`` (3, B) gets the sums of satisfaction, trust and unmet need per building;
-    ``compound_satisfaction`` the sum of satisfaction per compound; ``unmet`` each household's
-    Σ_k n_ik.
+    ``means`` (M, 11) gets, per member, the mean satisfaction, trust, expectation, performance,
+    unmet need, need information and civic resources, then the participation of all, of the
+    rich and of the poor, and the Gini coefficient of satisfaction (``ordered``: satisfaction,
+    sorted within each member). ``building_sums`` (3, B) gets the sums of satisfaction, trust
+    and unmet need per building; ``compound_satisfaction`` the sum of satisfaction per
+    compound; ``unmet`` each household's Σ_k n_ik.
     """
-    n, k_count = needs.shape
+    total_rows, k_count = needs.shape
+    members = means.shape[0]
+    n = total_rows // members
     means[:] = 0.0
     building_sums[:] = 0.0
     compound_satisfaction[:] = 0.0
-    rich_count = 0.0
-    poor_count = 0.0
-    rich_taking_part = 0.0
-    poor_taking_part = 0.0
-    for i in range(n):
-        left = needs[i, 0]
-        for k in range(1, k_count):
-            left += needs[i, k]
-        unmet[i] = left
-        means[0] += satisfaction[i]
-        means[1] += trust[i]
-        means[2] += expectation[i]
-        means[3] += performance[i]
-        means[4] += left
-        means[5] += information[building[i]]
-        means[6] += civic_resources[i]
-        taking_part = 1.0 if participating[i] else 0.0
-        means[7] += taking_part
-        if rich[i]:
-            rich_count += 1.0
-            rich_taking_part += taking_part
-        if poor[i]:
-            poor_count += 1.0
-            poor_taking_part += taking_part
-        b = building[i]
-        building_sums[0, b] += satisfaction[i]
-        building_sums[1, b] += trust[i]
-        building_sums[2, b] += left
-        compound_satisfaction[compound[i]] += satisfaction[i]
-    if n == 0:
-        means[:] = np.nan
-        return
-    for j in range(8):
-        means[j] /= n
-    means[8] = rich_taking_part / rich_count if rich_count > 0 else 0.0
-    means[9] = poor_taking_part / poor_count if poor_count > 0 else 0.0
-    means[10] = gini_of_sorted(ordered)
+    for m in range(members):
+        row = means[m]
+        rich_count = 0.0
+        poor_count = 0.0
+        rich_taking_part = 0.0
+        poor_taking_part = 0.0
+        for i in range(m * n, (m + 1) * n):
+            left = needs[i, 0]
+            for k in range(1, k_count):
+                left += needs[i, k]
+            unmet[i] = left
+            row[0] += satisfaction[i]
+            row[1] += trust[i]
+            row[2] += expectation[i]
+            row[3] += performance[i]
+            row[4] += left
+            row[5] += information[building[i]]
+            row[6] += civic_resources[i]
+            taking_part = 1.0 if participating[i] else 0.0
+            row[7] += taking_part
+            if rich[i]:
+                rich_count += 1.0
+                rich_taking_part += taking_part
+            if poor[i]:
+                poor_count += 1.0
+                poor_taking_part += taking_part
+            b = building[i]
+            building_sums[0, b] += satisfaction[i]
+            building_sums[1, b] += trust[i]
+            building_sums[2, b] += left
+            compound_satisfaction[compound[i]] += satisfaction[i]
+        if n == 0:
+            row[:] = np.nan
+            continue
+        for j in range(8):
+            row[j] /= n
+        row[8] = rich_taking_part / rich_count if rich_count > 0 else 0.0
+        row[9] = poor_taking_part / poor_count if poor_count > 0 else 0.0
+        row[10] = gini_of_sorted(ordered[m * n : (m + 1) * n])

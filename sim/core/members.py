@@ -75,7 +75,7 @@ class MembersConfig:
 
 def act(model: CommunityModel) -> None:
     """Members' activity, leaders and role-model exposure for next week (stage 11b)."""
-    cfg = model.cfg.members
+    par, at, n, n_b = model.par, model.at, model.N, model.B
     hh = model.households
     c = model.community
     members = c.is_member
@@ -84,22 +84,26 @@ def act(model: CommunityModel) -> None:
     activity = hh.activity
 
     active = np.bincount(building, weights=activity, minlength=c.n_buildings)
-    load = sizes * (1.0 + model.flow.burden) / np.maximum(active * cfg.capacity, 1e-9)
+    load = (
+        sizes
+        * model.at(1.0 + model.flows.burden, n_b)
+        / np.maximum(active * at(par("members.capacity"), n_b), 1e-9)
+    )
     overload = np.clip(load - 1.0, 0.0, 1.0)
     participation = model.buildings.participation
-    change = cfg.recognition_rate * participation[building] * activity * (1.0 - activity)
-    change -= cfg.burnout_rate * overload[building] * activity
-    change += cfg.reversion_rate * (model.member_activity_start - activity)
+    change = at(par("members.recognition_rate"), n) * participation[building] * activity * (1.0 - activity)
+    change -= at(par("members.burnout_rate"), n) * overload[building] * activity
+    change += at(par("members.reversion_rate"), n) * (model.member_activity_start - activity)
     activity += np.where(members, change, 0.0)
     np.clip(activity, 0.0, 1.0, out=activity)
 
     leaders = hh.is_leader
-    leaders &= activity >= cfg.leader_exit
+    leaders &= activity >= at(par("members.leader_exit"), n)
     has_leader = np.bincount(building, weights=leaders, minlength=c.n_buildings) > 0
     best = np.full(c.n_buildings, -1.0)
     np.maximum.at(best, building[members], activity[members])
     # appointed where a branch covers the building, emerging elsewhere among the most active
-    eligible = model.buildings.covered[building] | (activity >= cfg.leader_emergence)
+    eligible = model.buildings.covered[building] | (activity >= at(par("members.leader_emergence"), n))
     emerging = members & ~has_leader[building] & eligible & (activity > 0.0)
     emerging &= activity == best[building]
     # one new leader per building: the first of the most active
@@ -109,23 +113,30 @@ def act(model: CommunityModel) -> None:
     leaders[rows[keep]] = True
     first[building[rows[keep]]] = True
 
-    visible = activity * np.where(leaders, cfg.leader_visibility, 1.0)
-    seen = np.bincount(building, weights=visible, minlength=c.n_buildings) * cfg.contacts / sizes
+    visible = activity * np.where(leaders, at(par("members.leader_visibility"), n), 1.0)
+    seen = (
+        np.bincount(building, weights=visible, minlength=c.n_buildings)
+        * at(par("members.contacts"), n_b)
+        / sizes
+    )
     around = np.empty(c.n_households)
     kernels.neighbour_means(activity, model_network(model), around)
     exposure = hh.role_model
-    np.clip(seen[building] + cfg.beyond_building * around, 0.0, 1.0, out=exposure)
-    conduct = cfg.trust_effect * exposure * (1.0 - hh.trust)  # trust's conduct channel (§7.11)
+    np.clip(seen[building] + at(par("members.beyond_building"), n) * around, 0.0, 1.0, out=exposure)
+    # trust's conduct channel (§7.11)
+    conduct = at(par("members.trust_effect"), n) * exposure * (1.0 - hh.trust)
     hh.trust += conduct
     np.clip(hh.trust, 0.0, 1.0, out=hh.trust)
     model.update_thresholds()
-    flow = model.flow
-    flow.members_active = float((activity[members] >= 0.5).mean()) if members.any() else 0.0
-    flow.member_activity = float(activity[members].mean()) if members.any() else 0.0
-    flow.leaders = float(has_leader.mean() + first.mean()) if c.n_buildings else 0.0
-    flow.role_model_reach = float(exposure.mean())
-    flow.member_overload = float(overload.mean())
-    flow.trust_conduct = float(conduct.mean())
+    flow = model.flows
+    count = model.count(members)
+    np.divide(model.count(members & (activity >= 0.5)), count, out=flow.members_active, where=count > 0)
+    flow.member_activity[:] = np.where(count > 0, model.subset_mean(activity, members, "members"), 0.0)
+    if n_b:
+        flow.leaders[:] = model.count(has_leader) / n_b + model.count(first) / n_b
+    flow.role_model_reach[:] = model.means(exposure)
+    flow.member_overload[:] = model.means(overload)
+    flow.trust_conduct[:] = model.means(conduct)
 
 
 def model_network(model: CommunityModel) -> tuple:

@@ -378,52 +378,84 @@ def gini(values: np.ndarray) -> float:
 
 
 class Recorder:
-    """Preallocated arrays for every metric at every week (row t = after week t + 1)."""
+    """Preallocated arrays for every metric at every week (row t = after week t + 1), per member.
+
+    ``data`` is (M, weeks, metrics); ``buildings[name]`` is (weeks, M·B) and ``conflicts``
+    (weeks, M·C), the members' buildings (compounds) one after another. ``values`` is member
+    0's table (a single model's).
+    """
 
     def __init__(self, model: CommunityModel, steps: int, record_buildings: bool = True) -> None:
         c = model.community
-        self.values = np.full((steps, len(METRICS)), np.nan)
+        members = model.n_members
+        self.members = members
+        self.data = np.full((members, steps, len(METRICS)), np.nan)
         self.record_buildings = record_buildings
+        self._member_buildings = [cfg.record_buildings for cfg in model.configs]
         shape = (steps, c.n_buildings) if record_buildings else (0, 0)
         self.buildings = {name: np.full(shape, np.nan) for name in BUILDING_METRICS}
         self.conflicts = np.zeros((steps, c.n_compounds) if record_buildings else (0, 0), dtype=np.int64)
         self.rows = 0
         # Static facts of the community and buffers reused every week (no full-size allocations).
         n = c.n_households
-        self._n = n
+        self._n = model.N
+        self._n_compounds = model.C
         self._building_size = np.maximum(c.building_size, 1).astype(np.float64)
         self._compound_size = np.maximum(np.bincount(c.compound, minlength=c.n_compounds), 1)
         self._building = c.building.astype(np.intp)
         self._compound = c.compound.astype(np.intp)
         self._ordered = np.empty(n)
         self._unmet = np.empty(n)
-        self._means = np.empty(11)
+        self._means = np.empty((members, 11))
         self._building_sums = np.empty((3, c.n_buildings))
         self._compound_satisfaction = np.empty(c.n_compounds)
-        # households per compound type (managed, unmanaged, with owners' committee)
-        managed = c.compound_company >= 0
-        kinds = {"managed": managed, "unmanaged": ~managed, "owners_committee": c.compound_owners_committee}
-        self._kind_masks = {k: kinds[k].astype(np.float64) for k in COMPOUND_KINDS}
-        sizes = np.bincount(c.compound, minlength=c.n_compounds).astype(np.float64)
-        self._kind_households = {k: float(sizes @ self._kind_masks[k]) for k in COMPOUND_KINDS}
+        # households per compound type (managed, unmanaged, with owners' committee), per member
+        self._kind_masks: dict[str, list[np.ndarray]] = {kind: [] for kind in COMPOUND_KINDS}
+        self._kind_households: dict[str, np.ndarray] = {}
+        for kind in COMPOUND_KINDS:
+            households = []
+            for cm in model.communities:
+                managed = cm.compound_company >= 0
+                kinds = {
+                    "managed": managed,
+                    "unmanaged": ~managed,
+                    "owners_committee": cm.compound_owners_committee,
+                }
+                mask = kinds[kind].astype(np.float64)
+                sizes = np.bincount(cm.compound, minlength=cm.n_compounds).astype(np.float64)
+                self._kind_masks[kind].append(mask)
+                households.append(float(sizes @ mask))
+            self._kind_households[kind] = np.array(households)
         self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
+        self._row = np.empty((len(METRICS), members))
         # constituencies of the mass organisations (immersion): workers, young, families
-        self._profile = c.profile.astype(np.intp)
-        self._profile_size = np.bincount(self._profile, minlength=len(PROFILES)).astype(np.float64)
+        self._profile = (
+            c.profile.astype(np.intp) + len(PROFILES) * np.repeat(np.arange(members), model.N)
+        ).astype(np.intp)
+        self._profile_size = (
+            np.bincount(self._profile, minlength=len(PROFILES) * members)
+            .astype(np.float64)
+            .reshape(members, -1)
+        )
         assert c.young is not None  # build_community always places the young households
         self._young = c.young
-        self._young_count = float(np.count_nonzero(c.young))
+        self._young_count = np.count_nonzero(c.young.reshape(members, -1), axis=1).astype(np.float64)
+
+    @property
+    def values(self) -> np.ndarray:
+        """Member 0's metrics (a single model's): one row per week, one column per metric."""
+        return self.data[0]
 
     def record(self, model: CommunityModel) -> None:
-        if self.rows >= self.values.shape[0]:
+        if self.rows >= self.data.shape[1]:
             self._grow()
         t = self.rows
         hh = model.households
-        flow = model.flow
-        c = model.community
+        flow = model.flows
+        members = self.members
         means = self._means
         np.copyto(self._ordered, hh.satisfaction)
-        self._ordered.sort()
+        self._ordered.reshape(members, -1).sort(axis=1)
         kernels.household_metrics(
             hh.needs,
             hh.satisfaction,
@@ -443,13 +475,20 @@ class Recorder:
             self._compound_satisfaction,
             self._ordered,
         )
-        satisfaction, trust, expectation, performance, unmet, information, resources = means[:7]
-        participation, rich, poor, satisfaction_gini = means[7:].tolist()
-        values = [
+        satisfaction, trust, expectation, performance, unmet, information, resources = means[:, :7].T
+        participation, rich, poor, satisfaction_gini = means[:, 7:].T
+        companies = model.companies
+        if model.P:
+            quality = model.means(companies.quality)
+            fees = model.means(companies.fee_collection)
+        else:
+            quality = fees = np.full(members, np.nan)
+        worst = (self._compound_satisfaction / self._compound_size).reshape(members, -1).min(axis=1)
+        values: list[tuple[str, np.ndarray | float]] = [
             ("participation", participation),
             ("satisfaction", satisfaction),
             ("satisfaction_gini", satisfaction_gini),
-            ("satisfaction_worst_compound", (self._compound_satisfaction / self._compound_size).min()),
+            ("satisfaction_worst_compound", worst),
             ("trust", trust),
             ("expectation", expectation),
             ("performance", performance),
@@ -473,15 +512,15 @@ class Recorder:
             ("task_growth", flow.task_growth),
             ("conflicts_started", flow.conflicts_started),
             ("conflicts_resolved", flow.conflicts_resolved),
-            ("conflicts_open", float(model.compounds.open_conflicts.sum())),
+            ("conflicts_open", model.sums(model.compounds.open_conflicts)),
             ("coverage_point", flow.coverage_point),
             ("coverage_line", flow.coverage_line),
             ("coverage_surface", flow.coverage_surface),
             ("coverage_body", flow.coverage_body),
             ("cross_appointment", flow.cross_appointment),
-            ("company_quality", model.companies.quality.mean() if c.n_companies else np.nan),
-            ("fee_collection", model.companies.fee_collection.mean() if c.n_companies else np.nan),
-            ("company_replacements", float(model.companies.replacements.sum())),
+            ("company_quality", quality),
+            ("fee_collection", fees),
+            ("company_replacements", model.sums(companies.replacements) if model.P else 0.0),
             ("members_active", flow.members_active),
             ("member_activity", flow.member_activity),
             ("member_overload", flow.member_overload),
@@ -513,23 +552,39 @@ class Recorder:
             ("cost", flow.cost),
             ("budget_bound", flow.budget_bound),
         ]
-        compound_trust = np.bincount(self._compound, weights=hh.trust, minlength=c.n_compounds)
+        compound_trust = np.bincount(
+            self._compound, weights=hh.trust, minlength=self._compound_satisfaction.size
+        )
+        by_member = {
+            "satisfaction": self._compound_satisfaction.reshape(members, -1),
+            "trust": compound_trust.reshape(members, -1),
+        }
         for kind in COMPOUND_KINDS:
             households = self._kind_households[kind]
-            mask = self._kind_masks[kind]
-            for outcome, sums in (("satisfaction", self._compound_satisfaction), ("trust", compound_trust)):
-                values.append((f"{outcome}_{kind}", sums @ mask / households if households else np.nan))
-        values += [(f"served_{ch}", flow.served_by_channel[i]) for i, ch in enumerate(CHANNELS)]
-        values += [(f"served_{cat}", flow.served_by_category[i]) for i, cat in enumerate(NEED_CATEGORIES)]
+            masks = self._kind_masks[kind]
+            for outcome, sums in by_member.items():
+                # a product per member, as alone (BLAS's order of sums)
+                kind_values = np.array([sums[m] @ masks[m] for m in range(members)])
+                values.append(
+                    (
+                        f"{outcome}_{kind}",
+                        np.divide(kind_values, households, out=self._nans(), where=households != 0),
+                    )
+                )
+        values += [(f"served_{ch}", flow.served_by_channel[:, i]) for i, ch in enumerate(CHANNELS)]
+        values += [(f"served_{cat}", flow.served_by_category[:, i]) for i, cat in enumerate(NEED_CATEGORIES)]
         values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]
         if self._columns is None:
             self._columns = np.array([_INDEX[name] for name, _ in values], dtype=np.intp)
-        self.values[t, self._columns] = [value for _, value in values]
+        row = self._row
+        for j, (_, value) in enumerate(values):
+            row[j] = value
+        self.data[:, t, self._columns] = row.T
 
         if self.record_buildings:
             sizes = self._building_size
             out = self.buildings
-            sums = self._building_sums  # type: ignore[assignment]
+            sums = self._building_sums
             np.divide(sums[0], sizes, out=out["satisfaction"][t])
             out["participation"][t] = model.buildings.participation
             np.divide(sums[1], sizes, out=out["trust"][t])
@@ -538,47 +593,62 @@ class Recorder:
             self.conflicts[t] = model.compounds.open_conflicts
         self.rows += 1
 
-    def _participation_by_group(self, participating: np.ndarray) -> list[tuple[str, float]]:
-        by_profile = np.bincount(self._profile, weights=participating, minlength=self._profile_size.size)
+    def _participation_by_group(self, participating: np.ndarray) -> list[tuple[str, np.ndarray]]:
+        members = self.members
+        by_profile = np.bincount(
+            self._profile, weights=participating, minlength=self._profile_size.size
+        ).reshape(members, -1)
         share = np.divide(
             by_profile, self._profile_size, out=np.full_like(by_profile, np.nan), where=self._profile_size > 0
         )
-        young = (
-            np.count_nonzero(participating & self._young) / self._young_count if self._young_count else np.nan
+        young = np.divide(
+            np.add.reduce((participating & self._young).reshape(members, -1), axis=1),
+            self._young_count,
+            out=self._nans(),
+            where=self._young_count > 0,
         )
         return [
-            ("participation_workers", share[PROFILES.index("worker")]),
+            ("participation_workers", share[:, PROFILES.index("worker")]),
             ("participation_youth", young),
-            ("participation_families", share[PROFILES.index("family")]),
+            ("participation_families", share[:, PROFILES.index("family")]),
         ]
 
+    def _nans(self) -> np.ndarray:
+        return np.full(self.members, np.nan)
+
     @staticmethod
-    def _settled_shares(model: CommunityModel) -> list[tuple[str, float]]:
+    def _settled_shares(model: CommunityModel) -> list[tuple[str, np.ndarray]]:
         settled = model.tallies.settled
-        total = settled.sum()
-        shares = settled / total if total > 0 else np.full(settled.size, np.nan)
-        return [(f"settled_share_{channel}", shares[i]) for i, channel in enumerate(SETTLED_BY)]
+        total = settled.sum(axis=1, keepdims=True)
+        shares = np.divide(settled, total, out=np.full(settled.shape, np.nan), where=total > 0)
+        return [(f"settled_share_{channel}", shares[:, i]) for i, channel in enumerate(SETTLED_BY)]
 
     def _grow(self) -> None:
         """Room for more weeks when a model runs past its configured horizon (dashboard)."""
-        extra = max(self.values.shape[0], 1)
-        self.values = np.vstack([self.values, np.full((extra, self.values.shape[1]), np.nan)])
+        extra = max(self.data.shape[1], 1)
+        self.data = np.concatenate(
+            [self.data, np.full((self.members, extra, self.data.shape[2]), np.nan)], axis=1
+        )
         if self.record_buildings:
             for name, arr in self.buildings.items():
                 self.buildings[name] = np.vstack([arr, np.full((extra, arr.shape[1]), np.nan)])
             self.conflicts = np.vstack([self.conflicts, np.zeros((extra, self.conflicts.shape[1]), np.int64)])
 
-    def frame(self) -> pd.DataFrame:
-        """One row per recorded week: ``step`` (1-based) and one column per metric."""
-        df = pd.DataFrame(self.values[: self.rows], columns=list(METRICS))
+    def frame(self, member: int = 0) -> pd.DataFrame:
+        """One row per recorded week of ``member`` (a single model: its own): ``step`` (1-based)
+        and one column per metric."""
+        df = pd.DataFrame(self.data[member, : self.rows], columns=list(METRICS))
         df.insert(0, "step", np.arange(1, self.rows + 1, dtype=np.int32))
         return df
 
-    def building_frame(self, model: CommunityModel) -> pd.DataFrame:
-        """One row per recorded week × building, with its compound and open conflicts there."""
-        if not self.record_buildings:
+    def building_frame(self, model: CommunityModel, member: int = 0) -> pd.DataFrame:
+        """One row per recorded week × building of ``member``, with its compound and open
+        conflicts there."""
+        if not self.record_buildings or not self._member_buildings[member]:
             return pd.DataFrame()
-        c = model.community
+        c = model.communities[member]
+        n_b, n_c = c.n_buildings, c.n_compounds
+        part = slice(member * n_b, (member + 1) * n_b)
         steps = np.repeat(np.arange(1, self.rows + 1, dtype=np.int32), c.n_buildings)
         building = np.tile(np.arange(c.n_buildings, dtype=np.int32), self.rows)
         data = {
@@ -586,9 +656,10 @@ class Recorder:
             "building": building,
             "compound": c.building_compound[building],
             "households": c.building_size[building],
-            "covered": np.tile(model.buildings.covered, self.rows),
+            "covered": np.tile(model.buildings.covered[part], self.rows),
         }
         for name in BUILDING_METRICS:
-            data[name] = self.buildings[name][: self.rows].ravel()
-        data["conflicts_open"] = self.conflicts[: self.rows][:, c.building_compound].ravel()
+            data[name] = self.buildings[name][: self.rows, part].ravel()
+        conflicts = self.conflicts[: self.rows, member * n_c : (member + 1) * n_c]
+        data["conflicts_open"] = conflicts[:, c.building_compound].ravel()
         return pd.DataFrame(data)

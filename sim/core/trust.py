@@ -69,21 +69,26 @@ class TrustConfig:
     )
 
 
-def ledger_active(model: CommunityModel) -> bool:
-    """Whether reported needs are followed this run (trust's responsiveness or escalation on)."""
+def ledger_active(model: CommunityModel) -> np.ndarray:
+    """Per member: whether reported needs are followed this run (trust's responsiveness or
+    escalation on)."""
     cached = model.caches.get("ledger_active")
     if cached is None:
-        cfg = model.cfg
-        conduction = cfg.levers.conduction
-        escalating = conduction.escalation > 0 and conduction.intensity > 0
-        cached = cfg.trust.responsiveness > 0 or escalating
+        cached = np.array(
+            [
+                cfg.trust.responsiveness > 0
+                or (cfg.levers.conduction.escalation > 0 and cfg.levers.conduction.intensity > 0)
+                for cfg in model.configs
+            ]
+        )
         model.caches["ledger_active"] = cached
     return cached
 
 
-def ledger(model: CommunityModel, k_conduction: float) -> None:
+def ledger(model: CommunityModel, k_conduction: np.ndarray) -> None:
     """Stage 7b: reported needs answered, sent up (conduction), answered above, or left unanswered."""
-    if not ledger_active(model):
+    active = ledger_active(model)
+    if not active.any():
         return
     from sim.core import dynamics
     from sim.core.levers import conduction
@@ -104,43 +109,60 @@ def ledger(model: CommunityModel, k_conduction: float) -> None:
     pending -= answered
     # conduction sends part of what is still pending up a level before it counts as unanswered
     up_answered, up_lapsed = conduction.escalate(model, k_conduction, need)
-    waited = pending / model.cfg.trust.answer_weeks
+    waited = pending / model.at(model.par("trust.answer_weeks"), model.N)
     pending -= waited
     np.add(answered, up_answered, out=book.answered)
     np.add(waited, up_lapsed, out=book.unanswered)
-    flow = model.flow
-    answered_total = float(book.answered.sum())
-    out = answered_total + float(book.unanswered.sum())
-    flow.reports_answered_share = answered_total / out if out > 0 else float("nan")
-    flow.reports_pending = float(pending.mean())
+    flow = model.flows
+    answered_total = model.sums(book.answered)
+    out = answered_total + model.sums(book.unanswered)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flow.reports_answered_share[:] = np.where(out > 0, answered_total / out, np.nan)
+    flow.reports_pending[:] = model.means(pending)
+    if not active.all():  # members that follow no reports keep an empty ledger
+        off = np.repeat(~active, model.N)
+        for values in (book.pending, book.escalated, book.answered, book.unanswered):
+            values[off] = 0.0
+        flow.reports_answered_share[~active] = np.nan
+        flow.reports_pending[~active] = 0.0
 
 
 def update(model: CommunityModel) -> None:
-    """Stage 9b: trust's responsiveness, fairness and broken-promise channels (after stage 9)."""
-    cfg = model.cfg.trust
+    """Stage 9b: trust's responsiveness, fairness and broken-promise channels (after stage 9),
+    each for the members where it acts."""
+    par, n = model.par, model.N
     hh = model.households
-    flow = model.flow
+    flow = model.flows
     trust = hh.trust
     changed = False
-    if cfg.responsiveness > 0:
+    responsiveness = par("trust.responsiveness")
+    if np.any(responsiveness > 0):
+        on = model.vec("trust.responsiveness") > 0
         book = model.ledger
-        change = cfg.responsiveness * (
-            book.answered * (1.0 - trust) - cfg.unanswered_ratio * book.unanswered * trust
+        change = model.at(responsiveness, n) * (
+            book.answered * (1.0 - trust)
+            - model.at(par("trust.unanswered_ratio"), n) * book.unanswered * trust
         )
-        flow.trust_responsiveness = float(change.mean())
-        trust += change
+        flow.trust_responsiveness[:] = np.where(on, model.means(change), 0.0)
+        trust += change if on.all() else np.where(model.at(on, n), change, 0.0)
         changed = True
-    k_imm = flow.intensities.get("immersion", 0.0)
-    if cfg.fairness > 0 and k_imm > 0:
-        # heard: took part last week, when the consultation of stage 5 met
-        change = (cfg.fairness * k_imm) * hh.participating * (1.0 - trust)
-        flow.trust_fairness = float(change.mean())
-        trust += change
-        changed = True
-    if cfg.broken_promises > 0 and flow.promises_broken_share > 0:
-        change = (cfg.broken_promises * flow.promises_broken_share) * trust
-        flow.trust_promises = -float(change.mean())
-        trust -= change
-        changed = True
+    k_imm = model.intensity("immersion")
+    fairness = par("trust.fairness")
+    if np.any(fairness > 0) and k_imm.any():
+        on = (model.vec("trust.fairness") > 0) & (k_imm > 0)
+        if on.any():
+            # heard: took part last week, when the consultation of stage 5 met
+            change = model.at(fairness * k_imm, n) * hh.participating * (1.0 - trust)
+            flow.trust_fairness[:] = np.where(on, model.means(change), 0.0)
+            trust += change if on.all() else np.where(model.at(on, n), change, 0.0)
+            changed = True
+    broken = par("trust.broken_promises")
+    if np.any(broken > 0) and flow.promises_broken_share.any():
+        on = (model.vec("trust.broken_promises") > 0) & (flow.promises_broken_share > 0)
+        if on.any():
+            change = model.at(broken * flow.promises_broken_share, n) * trust
+            flow.trust_promises[:] = np.where(on, -model.means(change), 0.0)
+            trust -= change if on.all() else np.where(model.at(on, n), change, 0.0)
+            changed = True
     if changed:
         np.clip(trust, 0.0, 1.0, out=trust)

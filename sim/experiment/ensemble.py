@@ -113,7 +113,8 @@ def plan(
 
     Jobs are grouped by :func:`group_key`; a group is cut into consecutive ensembles whose
     estimated memory (:func:`member_bytes`) fits ``memory_mb`` (at least one member each, so
-    a community too large for the budget runs alone) and has at most ``max_members``
+    a community too large for the budget runs alone), growing 1, 2, 4, … members up to that
+    size (so that an interruption loses little), and has at most ``max_members``
     (``max_members=1`` runs every job alone: the per-point path, for comparison). Within a
     group the jobs keep their order in ``jobs``, and groups run in the order of their first
     job, so a caller that lists a point's jobs together gets that point's results early.
@@ -124,9 +125,22 @@ def plan(
         groups.setdefault(group_key(job.cfg), []).append(index)
     ensembles: list[list[int]] = []
     for indices in groups.values():
-        size = max(1, min(max_members, int(budget // member_bytes(jobs[indices[0]].cfg))))
-        ensembles.extend(indices[start : start + size] for start in range(0, len(indices), size))
+        most = max(1, min(max_members, int(budget // member_bytes(jobs[indices[0]].cfg))))
+        ensembles.extend(_doubling(indices, most))
     return ensembles
+
+
+def _doubling(indices: list[int], most: int) -> Iterator[list[int]]:
+    """``indices`` cut into runs of 1, 2, 4, … and then ``most`` at a time.
+
+    An interruption loses only the ensemble under way, which is then at most about as large
+    as all the work finished before it; and the first results come early.
+    """
+    size, start = 1, 0
+    while start < len(indices):
+        yield indices[start : start + size]
+        start += size
+        size = min(2 * size, most)
 
 
 def run(

@@ -129,32 +129,49 @@ def retention(cfg: ConductionConfig, k: float) -> np.ndarray:
     return base + k * cfg.standardisation * (cfg.retention_max - base)
 
 
-def apply(model: CommunityModel, k: float) -> None:
-    """Hand funds and tasks down; set funds delivered and effective capacity W_eff."""
-    cfg = model.cfg.levers.conduction
+def _column(value: float | np.ndarray) -> float | np.ndarray:
+    """A per-member value as a column (one row per member), a scalar as it is."""
+    return value[:, None] if isinstance(value, np.ndarray) else value
+
+
+def apply(model: CommunityModel, k: np.ndarray) -> None:
+    """Hand funds and tasks down; set funds delivered and effective capacity W_eff (per member)."""
+    par = model.par
     inst = model.institutions
-    base_phi = np.asarray(cfg.task_growth, dtype=np.float64)
-    inst.retention[:] = retention(cfg, k)
+    base_phi = model.derived(
+        "task_growth",
+        lambda: np.array([cfg.levers.conduction.task_growth for cfg in model.configs], dtype=float),
+    )
+    base_tau = model.derived(
+        "retention", lambda: np.array([cfg.levers.conduction.retention for cfg in model.configs], dtype=float)
+    )
+    # τ at effective intensity k: standardisation closes part of the gap to τ_max (see retention)
+    inst.retention[:] = base_tau + (k * par("levers.conduction.standardisation"))[:, None] * (
+        _column(par("levers.conduction.retention_max")) - base_tau
+    )
     # φ is a state: cut while the lever acts, always drifting back toward its origin.
     inst.task_growth[:] = np.clip(
         inst.task_growth
-        - k * cfg.burden_cut * inst.task_growth
-        + cfg.rebound * (base_phi - inst.task_growth),
+        - (k * par("levers.conduction.burden_cut"))[:, None] * inst.task_growth
+        + _column(par("levers.conduction.rebound")) * (base_phi - inst.task_growth),
         0.0,
         1.0,
     )
-    delivered = float(np.prod(inst.retention))
-    burden = cfg.base_burden * float(np.prod(1.0 + inst.task_growth))
-    effective = (1.0 + k * cfg.social_worker_posts) * max(0.0, 1.0 - burden)
+    delivered = np.prod(inst.retention, axis=1)
+    burden = par("levers.conduction.base_burden") * np.prod(1.0 + inst.task_growth, axis=1)
+    effective = (1.0 + k * par("levers.conduction.social_worker_posts")) * np.maximum(0.0, 1.0 - burden)
 
-    if cfg.turnover > 0:  # the community workers' career: turnover costs experience
-        effective *= _career(model, k)
-    flow = model.flow
-    flow.funds_delivered_share = delivered
-    flow.funds_service = (cfg.city_funds + k * cfg.special_funds) * delivered
-    flow.burden = burden
-    flow.task_growth = float(inst.task_growth.mean())
-    flow.effective_capacity = effective
+    turnover = par("levers.conduction.turnover")
+    if np.any(turnover > 0):  # the community workers' career: turnover costs experience
+        effective = _career(model, k, effective)
+    flow = model.flows
+    flow.funds_delivered_share[:] = delivered
+    flow.funds_service[:] = (
+        par("levers.conduction.city_funds") + k * par("levers.conduction.special_funds")
+    ) * delivered
+    flow.burden[:] = burden
+    flow.task_growth[:] = inst.task_growth.mean(axis=1)
+    flow.effective_capacity[:] = effective
 
 
 def experience_at_rest(quits: float, learning_weeks: float) -> float:
@@ -163,57 +180,73 @@ def experience_at_rest(quits: float, learning_weeks: float) -> float:
     return keep / learning_weeks / (1.0 - keep * (1.0 - 1.0 / learning_weeks))
 
 
-def _career(model: CommunityModel, k: float) -> float:
-    """Quits, experience, and the factor 1 − ε_X (1 − X) on effective capacity (stage 1)."""
-    cfg = model.cfg.levers.conduction
-    quits = cfg.turnover * (1.0 - k * cfg.career) * (1.0 - k * cfg.exemplars)
+def _career(model: CommunityModel, k: np.ndarray, effective: np.ndarray) -> np.ndarray:
+    """Quits, experience, and the factor 1 − ε_X (1 − X) on effective capacity (stage 1), for
+    the members with turnover; the others' are left as they are."""
+    par = model.par
+    on = model.vec("levers.conduction.turnover") > 0
+    quits = (
+        par("levers.conduction.turnover")
+        * (1.0 - k * par("levers.conduction.career"))
+        * (1.0 - k * par("levers.conduction.exemplars"))
+    )
+    weeks = par("levers.conduction.learning_weeks")
     experience = model.institutions.experience
-    experience *= 1.0 - 1.0 / cfg.learning_weeks
-    experience += 1.0 / cfg.learning_weeks
-    experience *= 1.0 - quits  # leavers take their experience; newcomers start with none
-    model.flow.worker_turnover = quits
-    model.flow.worker_experience = float(experience[0])
-    return 1.0 - cfg.experience_weight * (1.0 - float(experience[0]))
+    new = experience * (1.0 - 1.0 / weeks)
+    new = new + 1.0 / weeks
+    new = new * (1.0 - quits)  # leavers take their experience; newcomers start with none
+    experience[:] = np.where(on, new, experience)
+    flow = model.flows
+    flow.worker_turnover[:] = np.where(on, quits, flow.worker_turnover)
+    flow.worker_experience[:] = np.where(on, experience, flow.worker_experience)
+    factor = 1.0 - par("levers.conduction.experience_weight") * (1.0 - experience)
+    return np.where(on, effective * factor, effective)
 
 
-def escalate(model: CommunityModel, k: float, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def escalate(model: CommunityModel, k: np.ndarray, need: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Stage 7b: send part of the unanswered reported need up; the level above answers some.
 
     Returns what the level above answered and what lapsed there (per household, need units).
+    A member without escalation sends nothing up: nothing is answered or lapses above.
     """
-    cfg = model.cfg.levers.conduction
+    par, at, n = model.par, model.at, model.N
     book = model.ledger
-    if cfg.escalation <= 0:  # nothing goes up: nothing is answered or lapses above
+    escalation = par("levers.conduction.escalation")
+    if not np.any(escalation > 0):  # nothing goes up: nothing is answered or lapses above
         none = np.zeros_like(need)
         return none, none
     hh = model.households
     up = book.escalated
-    sent = (cfg.escalation * k) * book.pending
+    sent = model.at(escalation * k, n) * book.pending
     book.pending -= sent
     up += sent
     np.minimum(up, need, out=up)  # a need the household settled itself is no longer up there
     # the community's say over street departments (converging, §7.15) speeds their answers
-    weeks = cfg.upper_response_weeks / converging.street_speed(model)
-    answer = up / max(weeks, 1.0)  # at most all of it in a week
-    total = float(answer.sum())
-    cap = cfg.upper_capacity * up.size
-    if total > cap:
-        answer *= cap / total
+    weeks = par("levers.conduction.upper_response_weeks") / converging.street_speed(model)
+    answer = up / model.at(np.maximum(weeks, 1.0), n)  # at most all of it in a week
+    total = model.sums(answer)
+    cap = par("levers.conduction.upper_capacity") * n
+    over = total > cap
+    if over.any():
+        answer *= model.at(np.divide(cap, total, out=np.ones_like(total), where=over), n)
     up -= answer
-    lapsed = up / model.cfg.trust.answer_weeks
+    lapsed = up / at(par("trust.answer_weeks"), n)
     up -= lapsed
     # the level above serves the needs it answers, across categories in proportion
     keep = np.divide(need - answer, need, out=np.ones_like(need), where=need > 0)
     hh.needs *= keep[:, None]
     tally = model.tallies
-    tally.escalated_answered += float(answer.sum())
-    tally.escalated_lapsed += float(lapsed.sum())
+    answered = model.sums(answer)
+    lapsed_sum = model.sums(lapsed)
+    tally.escalated_answered += answered
+    tally.escalated_lapsed += lapsed_sum
     done = tally.escalated_answered + tally.escalated_lapsed
-    flow = model.flow
-    flow.escalated = float(sent.mean())
-    flow.escalation_answered = float(answer.mean())
-    flow.escalation_answered_share = tally.escalated_answered / done if done > 0 else float("nan")
-    leaving = float(answer.sum() + lapsed.sum())
-    # mean weeks a need waits above (Little's law: stock over what leaves it each week)
-    flow.escalation_wait_weeks = float(up.sum() + leaving) / leaving if leaving > 0 else float("nan")
+    flow = model.flows
+    flow.escalated[:] = model.means(sent)
+    flow.escalation_answered[:] = model.means(answer)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flow.escalation_answered_share[:] = np.where(done > 0, tally.escalated_answered / done, np.nan)
+        leaving = answered + lapsed_sum
+        # mean weeks a need waits above (Little's law: stock over what leaves it each week)
+        flow.escalation_wait_weeks[:] = np.where(leaving > 0, (model.sums(up) + leaving) / leaving, np.nan)
     return answer, lapsed

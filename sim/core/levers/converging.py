@@ -78,46 +78,53 @@ class ConvergingConfig(LeverConfig):
 GROUPS = ("vertical", "horizontal", "outward")
 
 
-def play(model: CommunityModel, k: float) -> None:
-    """Organisations choose whether to contribute; joint capacity J forms."""
-    dyn = model.cfg.dynamics
-    cfg = model.cfg.levers.converging
+def play(model: CommunityModel, k: np.ndarray) -> None:
+    """Organisations choose whether to contribute; joint capacity J forms (per member)."""
+    from sim.core import dynamics
+
+    par, n_o = model.par, model.O
     orgs = model.orgs
     players = _players(model)
-    resources = model.community.org_resources * np.where(players.street, 1.0 + cfg.vertical_sinking * k, 1.0)
-    draw = model.rng.random(orgs.propensity.size)
+    resources = model.community.org_resources * np.where(
+        players.street, model.at(1.0 + par("levers.converging.vertical_sinking") * k, n_o), 1.0
+    )
+    draw = dynamics.uniforms(model, n_o)
     orgs.cooperated[:] = players.mask & (draw < orgs.propensity)
     contributed = np.where(orgs.cooperated, resources, 0.0)
-    coordination = dyn.coordination_cost * (1.0 - cfg.coordination_cut * k)
+    coordination = par("dynamics.coordination_cost") * (1.0 - par("levers.converging.coordination_cut") * k)
     density = embedding_density(model)
-    model.flow.branch_network_density = density
-    weight = model.cfg.levers.embedding.network_coordination
-    if weight > 0:  # a dense network among branches cuts the cost of working together (§7.17)
-        coordination *= 1.0 - weight * density
-    joint = dyn.synergy * contributed.sum() * (1.0 - coordination)
-    emb = model.cfg.levers.embedding
+    model.flows.branch_network_density[:] = density
+    weight = par("levers.embedding.network_coordination")
+    if np.any(weight > 0):  # a dense network among branches cuts the cost of working together (§7.17)
+        coordination = np.where(weight > 0, coordination * (1.0 - weight * density), coordination)
+    joint = par("dynamics.synergy") * model.sums(contributed) * (1.0 - coordination)
     # a branch of the unit's own, or the depth of a regional or hub organisation's reach (§7.19)
-    reach = orgs.depth if model.caches["coverage"].forms is not None else orgs.has_branch
-    recognition = (emb.recognition + cfg.pooled_recognition * k) * reach
+    forms = model.caches["coverage"].forms_on
+    reach = np.where(model.at(forms, n_o), orgs.depth, orgs.has_branch) if forms.any() else orgs.has_branch
+    recognition = (
+        model.at(par("levers.embedding.recognition") + par("levers.converging.pooled_recognition") * k, n_o)
+        * reach
+    )
     reputation = immersion.reputation(model)  # 德治: every contributor earns it (docs/ODD.md §7.13)
-    if reputation > 0:
-        recognition = recognition + reputation
+    if (reputation > 0).any():
+        recognition = recognition + model.at(reputation, n_o)
     orgs.payoff[:] = np.where(
-        players.mask, joint / players.count - contributed + recognition * contributed, 0.0
+        players.mask, model.at(joint / players.count, n_o) - contributed + recognition * contributed, 0.0
     )
 
-    flow = model.flow
-    if cfg.community_fund > 0 and k > 0:
+    flow = model.flows
+    fund = par("levers.converging.community_fund")
+    if np.any(fund > 0) and k.any():
         _spend_fund(model, k)
-    flow.joint_capacity = joint
-    per_thousand = model.community.n_households / 1000.0
-    flow.joint_service = dyn.joint_capacity_scale * joint / per_thousand
-    flow.contribution_rate = _share(orgs.cooperated, players.mask)
-    for name, members in zip(GROUPS, players.groups, strict=True):
-        setattr(flow, f"contribution_{name}", _share(orgs.cooperated, members))
+    flow.joint_capacity[:] = joint
+    per_thousand = model.N / 1000.0
+    flow.joint_service[:] = par("dynamics.joint_capacity_scale") * joint / per_thousand
+    flow.contribution_rate[:] = _share(model, orgs.cooperated, players.mask, players.count_raw)
+    for name, members, count in zip(GROUPS, players.groups, players.group_counts, strict=True):
+        getattr(flow, f"contribution_{name}")[:] = _share(model, orgs.cooperated, members, count)
 
 
-def embedding_density(model: CommunityModel) -> float:
+def embedding_density(model: CommunityModel) -> np.ndarray:
     from sim.core.levers import embedding
 
     return embedding.network_density(model)
@@ -128,25 +135,33 @@ def players_mask(model: CommunityModel) -> np.ndarray:
     return _players(model).mask
 
 
-def _spend_fund(model: CommunityModel, k: float) -> None:
+def _spend_fund(model: CommunityModel, k: np.ndarray) -> None:
     """The community fund (participatory budgeting): what residents allocate joins services.
 
     Allocated = F_P k min(1, P̄ / p_Q), P̄ last week's participation: the fund is spent on what
     those taking part propose and decide in consultation; with few taking part, part of it lies
-    idle. It joins the government channel's capacity (stage 6).
+    idle. It joins the government channel's capacity (stage 6). For the members where the fund
+    exists and the lever acts.
     """
-    cfg = model.cfg.levers.converging
-    taking_part = float(model.buildings.participation @ model.community.building_size)
-    taking_part /= max(model.community.n_households, 1)
-    spent = cfg.community_fund * k * min(1.0, taking_part / cfg.fund_quorum)
-    model.flow.funds_service += spent
-    model.flow.fund_spent = spent
+    n_b = model.B
+    fund = model.vec("levers.converging.community_fund")
+    quorum = model.vec("levers.converging.fund_quorum")
+    participation = model.buildings.participation
+    sizes = model.community.building_size
+    flow = model.flows
+    for m in np.flatnonzero((fund > 0) & (k > 0)):
+        part = slice(m * n_b, (m + 1) * n_b)
+        taking_part = float(participation[part] @ sizes[part])
+        taking_part /= max(model.N, 1)
+        spent = fund[m] * k[m] * min(1.0, taking_part / quorum[m])
+        flow.funds_service[m] += spent
+        flow.fund_spent[m] = spent
 
 
-def street_speed(model: CommunityModel) -> float:
+def street_speed(model: CommunityModel) -> np.ndarray:
     """How much faster street departments answer needs sent up: 1 + σ_S k (赋权, §7.15)."""
-    k = model.flow.intensities.get("converging", 0.0)
-    return 1.0 + model.cfg.levers.converging.street_say * k
+    k = model.intensity("converging")
+    return 1.0 + model.par("levers.converging.street_say") * k
 
 
 @dataclass(frozen=True)
@@ -154,9 +169,11 @@ class _Players:
     """Who plays the contribution game, fixed for a community (every organisation but the committee)."""
 
     mask: np.ndarray
-    count: int  # at least 1, a divisor
+    count: np.ndarray  # per member, at least 1, a divisor
+    count_raw: np.ndarray  # per member, players
     street: np.ndarray  # street departments, whose resources vertical sinking raises
     groups: tuple[np.ndarray, ...]  # players of each of GROUPS
+    group_counts: tuple[np.ndarray, ...]  # per member, players of each of GROUPS
 
 
 def _players(model: CommunityModel) -> _Players:
@@ -168,34 +185,43 @@ def _players(model: CommunityModel) -> _Players:
         mask = kind != OrgKind.PARTY_COMMITTEE
         # group of each organisation, by kind (a lookup over the nine kinds, not the organisations)
         group = np.array([GROUPS.index(ORG_GROUP[k]) for k in OrgKind])[kind]
+        groups = tuple(mask & (group == g) for g in range(len(GROUPS)))
+        counts = model.count(mask)
         cached = model.caches["converging_players"] = _Players(
             mask=mask,
-            count=max(int(mask.sum()), 1),
+            count=np.maximum(counts, 1),
+            count_raw=counts,
             street=kind == OrgKind.STREET_DEPARTMENT,
-            groups=tuple(mask & (group == g) for g in range(len(GROUPS))),
+            groups=groups,
+            group_counts=tuple(model.count(g) for g in groups),
         )
     return cached
 
 
-def _share(flags: np.ndarray, members: np.ndarray) -> float:
-    """Share of ``members`` whose flag is set (0 when there are none)."""
-    return float(flags[members].mean()) if members.any() else 0.0
+def _share(model: CommunityModel, flags: np.ndarray, members: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """Per member: share of ``members`` whose flag is set (0 when there are none)."""
+    return np.divide(model.count(flags & members), count, out=np.zeros(count.size), where=count > 0)
 
 
 def learn(model: CommunityModel) -> None:
     """Bush–Mosteller update of every player's contribution propensity from its payoff."""
-    dyn = model.cfg.dynamics
+    par, n_o = model.par, model.O
     orgs = model.orgs
     players = _players(model).mask
-    excess = orgs.payoff - dyn.aspiration
-    scale = np.abs(excess[players]).max() if players.any() else 0.0
-    if scale <= 0:
+    excess = orgs.payoff - model.at(par("dynamics.aspiration"), n_o)
+    scale = (
+        model.rows(np.where(players, np.abs(excess), 0.0)).max(axis=1) if n_o else np.zeros(model.n_members)
+    )
+    on = scale > 0
+    if not on.any():
         return
-    stimulus = np.where(players, excess / scale, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        stimulus = np.where(players, excess / model.at(scale, n_o), 0.0)
     # probability of the action actually taken
     p_taken = np.where(orgs.cooperated, orgs.propensity, 1.0 - orgs.propensity)
-    lr = dyn.learning_rate
+    lr = model.at(par("dynamics.learning_rate"), n_o)
     p_new = np.where(
         stimulus >= 0, p_taken + lr * stimulus * (1.0 - p_taken), p_taken + lr * stimulus * p_taken
     )
-    orgs.propensity[:] = np.where(players, np.where(orgs.cooperated, p_new, 1.0 - p_new), orgs.propensity)
+    update = players if on.all() else players & model.at(on, n_o)
+    orgs.propensity[:] = np.where(update, np.where(orgs.cooperated, p_new, 1.0 - p_new), orgs.propensity)

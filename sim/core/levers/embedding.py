@@ -47,6 +47,7 @@ from sim.core.levers import immersion
 from sim.core.params import LeverConfig, param
 
 if TYPE_CHECKING:
+    from sim.core.community import Community
     from sim.core.model import CommunityModel
 
 
@@ -159,36 +160,94 @@ def coverage_levels(cfg: EmbeddingConfig, k: float) -> tuple[float, float, float
     )
 
 
-def update_coverage(model: CommunityModel, k: float) -> None:
+def update_coverage(model: CommunityModel, k: np.ndarray) -> None:
     """Set which buildings and organisations are covered at effective intensity ``k``.
 
     Coverage depends on nothing but ``k`` and the fixed community, and ``k`` rarely changes
-    from week to week, so the last result is kept and copied in again while ``k`` stays.
+    from week to week, so each member's last result is kept and copied in again while its
+    ``k`` stays (``caches["coverage"]``, an :class:`_EnsembleCoverage`).
     """
     cached = model.caches.get("coverage")
-    if cached is None or cached.intensity != k:
-        cached = model.caches["coverage"] = _coverage(model, k)
+    if cached is None or not np.array_equal(cached.intensity, k):
+        cached = model.caches["coverage"] = _EnsembleCoverage.update(model, k, cached)
     model.buildings.covered[:] = cached.covered
     model.orgs.has_branch[:] = cached.has_branch
     model.orgs.tie[:] = cached.tie
-    flow = model.flow
-    flow.coverage_point, flow.coverage_line, flow.coverage_surface, flow.coverage_body = cached.levels
-    flow.uncovered_units = float(cached.uncovered)
-    if cached.forms is not None:  # 派驻型、区域型、枢纽型 (§7.19): reach and its cost
+    flow = model.flows
+    flow.coverage_point[:] = cached.levels[:, 0]
+    flow.coverage_line[:] = cached.levels[:, 1]
+    flow.coverage_surface[:] = cached.levels[:, 2]
+    flow.coverage_body[:] = cached.levels[:, 3]
+    flow.uncovered_units[:] = cached.uncovered
+    per_thousand = model.N / 1000.0
+    forms = cached.forms_on
+    if forms.any():  # 派驻型、区域型、枢纽型 (§7.19): reach and its cost
         model.orgs.depth[:] = cached.depth
-        cfg = model.cfg.levers.embedding
-        counts = cached.forms.counts()
-        flow.line_stationed, flow.line_regional, flow.line_hub = (float(x) for x in counts)
-        costs = (cfg.stationed_cost, cfg.regional_cost, cfg.hub_cost)
-        cost = sum(c * n for c, n in zip(costs, counts, strict=True)) / (
-            model.community.n_households / 1000.0
+        counts = cached.counts
+        flow.line_stationed[:] = counts[:, 0]
+        flow.line_regional[:] = counts[:, 1]
+        flow.line_hub[:] = counts[:, 2]
+        par = model.par
+        costs = (
+            par("levers.embedding.stationed_cost"),
+            par("levers.embedding.regional_cost"),
+            par("levers.embedding.hub_cost"),
         )
-        flow.effective_capacity = max(0.0, flow.effective_capacity - cost)
-    flow.duty_units = float(cached.duty)
-    if cached.duty:  # the units taken on cost the work team's capacity (§7.18)
-        per_thousand = model.community.n_households / 1000.0
-        cost = model.cfg.levers.embedding.duty_cost * cached.duty / per_thousand
-        flow.effective_capacity = max(0.0, flow.effective_capacity - cost)
+        cost = sum(c * counts[:, i] for i, c in enumerate(costs)) / per_thousand
+        flow.effective_capacity[:] = np.where(
+            forms, np.maximum(0.0, flow.effective_capacity - cost), flow.effective_capacity
+        )
+    flow.duty_units[:] = cached.duty
+    duty = cached.duty != 0
+    if duty.any():  # the units taken on cost the work team's capacity (§7.18)
+        cost = model.par("levers.embedding.duty_cost") * cached.duty / per_thousand
+        flow.effective_capacity[:] = np.where(
+            duty, np.maximum(0.0, flow.effective_capacity - cost), flow.effective_capacity
+        )
+
+
+@dataclass(frozen=True)
+class _EnsembleCoverage:
+    """Every member's coverage at its intensity, and the ensemble's arrays put together."""
+
+    intensity: np.ndarray  # per member
+    each: list[_Coverage]
+    covered: np.ndarray  # per building of the ensemble
+    has_branch: np.ndarray  # per organisation of the ensemble
+    tie: np.ndarray
+    depth: np.ndarray  # 0 for the members without the line's forms
+    levels: np.ndarray  # (M, 4)
+    uncovered: np.ndarray  # (M,)
+    duty: np.ndarray  # (M,)
+    forms_on: np.ndarray  # (M,) bool: stationed, regional or hub organisations reach units
+    counts: np.ndarray  # (M, 3) line units reached by each of them
+
+    @staticmethod
+    def update(model: CommunityModel, k: np.ndarray, last: _EnsembleCoverage | None) -> _EnsembleCoverage:
+        """Recompute the members whose intensity changed; keep the others' coverage."""
+        k = k.copy()
+        each = [
+            last.each[m]
+            if last is not None and last.intensity[m] == k[m]
+            else _coverage(model.configs[m].levers.embedding, model.communities[m], float(k[m]))
+            for m in range(model.n_members)
+        ]
+        depth = [
+            c.depth if c.depth is not None else np.zeros(c.has_branch.size, dtype=np.float64) for c in each
+        ]
+        return _EnsembleCoverage(
+            intensity=k,
+            each=each,
+            covered=np.concatenate([c.covered for c in each]),
+            has_branch=np.concatenate([c.has_branch for c in each]),
+            tie=np.concatenate([c.tie for c in each]),
+            depth=np.concatenate(depth),
+            levels=np.array([c.levels for c in each], dtype=np.float64),
+            uncovered=np.array([c.uncovered for c in each], dtype=np.float64),
+            duty=np.array([c.duty for c in each], dtype=np.float64),
+            forms_on=np.array([c.forms is not None for c in each]),
+            counts=np.array([c.forms.counts() if c.forms else (0, 0, 0) for c in each], dtype=np.float64),
+        )
 
 
 @dataclass(frozen=True)
@@ -204,12 +263,11 @@ class _Coverage:
     depth: np.ndarray | None  # per organisation, depth of the Party's reach (None: has_branch)
 
 
-def _coverage(model: CommunityModel, k: float) -> _Coverage:
+def _coverage(cfg: EmbeddingConfig, c: Community, k: float) -> _Coverage:
+    """One member's coverage at effective intensity ``k`` (its own community's indices)."""
     from sim.core.community import OrgKind
 
-    cfg = model.cfg.levers.embedding
     point, line, surface, body = coverage_levels(cfg, k)
-    c = model.community
     covered = c.building_rank < point
 
     kind = c.org_kind
@@ -307,17 +365,18 @@ def _reached(forms: _LineForms | None) -> np.ndarray | np.bool_:
 
 def reach(model: CommunityModel) -> np.ndarray:
     """Per building: Pr(a household is contacted by an active member this week)."""
-    cfg = model.cfg.levers.embedding
     c = model.community
     recruiters = np.bincount(c.building, weights=model.households.activity, minlength=c.n_buildings)
     recruiters *= model.buildings.covered
-    share = np.minimum(1.0, cfg.contacts / np.maximum(c.building_size, 1))
+    share = np.minimum(
+        1.0, model.at(model.par("levers.embedding.contacts"), model.B) / np.maximum(c.building_size, 1)
+    )
     return 1.0 - (1.0 - share) ** recruiters
 
 
 def reporting(model: CommunityModel) -> np.ndarray:
     """Need information each building gains from members' reports (uses this week's reach)."""
-    return model.cfg.levers.embedding.reporting * model.buildings.reach
+    return model.at(model.par("levers.embedding.reporting"), model.B) * model.buildings.reach
 
 
 def recruit(model: CommunityModel) -> None:
@@ -330,28 +389,35 @@ def recruit(model: CommunityModel) -> None:
     resources that make them effective. w_i = (1 − P_i) · σ((f_i + ρ + β_T(T_i − ½) − θ_i)/s) · r_i,
     from last week's state, s being ``prospect_judgement``.
     """
-    cfg = model.cfg.levers.embedding
+    from sim.core import dynamics
+
     hh = model.households
     c = model.community
+    n = model.N
     b = c.building
     p = model.buildings.reach[b]
-    t = cfg.targeting * model.flow.intensities.get("embedding", 0.0)
-    if t > 0:
-        weight = (1.0 - t) + t * _relative_to_building(model, _prospect_score(model))
-        p = np.minimum(1.0, p * weight)
-    hh.asked[:] = model.rng.random(p.size) < p
-    model.flow.asks = float(hh.asked.mean())
+    t = model.par("levers.embedding.targeting") * model.intensity("embedding")
+    targeting = t > 0
+    if targeting.any():
+        spread = model.at(t, n)
+        weight = (1.0 - spread) + spread * _relative_to_building(model, _prospect_score(model))
+        targeted = np.minimum(1.0, p * weight)
+        p = targeted if targeting.all() else np.where(model.at(targeting, n), targeted, p)
+    hh.asked[:] = dynamics.uniforms(model, n) < p
+    model.flows.asks[:] = model.count(hh.asked) / n
 
 
 def _prospect_score(model: CommunityModel) -> np.ndarray:
     """How good a prospect each household is for a member who knows the building."""
-    cfg = model.cfg.levers.embedding
-    dyn = model.cfg.dynamics
+    par, at, n = model.par, model.at, model.N
     hh = model.households
-    rho = immersion.recruitment_effect(model, model.flow.intensities.get("immersion", 0.0))
+    rho = immersion.recruitment_effect(model, model.intensity("immersion"))
     neighbours = model.neighbour_mean(hh.participating.astype(np.float64))
-    margin = neighbours + rho + dyn.trust_effect * (hh.trust - 0.5) - hh.threshold
-    would_say_yes = 0.5 * (1.0 + np.tanh(0.5 * margin / cfg.prospect_judgement))  # logistic σ
+    margin = (
+        neighbours + model.at(rho, n) + at(par("dynamics.trust_effect"), n) * (hh.trust - 0.5) - hh.threshold
+    )
+    # logistic σ
+    would_say_yes = 0.5 * (1.0 + np.tanh(0.5 * margin / at(par("levers.embedding.prospect_judgement"), n)))
     return (~hh.participating) * would_say_yes * hh.civic_resources
 
 
@@ -368,8 +434,8 @@ def _grow(base: float, k: float) -> float:
     return base + k * (1.0 - base)
 
 
-def network_density(model: CommunityModel) -> float:
-    """D = body · c², c the share of the joint game's players with a branch (织密组织网络).
+def network_density(model: CommunityModel) -> np.ndarray:
+    """D = body · c², c the share of the joint game's players with a branch (织密组织网络), per member.
 
     The share of pairs of players that both have a branch, times the strength of the links
     among branches (the body level): how densely the organisations are tied through the Party.
@@ -377,5 +443,8 @@ def network_density(model: CommunityModel) -> float:
     from sim.core.levers import converging
 
     players = converging.players_mask(model)
-    covered = float(model.orgs.has_branch[players].mean()) if players.any() else 0.0
-    return model.flow.coverage_body * covered * covered
+    count = model.count(players)
+    covered = np.divide(
+        model.count(model.orgs.has_branch & players), count, out=np.zeros(count.size), where=count > 0
+    )
+    return model.flows.coverage_body * covered * covered

@@ -68,68 +68,78 @@ class ImmersionConfig(LeverConfig):
     )
 
 
-def consultation(model: CommunityModel, k: float) -> np.ndarray:
+def consultation(model: CommunityModel, k: np.ndarray) -> np.ndarray:
     """Need information each building gains from consultation (per building)."""
     represented = model.buildings.participation
-    return model.cfg.levers.immersion.consultation * k * represented
+    return model.at(model.par("levers.immersion.consultation") * k, model.B) * represented
 
 
-def educate(model: CommunityModel, k: float) -> None:
+def educate(model: CommunityModel, k: np.ndarray) -> None:
     """Community education: civic resources rise toward 1; thresholds fall with them."""
-    rate = model.cfg.levers.immersion.education * k
-    if rate <= 0:
+    rate = model.par("levers.immersion.education") * k
+    if not (rate > 0).any():
         return
     hh = model.households
-    hh.civic_resources += rate * (1.0 - hh.civic_resources)
+    hh.civic_resources += model.at(rate, model.N) * (1.0 - hh.civic_resources)
     model.update_thresholds()
 
 
-def recruitment_effect(model: CommunityModel, k: float) -> float:
-    """ρ this week: the push of being asked, raised by publicity and example."""
-    return model.cfg.dynamics.recruitment_effect * (1.0 + model.cfg.levers.immersion.mobilisation * k)
+def recruitment_effect(model: CommunityModel, k: np.ndarray) -> np.ndarray:
+    """ρ this week, per member: the push of being asked, raised by publicity and example."""
+    par = model.par
+    return par("dynamics.recruitment_effect") * (1.0 + par("levers.immersion.mobilisation") * k)
 
 
-def dispute_factor(model: CommunityModel) -> float:
+def dispute_factor(model: CommunityModel) -> np.ndarray:
     """Share of dispute need that still arrives this week: 1 − c_v k (residents' conventions)."""
-    k = model.flow.intensities.get("immersion", 0.0)
-    return 1.0 - model.cfg.levers.immersion.conventions * k
+    k = model.intensity("immersion")
+    return 1.0 - model.par("levers.immersion.conventions") * k
 
 
-def legal_rate(model: CommunityModel) -> float:
+def legal_rate(model: CommunityModel) -> np.ndarray:
     """The legal channel's weekly settlement chance: r_L + r_A k (legal aid in the community)."""
-    k = model.flow.intensities.get("immersion", 0.0)
-    return min(1.0, model.cfg.dynamics.resolution_legal + model.cfg.levers.immersion.legal_aid * k)
+    k = model.intensity("immersion")
+    par = model.par
+    return np.minimum(1.0, par("dynamics.resolution_legal") + par("levers.immersion.legal_aid") * k)
 
 
-def reputation(model: CommunityModel) -> float:
+def reputation(model: CommunityModel) -> np.ndarray:
     """Payoff per unit contributed that every contributor earns by recognition (德治): δ_M k."""
-    return model.cfg.levers.immersion.moral_recognition * model.flow.intensities.get("immersion", 0.0)
+    return model.par("levers.immersion.moral_recognition") * model.intensity("immersion")
 
 
-def mobilise_groups(model: CommunityModel, k: float) -> None:
+def mobilise_groups(model: CommunityModel, k: np.ndarray) -> None:
     """Mass organisations (群团带动) lower thresholds in their constituencies (stage 10).
 
     pull_i = k (g_U [worker] + g_Y [young] + g_W [family]); θ_i = θ̃_i − β_R r_i − β_M x_i − pull_i.
-    Kept in ``model.caches["group_pull"]`` while it acts, so every threshold update includes it.
+    Kept in ``model.caches["group_pull"]`` while it acts in any member (the members where it
+    does not act have no pull), so every threshold update includes it.
     """
-    cfg = model.cfg.levers.immersion
-    weights = (cfg.trade_union, cfg.youth_league, cfg.womens_federation)
+    par, n = model.par, model.N
+    union, youth, women = (
+        par("levers.immersion.trade_union"),
+        par("levers.immersion.youth_league"),
+        par("levers.immersion.womens_federation"),
+    )
     cached = model.caches.get("group_pull")
-    if k <= 0 or not any(weights):
+    weighted = (np.asarray(union) > 0) | (np.asarray(youth) > 0) | (np.asarray(women) > 0)
+    acting = (k > 0) & weighted
+    if not acting.any():
         if cached is not None:  # the lever's window has closed: thresholds return
             del model.caches["group_pull"]
             model.update_thresholds()
         return
-    if cached is not None and cached[0] == k:
+    k = np.where(acting, k, 0.0)
+    if cached is not None and np.array_equal(cached[0], k):
         return
     c = model.community
     from sim.core.config import PROFILES
 
     assert c.young is not None  # build_community always places the young households
-    pull = k * (
-        cfg.trade_union * (c.profile == PROFILES.index("worker"))
-        + cfg.youth_league * c.young
-        + cfg.womens_federation * (c.profile == PROFILES.index("family"))
+    pull = model.at(k, n) * (
+        model.at(union, n) * (c.profile == PROFILES.index("worker"))
+        + model.at(youth, n) * c.young
+        + model.at(women, n) * (c.profile == PROFILES.index("family"))
     )
     model.caches["group_pull"] = (k, pull)
     model.update_thresholds()

@@ -71,44 +71,49 @@ class IntegrationConfig(LeverConfig):
             )
 
 
-def cross_appointment(model: CommunityModel, k: float) -> float:
-    """χ this week; the share of companies and owners' committees with cross-appointed leaders."""
-    cfg = model.cfg.levers.integration
-    chi = cfg.cross_appointment_base + k * (cfg.cross_appointment_max - cfg.cross_appointment_base)
-    model.companies.cross_appointed[:] = chi
-    model.flow.cross_appointment = chi
+def cross_appointment(model: CommunityModel, k: np.ndarray) -> np.ndarray:
+    """χ this week, per member; the share of companies and owners' committees with
+    cross-appointed leaders."""
+    par = model.par
+    base = par("levers.integration.cross_appointment_base")
+    chi = base + k * (par("levers.integration.cross_appointment_max") - base)
+    model.companies.cross_appointed[:] = model.at(chi, model.P)
+    model.flows.cross_appointment[:] = chi
     return chi
 
 
-def precision(model: CommunityModel, k: float) -> float:
-    """Need information added everywhere by four-in-one coordination."""
-    return model.cfg.levers.integration.precision * k
+def precision(model: CommunityModel, k: np.ndarray) -> np.ndarray:
+    """Need information added everywhere by four-in-one coordination (per building)."""
+    return model.at(model.par("levers.integration.precision") * k, model.B)
 
 
-def overlap(model: CommunityModel, k: float) -> float:
-    """Share of every channel's effort lost to duplicated service this week."""
-    return model.cfg.dynamics.channel_overlap * (1.0 - model.cfg.levers.integration.gap_cover * k)
+def overlap(model: CommunityModel, k: np.ndarray) -> np.ndarray:
+    """Share of every channel's effort lost to duplicated service this week, per member."""
+    par = model.par
+    return par("dynamics.channel_overlap") * (1.0 - par("levers.integration.gap_cover") * k)
 
 
-def mediation_rate(model: CommunityModel, chi: float, k_converging: float) -> float:
-    """Weekly chance that an open conflict is resolved."""
-    cfg = model.cfg.levers.integration
-    rate = model.cfg.dynamics.mediation_rate + cfg.mediation_gain * chi + cfg.joint_mediation * k_converging
-    return min(1.0, rate)
+def mediation_rate(model: CommunityModel, chi: np.ndarray, k_converging: np.ndarray) -> np.ndarray:
+    """Weekly chance that an open conflict is resolved, per member."""
+    par = model.par
+    rate = (
+        par("dynamics.mediation_rate")
+        + par("levers.integration.mediation_gain") * chi
+        + par("levers.integration.joint_mediation") * k_converging
+    )
+    return np.minimum(1.0, rate)
 
 
-def organised_compounds(model: CommunityModel, k: float) -> np.ndarray | None:
+def organised_compounds(model: CommunityModel, k: np.ndarray) -> np.ndarray | None:
     """Compounds with a compound-level Party organisation this week (None while none has one).
 
-    The first ⌊share · k · C + ½⌋ compounds in compound order (the order the structure seed
-    placed them in) are organised: a higher intensity organises a superset.
+    The first ⌊share · k · C + ½⌋ compounds of each member in compound order (the order the
+    structure seed placed them in) are organised: a higher intensity organises a superset.
     """
-    share = model.cfg.levers.integration.compound_organisation * k
-    n = model.community.n_compounds
-    count = int(np.floor(share * n + 0.5))
-    model.flow.compounds_organised = count / n if n else 0.0
-    if count == 0:
+    share = model.par("levers.integration.compound_organisation") * k
+    n = model.C
+    count = np.floor(share * n + 0.5).astype(np.int64)
+    model.flows.compounds_organised[:] = count / n if n else 0.0
+    if not count.any():
         return None
-    organised = np.zeros(n, dtype=bool)
-    organised[:count] = True
-    return organised
+    return (np.arange(n)[None, :] < count[:, None]).ravel()

@@ -53,17 +53,23 @@ class LinkingConfig(LeverConfig):
     )
 
 
-def broker(model: CommunityModel, k: float) -> None:
-    """Resources L brokered this week and the service capacity they add."""
-    cfg = model.cfg.levers.linking
+def broker(model: CommunityModel, k: np.ndarray) -> None:
+    """Resources L brokered this week and the service capacity they add (per member)."""
+    par = model.par
     resources = model.community.org_resources
-    total = resources.sum()
-    ties = float((model.orgs.tie * resources).sum() / total) if total > 0 else 0.0
-    linked = k * cfg.max_resources * ties
-    capacity = cfg.max_capacity * (1.0 - np.exp(-linked / cfg.half_saturation))
-    cap = min(cfg.venue_capacity, cfg.team_capacity * model.flow.effective_capacity)
-    model.flow.linked_resources = linked
-    model.flow.linked_capacity = float(min(capacity, cap))
+    total = model.sums(resources)
+    ties = np.divide(model.sums(model.orgs.tie * resources), total, out=np.zeros(total.size), where=total > 0)
+    linked = k * par("levers.linking.max_resources") * ties
+    capacity = par("levers.linking.max_capacity") * (
+        1.0 - np.exp(-linked / par("levers.linking.half_saturation"))
+    )
+    flow = model.flows
+    cap = np.minimum(
+        par("levers.linking.venue_capacity"), par("levers.linking.team_capacity") * flow.effective_capacity
+    )
+    flow.linked_resources[:] = linked
+    flow.linked_capacity[:] = np.minimum(capacity, cap)
     # announced but not delivered: what the caps hold back (broken promises, docs/ODD.md §7.11)
-    model.flow.linked_announced = float(capacity)
-    model.flow.promises_broken_share = float(1.0 - cap / capacity) if capacity > cap else 0.0
+    flow.linked_announced[:] = capacity
+    with np.errstate(divide="ignore", invalid="ignore"):
+        flow.promises_broken_share[:] = np.where(capacity > cap, 1.0 - cap / capacity, 0.0)
