@@ -266,7 +266,7 @@ def community_shape(cfg: CommunityConfig) -> CommunityShape:
     """The shape :func:`build_community` gives ``cfg``, without building it.
 
     Every count in a community is fixed by its configuration (largest remainder), so members
-    of an ensemble can be grouped by shape before anything is built (docs/design.md §7).
+    of an ensemble can be grouped by shape before anything is built (docs/design.md §9).
     """
     n = int(_building_sizes(cfg).sum())
     managed = count_of(cfg.property_managed_share, cfg.n_compounds)

@@ -4,7 +4,7 @@ A *job* is one replicate of one parameter point (or that replicate's paired base
 config and the seed of its behaviour. :func:`run` takes any list of jobs, groups those whose
 communities have the same shape (:func:`sim.core.community.community_shape`) and the same
 horizon, cuts each group into ensembles that fit the memory budget, advances each ensemble as
-one :class:`~sim.core.model.CommunityModel` (docs/design.md §7) and yields every job's tables
+one :class:`~sim.core.model.CommunityModel` (docs/design.md §9) and yields every job's tables
 as soon as its ensemble has finished.
 
 What a job gives does not depend on which jobs share its ensemble, on the budget or on the
