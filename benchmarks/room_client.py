@@ -20,8 +20,8 @@ It talks to the orchestrator in JSON lines: on stdout ``{"event": "ready", ...}`
 session is set up (or failed), ``{"event": "played", ...}`` once every session has played, and
 ``{"event": "closed"}``; on stdin it waits for ``go`` (press play) and ``close`` (close every
 session: a browser context closed, a socket dropped, as a laptop lid closing). Every wait has a
-timeout; a session that fails reports its error and the others go on. It imports nothing of
-the project, so that it costs the client CPU little.
+timeout; a session that fails reports its error and the others go on. Of the project it imports
+only the browser's settings (:mod:`sim.present.headless`), so that it costs the client CPU little.
 """
 
 from __future__ import annotations
@@ -38,16 +38,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
-# as tests/test_app_browser.py launches it
+from sim.present.headless import CHROMIUM_PATH, HEADLESS_CHROMIUM_ARGS
+
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+    *HEADLESS_CHROMIUM_ARGS,
     # every page of the room is a background page of one browser: keep its timers running
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
@@ -469,7 +463,7 @@ async def run(plan_path: Path) -> int:
             from playwright.async_api import async_playwright
 
             pw = await async_playwright().start()
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
 
         def setup(s):
             if isinstance(s, Session):
