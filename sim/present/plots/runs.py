@@ -25,6 +25,7 @@ from sim.present.plots.style import (
     _require,
     _style,
     interval_band,
+    interval_hover,
     text,
 )
 
@@ -127,8 +128,7 @@ def time_series(
                 customdata=np.column_stack([part["low"], part["high"], part["n"]]),
                 hovertemplate=(
                     f"{name}<br>{text('week', lang)} %{{x}}<br>{text('mean', lang)} %{{y:.3f}}"
-                    f"<br>{text('interval', lang)} [%{{customdata[0]:.3f}}, %{{customdata[1]:.3f}}]"
-                    "<br>n = %{customdata[2]}<extra></extra>"
+                    + interval_hover(lang, 3)
                 ),
             )
         )
@@ -181,8 +181,7 @@ def scenario_comparison(
                 customdata=np.column_stack([part["low"], part["high"], part["n"]]),
                 hovertemplate=(
                     f"%{{y}}<br>{text('difference', lang, metric=mlabel)} %{{x:.4f}}"
-                    f"<br>{text('interval', lang)} [%{{customdata[0]:.4f}}, %{{customdata[1]:.4f}}]"
-                    "<br>n = %{customdata[2]}<extra></extra>"
+                    + interval_hover(lang, 4)
                 ),
             ),
             row=1,

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.core.levers import LEVERS
-from sim.core.metrics import METRICS, label
+from sim.core.metrics import BUILDING_METRICS, METRICS, label
 from sim.vocab import check_lang, translate
 
 if TYPE_CHECKING:
@@ -126,14 +126,9 @@ _INDEX_TEXT = {
     "sigma": ("Morris σ", "Morris σ"),
 }
 
-BUILDING_COLUMNS = (
-    "satisfaction",
-    "participation",
-    "trust",
-    "unmet_need",
-    "need_information",
-    "conflicts_open",
-)
+#: the measures of the buildings table: what the recorder keeps per building, and the open
+#: conflicts of the building's compound
+BUILDING_COLUMNS = (*BUILDING_METRICS, "conflicts_open")
 
 
 def text(key: str, lang: str = "en", **fields: Any) -> str:
@@ -237,6 +232,15 @@ def interval_band(
         showlegend=False,
         legendgroup=name,
         name=f"{name} ({text('interval', lang)})",
+    )
+
+
+def interval_hover(lang: str, digits: int) -> str:
+    """The end of a hover text that gives a mean's interval and n, read from ``customdata``
+    (low, high, n in that order), with ``digits`` decimals."""
+    return (
+        f"<br>{text('interval', lang)} [%{{customdata[0]:.{digits}f}}, %{{customdata[1]:.{digits}f}}]"
+        "<br>n = %{customdata[2]}<extra></extra>"
     )
 
 
