@@ -244,6 +244,15 @@ def interval_hover(lang: str, digits: int) -> str:
     )
 
 
+def interval_hover_data(table: pd.DataFrame, head: str, lang: str, digits: int) -> dict[str, Any]:
+    """Plotly's ``customdata`` and ``hovertemplate`` for the means of ``table`` (columns
+    ``low``, ``high``, ``n``): ``head``, then the interval and n (:func:`interval_hover`)."""
+    return {
+        "customdata": np.column_stack([table["low"], table["high"], table["n"]]),
+        "hovertemplate": head + interval_hover(lang, digits),
+    }
+
+
 def _require(df: pd.DataFrame, columns: Iterable[str | None], what: str = "table") -> None:
     missing = [c for c in columns if c is not None and c not in df.columns]
     if missing:
