@@ -253,7 +253,7 @@ def session_plans(
     browsers: int,
     leave_playing: float = 0.0,
 ) -> list[dict]:
-    """What each session does, in the page's words (the client imports nothing of the project)."""
+    """What each session does, in the page's words (the client imports none of the model)."""
     from sim.core.levers import LEVERS
     from sim.present import app, live
 

@@ -20,8 +20,8 @@ It talks to the orchestrator in JSON lines: on stdout ``{"event": "ready", ...}`
 session is set up (or failed), ``{"event": "played", ...}`` once every session has played, and
 ``{"event": "closed"}``; on stdin it waits for ``go`` (press play) and ``close`` (close every
 session: a browser context closed, a socket dropped, as a laptop lid closing). Every wait has a
-timeout; a session that fails reports its error and the others go on. It imports nothing of
-the project, so that it costs the client CPU little.
+timeout; a session that fails reports its error and the others go on. Of the project it imports
+only the browser's settings (:mod:`sim.present.headless`), so that it costs the client CPU little.
 """
 
 from __future__ import annotations
@@ -38,16 +38,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-CHROMIUM = "/usr/bin/chromium"
-# as tests/test_app_browser.py launches it
+from sim.present.headless import CHROMIUM_PATH, HEADLESS_CHROMIUM_ARGS
+
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
+    *HEADLESS_CHROMIUM_ARGS,
     # every page of the room is a background page of one browser: keep its timers running
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
@@ -94,6 +88,23 @@ class Participant:
             "error": None,
         }
 
+    def fail(self, stage: str, exc: BaseException) -> None:
+        if self.result["error"] is None:
+            self.result["error"] = f"{stage}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
+
+    async def play(self) -> None:
+        """Press play and wait for the plan's week (not after a failed setup); an error is kept
+        in the result, not raised, so that the other sessions go on."""
+        if self.result["error"] is not None:
+            return
+        try:
+            await self._play()
+        except Exception as exc:
+            self.fail("play", exc)
+
+    async def _play(self) -> None:
+        raise NotImplementedError
+
 
 class Session(Participant):
     """One participant in a browser: one browser context (its own cookies, so its own session)."""
@@ -104,10 +115,6 @@ class Session(Participant):
         super().__init__(index, plan)
         self.context = None
         self.page = None
-
-    def fail(self, stage: str, exc: BaseException) -> None:
-        if self.result["error"] is None:
-            self.result["error"] = f"{stage}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}"
 
     async def setup(self, browser, url: str, start_delay: float) -> None:
         p = self.plan
@@ -163,29 +170,24 @@ class Session(Participant):
         except Exception as exc:
             self.fail("setup", exc)
 
-    async def play(self) -> None:
-        if self.result["error"] is not None:
-            return
+    async def _play(self) -> None:
         p = self.plan
         page = self.page
-        try:
-            started = time.perf_counter()
-            self.result["play_pressed_at"] = time.time()
-            await page.get_by_role("button", name=p["play_label"], exact=True).click()
-            await page.wait_for_function(
-                WEEK_AT_LEAST, arg=[p["weeks"]], timeout=p["timeout_s"] * 1000, polling=100
-            )
-            self.result["weeks_s"] = time.perf_counter() - started
-            await page.get_by_role("button", name=p["pause_label"], exact=True).click()
-            await page.get_by_role("button", name=p["play_label"], exact=True).wait_for()
-            counter = await page.locator(".week-counter").inner_text()
-            digits = "".join(ch for ch in counter if ch.isdigit())
-            self.result["paused_at_week"] = int(digits) if digits else None
-            self.result["played_s"] = time.perf_counter() - started
-            if not p["draw_charts"]:
-                self.result["figure_updates"] = await page.evaluate("window.simDraws || 0")
-        except Exception as exc:
-            self.fail("play", exc)
+        started = time.perf_counter()
+        self.result["play_pressed_at"] = time.time()
+        await page.get_by_role("button", name=p["play_label"], exact=True).click()
+        await page.wait_for_function(
+            WEEK_AT_LEAST, arg=[p["weeks"]], timeout=p["timeout_s"] * 1000, polling=100
+        )
+        self.result["weeks_s"] = time.perf_counter() - started
+        await page.get_by_role("button", name=p["pause_label"], exact=True).click()
+        await page.get_by_role("button", name=p["play_label"], exact=True).wait_for()
+        counter = await page.locator(".week-counter").inner_text()
+        digits = "".join(ch for ch in counter if ch.isdigit())
+        self.result["paused_at_week"] = int(digits) if digits else None
+        self.result["played_s"] = time.perf_counter() - started
+        if not p["draw_charts"]:
+            self.result["figure_updates"] = await page.evaluate("window.simDraws || 0")
 
     async def close(self) -> None:
         if self.context is not None:
@@ -250,8 +252,6 @@ class SocketSession(Participant):
         self.closed = False
         self.bytes_in = 0
         self.figure_updates = 0
-
-    fail = Session.fail
 
     # -- the mirror
     def _handle(self, msg: dict[str, Any]) -> None:
@@ -418,32 +418,27 @@ class SocketSession(Participant):
         except Exception as exc:
             self.fail("setup", exc)
 
-    async def play(self) -> None:
-        if self.result["error"] is not None:
-            return
+    async def _play(self) -> None:
         p = self.plan
-        try:
-            play = await self._until(self._button(p["play_label"]), p["timeout_s"], "the play button")
-            bytes_before, figures_before = self.bytes_in, self.figure_updates
-            started = time.perf_counter()
-            self.result["play_pressed_at"] = time.time()
-            await self._click(play)
-            await self._until(lambda: (self.week() or 0) >= p["weeks"], p["timeout_s"], f"week {p['weeks']}")
-            self.result["weeks_s"] = time.perf_counter() - started
-            if not p["pause"]:  # a participant who will close the page while it plays
-                self.result["left_playing"] = True
-                self.result["figure_updates"] = self.figure_updates - figures_before
-                self.result["bytes_received_playing"] = self.bytes_in - bytes_before
-                return
-            pause = await self._until(self._button(p["pause_label"]), p["timeout_s"], "the pause button")
-            await self._click(pause)
-            await self._until(self._button(p["play_label"]), p["timeout_s"], "the run paused")
-            self.result["paused_at_week"] = self.week()
-            self.result["played_s"] = time.perf_counter() - started
+        play = await self._until(self._button(p["play_label"]), p["timeout_s"], "the play button")
+        bytes_before, figures_before = self.bytes_in, self.figure_updates
+        started = time.perf_counter()
+        self.result["play_pressed_at"] = time.time()
+        await self._click(play)
+        await self._until(lambda: (self.week() or 0) >= p["weeks"], p["timeout_s"], f"week {p['weeks']}")
+        self.result["weeks_s"] = time.perf_counter() - started
+        if not p["pause"]:  # a participant who will close the page while it plays
+            self.result["left_playing"] = True
             self.result["figure_updates"] = self.figure_updates - figures_before
             self.result["bytes_received_playing"] = self.bytes_in - bytes_before
-        except Exception as exc:
-            self.fail("play", exc)
+            return
+        pause = await self._until(self._button(p["pause_label"]), p["timeout_s"], "the pause button")
+        await self._click(pause)
+        await self._until(self._button(p["play_label"]), p["timeout_s"], "the run paused")
+        self.result["paused_at_week"] = self.week()
+        self.result["played_s"] = time.perf_counter() - started
+        self.result["figure_updates"] = self.figure_updates - figures_before
+        self.result["bytes_received_playing"] = self.bytes_in - bytes_before
 
     async def close(self) -> None:
         if self.conn is not None:
@@ -469,7 +464,7 @@ async def run(plan_path: Path) -> int:
             from playwright.async_api import async_playwright
 
             pw = await async_playwright().start()
-            browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
 
         def setup(s):
             if isinstance(s, Session):

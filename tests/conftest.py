@@ -31,6 +31,17 @@ if os.environ.get("CI"):
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
+#: The overrides of the calibration tests' community (tests/test_calibrate.py, test_reports.py): a
+#: managed compound of 40 households over 5 weeks, so each simulation takes a few hundredths of a second
+TINY_CALIBRATION = [
+    "community=workshop",
+    "community.n_compounds=1",
+    "community.buildings_per_compound=2",
+    "community.households_per_building=20",
+    "community.property_managed_share=1",
+    "steps=5",
+]
+
 #: Whole modules of the slow tier (`make check`, CI): real browsers, executed notebooks,
 #: launchers and process faults, patterns over many seeds, the packaged wheel. Single slow
 #: tests elsewhere carry ``@pytest.mark.slow`` themselves. `make test` runs the rest.

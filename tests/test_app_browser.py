@@ -15,21 +15,13 @@ import pytest
 from conftest import sim_app
 
 from sim.present import app
+from sim.present.headless import CHROMIUM_PATH, HEADLESS_CHROMIUM_ARGS
 from sim.present.workshop import DEFAULT_PRESET
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(CHROMIUM_PATH)
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 if not CHROMIUM.exists():
     if os.environ.get("CI"):
@@ -50,7 +42,7 @@ def browser(server: str):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=list(HEADLESS_CHROMIUM_ARGS))
         yield chromium
         chromium.close()
 

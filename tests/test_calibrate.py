@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import TINY_CALIBRATION as TINY
 
 pytest.importorskip("pyabc")
 
@@ -19,15 +20,6 @@ from sim.core.config import ConfigError
 from sim.experiment import calibrate
 from sim.experiment.compose import CONFIG_DIR, compose_config
 
-#: a managed compound of 40 households over 5 weeks: each simulation takes a few hundredths of a second
-TINY = [
-    "community=workshop",
-    "community.n_compounds=1",
-    "community.buildings_per_compound=2",
-    "community.households_per_building=20",
-    "community.property_managed_share=1",
-    "steps=5",
-]
 GOOD = {
     "parameters": {"dynamics.fee_base": {"lo": 0.3, "hi": 0.9}},
     "targets": {"fee_collection": {"value": 0.75, "sd": 0.02}},

@@ -14,20 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import TINY_CALIBRATION as TINY
 
 from sim.cli.report import main as report_main
 from sim.present import plots
 from sim.present.report.kinds import detect, figures, read_kind
 
-#: a managed compound of 40 households over 5 weeks (tests/test_calibrate.py)
-TINY = [
-    "community=workshop",
-    "community.n_compounds=1",
-    "community.buildings_per_compound=2",
-    "community.households_per_building=20",
-    "community.property_managed_share=1",
-    "steps=5",
-]
 #: a wide measurement sd: the noisy predictive reaches beyond 1, so the report must keep it in [0, 1]
 TARGETS = {
     "parameters": {"dynamics.fee_base": {"lo": 0.3, "hi": 0.9}},

@@ -19,7 +19,7 @@ reads files: :mod:`sim.cli.analyse` does.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -110,6 +110,28 @@ def _check_method(design: dict[str, Any], method: str) -> None:
         raise ValueError(f"the sweep holds a {design['method']} design; allowed: a {method} sweep")
 
 
+def _per_input(
+    design: dict[str, Any],
+    summary: pd.DataFrame,
+    outputs: list[str] | tuple[str, ...] | None,
+    method: str,
+    indices: Callable[[dict[str, Any], int, np.ndarray, np.ndarray], Iterable[dict[str, Any]]],
+) -> pd.DataFrame:
+    """A ``method`` design's indices, one row per group of points, output and input.
+
+    ``indices(problem, n_inputs, X, Y)`` gives the columns of every input (in
+    :func:`factor_names` order); ``group``, ``output`` and ``input`` come first.
+    """
+    _check_method(design, method)
+    prob = problem(design)
+    names = factor_names(prob)
+    rows = []
+    for group, output, x, y in each_response(design, summary, outputs):
+        for name, values in zip(names, indices(prob, len(names), x, y), strict=True):
+            rows.append({"group": group, "output": output, "input": name, **values})
+    return pd.DataFrame(rows)
+
+
 def sobol_indices(
     design: dict[str, Any],
     summary: pd.DataFrame,
@@ -126,13 +148,11 @@ def sobol_indices(
     """
     from SALib.analyze import sobol
 
-    _check_method(design, "sobol")
-    prob = problem(design)
-    names = factor_names(prob)
-    rows = []
-    for group, output, _, y in each_response(design, summary, outputs):
+    def indices(
+        prob: dict[str, Any], n_inputs: int, _: np.ndarray, y: np.ndarray
+    ) -> Iterator[dict[str, Any]]:
         if not np.all(np.isfinite(y)) or np.ptp(y) == 0:
-            res = {k: np.full(len(names), np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+            res = {k: np.full(n_inputs, np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
         else:
             res = sobol.analyze(
                 prob,
@@ -142,24 +162,20 @@ def sobol_indices(
                 conf_level=level,
                 seed=seed,
             )
-        for j, name in enumerate(names):
+        for j in range(n_inputs):
             s1, s1c, st, stc = (float(res[k][j]) for k in ("S1", "S1_conf", "ST", "ST_conf"))
-            rows.append(
-                {
-                    "group": group,
-                    "output": output,
-                    "input": name,
-                    "S1": s1,
-                    "S1_low": s1 - s1c,
-                    "S1_high": s1 + s1c,
-                    "ST": st,
-                    "ST_low": st - stc,
-                    "ST_high": st + stc,
-                    "level": level,
-                    "n": int(design.get("n", 0)),
-                }
-            )
-    return pd.DataFrame(rows)
+            yield {
+                "S1": s1,
+                "S1_low": s1 - s1c,
+                "S1_high": s1 + s1c,
+                "ST": st,
+                "ST_low": st - stc,
+                "ST_high": st + stc,
+                "level": level,
+                "n": int(design.get("n", 0)),
+            }
+
+    return _per_input(design, summary, outputs, "sobol", indices)
 
 
 def morris_indices(
@@ -173,12 +189,12 @@ def morris_indices(
     """Morris elementary-effect statistics (μ, μ*, σ) of every input (or group), with intervals on μ*."""
     from SALib.analyze import morris
 
-    _check_method(design, "morris")
-    prob = problem(design)
-    names = factor_names(prob)
-    rows = []
-    grouped = "groups" in prob
-    for group, output, x, y in each_response(design, summary, outputs):
+    # read before analysing: morris.analyze adds ``groups`` to the problem it is given
+    grouped = "groups" in problem(design)
+
+    def indices(
+        prob: dict[str, Any], n_inputs: int, x: np.ndarray, y: np.ndarray
+    ) -> Iterator[dict[str, Any]]:
         res = morris.analyze(
             prob,
             x,
@@ -188,22 +204,18 @@ def morris_indices(
             num_levels=design.get("num_levels", 4),
             seed=seed,
         )
-        for j, name in enumerate(names):
+        for j in range(n_inputs):
             mu_star, conf = float(res["mu_star"][j]), float(res["mu_star_conf"][j])
-            rows.append(
-                {
-                    "group": group,
-                    "output": output,
-                    "input": name,
-                    "mu": math.nan if grouped else float(res["mu"][j]),
-                    "mu_star": mu_star,
-                    "mu_star_low": max(0.0, mu_star - conf),
-                    "mu_star_high": mu_star + conf,
-                    "sigma": math.nan if grouped else float(res["sigma"][j]),
-                    "level": level,
-                }
-            )
-    return pd.DataFrame(rows)
+            yield {
+                "mu": math.nan if grouped else float(res["mu"][j]),
+                "mu_star": mu_star,
+                "mu_star_low": max(0.0, mu_star - conf),
+                "mu_star_high": mu_star + conf,
+                "sigma": math.nan if grouped else float(res["sigma"][j]),
+                "level": level,
+            }
+
+    return _per_input(design, summary, outputs, "morris", indices)
 
 
 def base_rows(design: dict[str, Any], n_rows: int) -> np.ndarray:

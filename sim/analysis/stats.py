@@ -163,6 +163,15 @@ class Interval:
         return asdict(self)
 
 
+def _group_arrays(
+    n: np.ndarray | float, mean: np.ndarray | float, sd: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group sizes, means and standard deviations as float arrays; a NaN sd (a group of one) is 0."""
+    n = np.asarray(n, dtype=np.float64)
+    mean = np.asarray(mean, dtype=np.float64)
+    return n, mean, np.nan_to_num(np.asarray(sd, dtype=np.float64), nan=0.0)
+
+
 def _t_quantile(n: np.ndarray, level: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         return np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)), np.nan)
@@ -240,9 +249,7 @@ def mean_bounds(
     numbers; when not given, a group whose sum ``n · mean`` is whole is taken to be whole counts.
     ``method`` is one string, or an array of one per row when rows differ.
     """
-    n = np.asarray(n, dtype=np.float64)
-    mean = np.asarray(mean, dtype=np.float64)
-    sd = np.nan_to_num(np.asarray(sd, dtype=np.float64), nan=0.0)
+    n, mean, sd = _group_arrays(n, mean, sd)
     lo, hi = (float(b) for b in bounds)
     q = _t_quantile(n, level)
     method: str | np.ndarray
@@ -312,9 +319,7 @@ def prediction_bounds(
     predictive range; never narrower than the interval for the mean (module docstring).
     ``whole`` as in :func:`mean_bounds`.
     """
-    n = np.asarray(n, dtype=np.float64)
-    mean = np.asarray(mean, dtype=np.float64)
-    sd = np.nan_to_num(np.asarray(sd, dtype=np.float64), nan=0.0)
+    n, mean, sd = _group_arrays(n, mean, sd)
     q = _t_quantile(n, level)
     with np.errstate(invalid="ignore", divide="ignore"):
         half = q * sd * np.sqrt(1 + 1 / np.maximum(n, 1))

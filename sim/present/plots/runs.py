@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -25,6 +24,7 @@ from sim.present.plots.style import (
     _require,
     _style,
     interval_band,
+    interval_hover_data,
     text,
 )
 
@@ -124,11 +124,8 @@ def time_series(
                 line={"color": colour, "width": 2},
                 name=name,
                 legendgroup=name,
-                customdata=np.column_stack([part["low"], part["high"], part["n"]]),
-                hovertemplate=(
-                    f"{name}<br>{text('week', lang)} %{{x}}<br>{text('mean', lang)} %{{y:.3f}}"
-                    f"<br>{text('interval', lang)} [%{{customdata[0]:.3f}}, %{{customdata[1]:.3f}}]"
-                    "<br>n = %{customdata[2]}<extra></extra>"
+                **interval_hover_data(
+                    part, f"{name}<br>{text('week', lang)} %{{x}}<br>{text('mean', lang)} %{{y:.3f}}", lang, 3
                 ),
             )
         )
@@ -178,11 +175,8 @@ def scenario_comparison(
                 },
                 name=mlabel,
                 showlegend=False,
-                customdata=np.column_stack([part["low"], part["high"], part["n"]]),
-                hovertemplate=(
-                    f"%{{y}}<br>{text('difference', lang, metric=mlabel)} %{{x:.4f}}"
-                    f"<br>{text('interval', lang)} [%{{customdata[0]:.4f}}, %{{customdata[1]:.4f}}]"
-                    "<br>n = %{customdata[2]}<extra></extra>"
+                **interval_hover_data(
+                    part, f"%{{y}}<br>{text('difference', lang, metric=mlabel)} %{{x:.4f}}", lang, 4
                 ),
             ),
             row=1,

@@ -11,7 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from sim.core.levers import LEVERS
-from sim.core.metrics import METRICS, label
+from sim.core.metrics import BUILDING_METRICS, METRICS, label
 from sim.vocab import check_lang, translate
 
 if TYPE_CHECKING:
@@ -126,14 +126,9 @@ _INDEX_TEXT = {
     "sigma": ("Morris σ", "Morris σ"),
 }
 
-BUILDING_COLUMNS = (
-    "satisfaction",
-    "participation",
-    "trust",
-    "unmet_need",
-    "need_information",
-    "conflicts_open",
-)
+#: the measures of the buildings table: what the recorder keeps per building, and the open
+#: conflicts of the building's compound
+BUILDING_COLUMNS = (*BUILDING_METRICS, "conflicts_open")
 
 
 def text(key: str, lang: str = "en", **fields: Any) -> str:
@@ -238,6 +233,24 @@ def interval_band(
         legendgroup=name,
         name=f"{name} ({text('interval', lang)})",
     )
+
+
+def interval_hover(lang: str, digits: int) -> str:
+    """The end of a hover text that gives a mean's interval and n, read from ``customdata``
+    (low, high, n in that order), with ``digits`` decimals."""
+    return (
+        f"<br>{text('interval', lang)} [%{{customdata[0]:.{digits}f}}, %{{customdata[1]:.{digits}f}}]"
+        "<br>n = %{customdata[2]}<extra></extra>"
+    )
+
+
+def interval_hover_data(table: pd.DataFrame, head: str, lang: str, digits: int) -> dict[str, Any]:
+    """Plotly's ``customdata`` and ``hovertemplate`` for the means of ``table`` (columns
+    ``low``, ``high``, ``n``): ``head``, then the interval and n (:func:`interval_hover`)."""
+    return {
+        "customdata": np.column_stack([table["low"], table["high"], table["n"]]),
+        "hovertemplate": head + interval_hover(lang, digits),
+    }
 
 
 def _require(df: pd.DataFrame, columns: Iterable[str | None], what: str = "table") -> None:

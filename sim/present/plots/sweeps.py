@@ -26,6 +26,7 @@ from sim.present.plots.style import (
     _rgba,
     _style,
     interval_band,
+    interval_hover,
     param_label,
     text,
 )
@@ -70,11 +71,7 @@ def lever_grid_heatmap(
             zmid=0.0 if diverging else None,
             colorbar={"title": {"text": mlabel}},
             texttemplate="%{z:.3f}",
-            hovertemplate=(
-                f"{xl} = %{{x}}<br>{yl} = %{{y}}<br>{mlabel}: %{{z:.4f}}"
-                f"<br>{text('interval', lang)} [%{{customdata[0]:.4f}}, %{{customdata[1]:.4f}}]"
-                "<br>n = %{customdata[2]}<extra></extra>"
-            ),
+            hovertemplate=f"{xl} = %{{x}}<br>{yl} = %{{y}}<br>{mlabel}: %{{z:.4f}}" + interval_hover(lang, 4),
             name=mlabel,
         )
     )

@@ -501,7 +501,8 @@ def _run_analyse(src, table: str, lang: str) -> str:
 
 
 def _ranked(table: pd.DataFrame, column: str, lang: str) -> list[tuple[str, str, pd.DataFrame]]:
-    """(output, group note, rows sorted by ``column``) for up to two outputs, the first group each."""
+    """(output, group note, rows ranked by ``column``, none without it) for two outputs at most,
+    the first group of each."""
     present = list(dict.fromkeys(table["output"]))
     outputs = [o for o in SENSITIVITY_OUTPUTS if o in present] or present
     out = []
@@ -512,7 +513,8 @@ def _ranked(table: pd.DataFrame, column: str, lang: str) -> list[tuple[str, str,
         if "group" in rows.columns:
             rows = rows[rows["group"] == group]
         note = _t("group", lang, group=group) if group and len(groups) > 1 else ""
-        out.append((output, note, rows.sort_values(column, ascending=False, na_position="last")))
+        ranked = rows.sort_values(column, ascending=False, na_position="last").dropna(subset=[column])
+        out.append((output, note, ranked))
     return out
 
 
@@ -529,6 +531,32 @@ def _runners_up(rows: pd.DataFrame, key: str, field: str, index: str, src, lang:
     ]
 
 
+def _top_line(
+    key: str,
+    output: str,
+    group: str,
+    rows: pd.DataFrame,
+    index: str,
+    item: tuple[str, str],
+    src,
+    lang: str,
+    **numbers: object,
+) -> str:
+    """The takeaway ``key`` on ``output``: its most influential input (the first of ``rows``,
+    ranked by ``index``) with its ``numbers``, then the runners-up, each an ``item`` (the
+    string's key and the field its index fills)."""
+    items = _runners_up(rows, *item, index, src, lang)
+    return _t(
+        key,
+        lang,
+        output=label(output, lang),
+        first=_input_label(rows.iloc[0]["input"], src.design, lang),
+        rest=_t("sobol_rest", lang, items=_join(items, lang)) if items else "",
+        group=group,
+        **numbers,
+    )
+
+
 def _sobol_takeaways(src, lang: str) -> list[str]:
     """The most influential inputs by total-order index, and whether N was large enough."""
     table = src.analysis.get("sobol")
@@ -538,27 +566,27 @@ def _sobol_takeaways(src, lang: str) -> list[str]:
 
     out = []
     for output, group, rows in _ranked(table, "ST", lang):
-        rows = rows.dropna(subset=["ST"])
         if rows.empty:
             out.append(_t("constant", lang, output=label(output, lang)))
             continue
         top = rows.iloc[0]
-        items = _runners_up(rows, "sobol_item", "st", "ST", src, lang)
         out.append(
-            _t(
+            _top_line(
                 "sobol_top",
+                output,
+                group,
+                rows,
+                "ST",
+                ("sobol_item", "st"),
+                src,
                 lang,
-                output=label(output, lang),
-                first=_input_label(top["input"], src.design, lang),
                 st=_idx(top["ST"]),
                 st_low=_idx(top["ST_low"]),
                 st_high=_idx(top["ST_high"]),
                 s1=_idx(top["S1"]),
                 s1_low=_idx(top["S1_low"]),
                 s1_high=_idx(top["S1_high"]),
-                rest=_t("sobol_rest", lang, items=_join(items, lang)) if items else "",
                 n=int(top["n"]) if "n" in rows.columns else (src.design or {}).get("n", "?"),
-                group=group,
             )
         )
     checks = src.analysis.get("convergence")
@@ -601,25 +629,25 @@ def _morris_takeaways(src, lang: str) -> list[str]:
     n = (src.design or {}).get("n", "?")
     out, warnings = [], []
     for output, group, rows in _ranked(table, "mu_star", lang):
-        rows = rows.dropna(subset=["mu_star"])
         if rows.empty or not (rows["mu_star"] > 0).any():
             out.append(_t("constant", lang, output=label(output, lang)))
             continue
         top = rows.iloc[0]
-        items = _runners_up(rows, "morris_item", "mu", "mu_star", src, lang)
         out.append(
-            _t(
+            _top_line(
                 "morris_top",
+                output,
+                group,
+                rows,
+                "mu_star",
+                ("morris_item", "mu"),
+                src,
                 lang,
-                output=label(output, lang),
-                first=_input_label(top["input"], src.design, lang),
                 mu=_idx(top["mu_star"]),
                 low=_idx(top["mu_star_low"]),
                 high=_idx(top["mu_star_high"]),
                 sigma=_idx(float(top["sigma"])),
-                rest=_t("sobol_rest", lang, items=_join(items, lang)) if items else "",
                 n=n,
-                group=group,
             )
         )
         if len(rows) > 1 and rows.iloc[1]["mu_star_high"] >= top["mu_star_low"] and not warnings:
