@@ -4,7 +4,7 @@
     python -m benchmarks.worker reference --preset community --steps 20
     python -m benchmarks.worker compiled-reference --preset community --steps 1000
     python -m benchmarks.worker points --repeats 2 --points '[["community=workshop"]]'
-    python -m benchmarks.worker ensemble --preset workshop --steps 104 --points 48 --replicates 5
+    python -m benchmarks.worker ensemble --preset workshop --steps 104 --points 24 --replicates 5
 
 Prints one JSON object on its last line of stdout. The orchestrator (:mod:`benchmarks.bench`)
 starts these; they are also handy on their own when profiling one preset.
