@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -426,6 +426,12 @@ class Recorder:
                 self._kind_masks[kind].append(mask)
                 households.append(float(sizes @ mask))
             self._kind_households[kind] = np.array(households)
+        # the compound types' series in the order record() lists them: (outcome, type) pairs
+        self._kind_keys = [(i, kind) for kind in COMPOUND_KINDS for i in range(2)]
+        self._kind_names = [f"{('satisfaction', 'trust')[i]}_{kind}" for i, kind in self._kind_keys]
+        divisor = np.array([self._kind_households[kind] for _, kind in self._kind_keys])
+        self._kind_valid = divisor != 0
+        self._kind_divisor = np.where(self._kind_valid, divisor, 1.0)
         self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
         self._row = np.empty((len(METRICS), members))
         # constituencies of the mass organisations (immersion): workers, young, families
@@ -484,7 +490,7 @@ class Recorder:
         else:
             quality = fees = np.full(members, np.nan)
         worst = (self._compound_satisfaction / self._compound_size).reshape(members, -1).min(axis=1)
-        values: list[tuple[str, np.ndarray | float]] = [
+        values: list[tuple[str, Any]] = [
             ("participation", participation),
             ("satisfaction", satisfaction),
             ("satisfaction_gini", satisfaction_gini),
@@ -555,22 +561,14 @@ class Recorder:
         compound_trust = np.bincount(
             self._compound, weights=hh.trust, minlength=self._compound_satisfaction.size
         )
-        by_member = {
-            "satisfaction": self._compound_satisfaction.reshape(members, -1),
-            "trust": compound_trust.reshape(members, -1),
-        }
-        for kind in COMPOUND_KINDS:
-            households = self._kind_households[kind]
-            masks = self._kind_masks[kind]
-            for outcome, sums in by_member.items():
-                # a product per member, as alone (BLAS's order of sums)
-                kind_values = np.array([sums[m] @ masks[m] for m in range(members)])
-                values.append(
-                    (
-                        f"{outcome}_{kind}",
-                        np.divide(kind_values, households, out=self._nans(), where=households != 0),
-                    )
-                )
+        by_member = (self._compound_satisfaction.reshape(members, -1), compound_trust.reshape(members, -1))
+        kinds = np.empty((len(self._kind_names), members))
+        for j, (outcome, kind) in enumerate(self._kind_keys):
+            sums, masks = by_member[outcome], self._kind_masks[kind]
+            for m in range(members):  # a product per member, as alone (BLAS's order of sums)
+                kinds[j, m] = sums[m] @ masks[m]
+        kinds = np.divide(kinds, self._kind_divisor, out=np.full(kinds.shape, np.nan), where=self._kind_valid)
+        values += zip(self._kind_names, kinds, strict=True)
         values += [(f"served_{ch}", flow.served_by_channel[:, i]) for i, ch in enumerate(CHANNELS)]
         values += [(f"served_{cat}", flow.served_by_category[:, i]) for i, cat in enumerate(NEED_CATEGORIES)]
         values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]

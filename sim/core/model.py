@@ -207,6 +207,11 @@ class CommunityModel(mesa.Model):
             return np.repeat(value, per)
         return value
 
+    def positive(self, key: str) -> bool:
+        """Whether the config value at ``key`` is positive for any member."""
+        value = self.par(key)
+        return bool((value > 0).any()) if isinstance(value, np.ndarray) else value > 0
+
     def intensity(self, lever: str) -> np.ndarray:
         """This week's effective intensity of ``lever``, per member (0 before the first step)."""
         k = self.flows.intensities.get(lever)

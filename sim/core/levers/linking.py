@@ -71,5 +71,8 @@ def broker(model: CommunityModel, k: np.ndarray) -> None:
     flow.linked_capacity[:] = np.minimum(capacity, cap)
     # announced but not delivered: what the caps hold back (broken promises, docs/ODD.md §7.11)
     flow.linked_announced[:] = capacity
-    with np.errstate(divide="ignore", invalid="ignore"):
-        flow.promises_broken_share[:] = np.where(capacity > cap, 1.0 - cap / capacity, 0.0)
+    broken = capacity > cap
+    if broken.any():
+        flow.promises_broken_share[:] = np.where(
+            broken, 1.0 - np.divide(cap, capacity, where=broken, out=np.ones_like(capacity)), 0.0
+        )
