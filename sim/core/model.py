@@ -411,7 +411,8 @@ class CommunityModel(mesa.Model):
             self._create_agents()
 
     def _create_agents(self) -> None:
-        c = self.community
+        # member 0's (a single model's): its rows come first in every table of an ensemble
+        c = self.communities[0]
         for row in np.flatnonzero(~c.is_member):
             Resident(self, int(row))
         for row in np.flatnonzero(c.is_member):
