@@ -21,6 +21,7 @@ from sim.core import kernels
 from sim.core.config import CHANNELS, NEED_CATEGORIES, PROFILES
 from sim.core.dynamics import SETTLED_BY
 from sim.core.levers import LEVERS
+from sim.core.state import FLOW_SCALARS
 from sim.vocab import CATEGORY_WORDS, CHANNEL_SERVICE_WORDS, LEVER_WORDS
 
 if TYPE_CHECKING:
@@ -433,6 +434,11 @@ class Recorder:
         self._kind_valid = divisor != 0
         self._kind_divisor = np.where(self._kind_valid, divisor, 1.0)
         self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
+        #: the metrics that are this week's flows of the same name, and where each flow sits
+        # (company_replacements, a metric of the replacements so far, is not the week's flow)
+        reported = [name for name in FLOW_SCALARS if name in _INDEX and name != "company_replacements"]
+        self._flow_columns = np.array([_INDEX[name] for name in reported], dtype=np.intp)
+        self._flow_rows = np.array([list(FLOW_SCALARS).index(name) for name in reported], dtype=np.intp)
         self._row = np.empty((len(METRICS), members))
         # constituencies of the mass organisations (immersion): workers, young, families
         self._profile = (
@@ -504,59 +510,12 @@ class Recorder:
             ("participation_rich", rich),
             ("participation_poor", poor),
             ("participation_gap", rich - poor),
-            ("asks", flow.asks),
-            ("contribution_rate", flow.contribution_rate),
-            ("contribution_vertical", flow.contribution_vertical),
-            ("contribution_horizontal", flow.contribution_horizontal),
-            ("contribution_outward", flow.contribution_outward),
-            ("joint_capacity", flow.joint_capacity),
-            ("linked_resources", flow.linked_resources),
-            ("linked_capacity", flow.linked_capacity),
-            ("funds_delivered_share", flow.funds_delivered_share),
-            ("effective_capacity", flow.effective_capacity),
-            ("burden", flow.burden),
-            ("task_growth", flow.task_growth),
-            ("conflicts_started", flow.conflicts_started),
-            ("conflicts_resolved", flow.conflicts_resolved),
             ("conflicts_open", model.sums(model.compounds.open_conflicts)),
-            ("coverage_point", flow.coverage_point),
-            ("coverage_line", flow.coverage_line),
-            ("coverage_surface", flow.coverage_surface),
-            ("coverage_body", flow.coverage_body),
-            ("cross_appointment", flow.cross_appointment),
             ("company_quality", quality),
             ("fee_collection", fees),
             ("company_replacements", model.sums(companies.replacements) if model.P else 0.0),
-            ("members_active", flow.members_active),
-            ("member_activity", flow.member_activity),
-            ("member_overload", flow.member_overload),
-            ("leaders", flow.leaders),
-            ("role_model_reach", flow.role_model_reach),
-            ("trust_responsiveness", flow.trust_responsiveness),
-            ("trust_fairness", flow.trust_fairness),
-            ("trust_conduct", flow.trust_conduct),
-            ("trust_promises", flow.trust_promises),
-            ("promises_broken_share", flow.promises_broken_share),
-            ("reports_answered_share", flow.reports_answered_share),
-            ("reports_pending", flow.reports_pending),
-            ("escalated", flow.escalated),
-            ("escalation_answered", flow.escalation_answered),
-            ("escalation_answered_share", flow.escalation_answered_share),
-            ("escalation_wait_weeks", flow.escalation_wait_weeks),
-            ("worker_turnover", flow.worker_turnover),
-            ("worker_experience", flow.worker_experience),
-            ("fund_spent", flow.fund_spent),
-            ("compounds_organised", flow.compounds_organised),
-            ("branch_network_density", flow.branch_network_density),
-            ("uncovered_units", flow.uncovered_units),
-            ("duty_units", flow.duty_units),
-            ("line_stationed", flow.line_stationed),
-            ("line_regional", flow.line_regional),
-            ("line_hub", flow.line_hub),
             *self._participation_by_group(hh.participating),
             *self._settled_shares(model),
-            ("cost", flow.cost),
-            ("budget_bound", flow.budget_bound),
         ]
         compound_trust = np.bincount(
             self._compound, weights=hh.trust, minlength=self._compound_satisfaction.size
@@ -572,12 +531,14 @@ class Recorder:
         values += [(f"served_{ch}", flow.served_by_channel[:, i]) for i, ch in enumerate(CHANNELS)]
         values += [(f"served_{cat}", flow.served_by_category[:, i]) for i, cat in enumerate(NEED_CATEGORIES)]
         values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]
+        # the flows reported as they are, in one gather from the flows' block
+        self.data[:, t, self._flow_columns] = flow.block[self._flow_rows].T
         if self._columns is None:
             self._columns = np.array([_INDEX[name] for name, _ in values], dtype=np.intp)
         row = self._row
         for j, (_, value) in enumerate(values):
             row[j] = value
-        self.data[:, t, self._columns] = row.T
+        self.data[:, t, self._columns] = row[: len(values)].T
 
         if self.record_buildings:
             sizes = self._building_size
