@@ -363,6 +363,7 @@ BUILDING_METRICS: tuple[str, ...] = (
 )
 
 _INDEX = {name: i for i, name in enumerate(METRICS)}
+_SETTLED_NAMES = tuple(f"settled_share_{channel}" for channel in SETTLED_BY)
 
 
 def label(name: str, lang: str = "en") -> str:
@@ -452,6 +453,9 @@ class Recorder:
         assert c.young is not None  # build_community always places the young households
         self._young = c.young
         self._young_count = np.count_nonzero(c.young.reshape(members, -1), axis=1).astype(np.float64)
+        self._profile_divisor = np.where(self._profile_size > 0, self._profile_size, 1.0)
+        self._young_divisor = np.where(self._young_count > 0, self._young_count, 1.0)
+        self._group_missing = bool((self._profile_size == 0).any() or (self._young_count == 0).any())
 
     @property
     def values(self) -> np.ndarray:
@@ -554,33 +558,29 @@ class Recorder:
 
     def _participation_by_group(self, participating: np.ndarray) -> list[tuple[str, np.ndarray]]:
         members = self.members
-        by_profile = np.bincount(
-            self._profile, weights=participating, minlength=self._profile_size.size
-        ).reshape(members, -1)
-        share = np.divide(
-            by_profile, self._profile_size, out=np.full_like(by_profile, np.nan), where=self._profile_size > 0
+        by_profile = np.bincount(self._profile, weights=participating, minlength=self._profile_size.size)
+        share = by_profile.reshape(members, -1) / self._profile_divisor
+        young = (
+            np.add.reduce((participating & self._young).reshape(members, -1), axis=1) / self._young_divisor
         )
-        young = np.divide(
-            np.add.reduce((participating & self._young).reshape(members, -1), axis=1),
-            self._young_count,
-            out=self._nans(),
-            where=self._young_count > 0,
-        )
+        if self._group_missing:  # a constituency a community does not have: NaN
+            share[self._profile_size == 0] = np.nan
+            young[self._young_count == 0] = np.nan
         return [
             ("participation_workers", share[:, PROFILES.index("worker")]),
             ("participation_youth", young),
             ("participation_families", share[:, PROFILES.index("family")]),
         ]
 
-    def _nans(self) -> np.ndarray:
-        return np.full(self.members, np.nan)
-
     @staticmethod
     def _settled_shares(model: CommunityModel) -> list[tuple[str, np.ndarray]]:
         settled = model.tallies.settled
         total = settled.sum(axis=1, keepdims=True)
-        shares = np.divide(settled, total, out=np.full(settled.shape, np.nan), where=total > 0)
-        return [(f"settled_share_{channel}", shares[:, i]) for i, channel in enumerate(SETTLED_BY)]
+        if (total > 0).all():
+            shares = settled / total
+        else:  # NaN before the first conflict is settled
+            shares = np.divide(settled, total, out=np.full(settled.shape, np.nan), where=total > 0)
+        return list(zip(_SETTLED_NAMES, shares.T, strict=True))
 
     def _grow(self) -> None:
         """Room for more weeks when a model runs past its configured horizon (dashboard)."""

@@ -57,7 +57,7 @@ def broker(model: CommunityModel, k: np.ndarray) -> None:
     """Resources L brokered this week and the service capacity they add (per member)."""
     par = model.par
     resources = model.community.org_resources
-    total = model.sums(resources)
+    total = model.derived("org_resources", lambda: model.sums(resources))  # fixed for a community
     ties = np.divide(model.sums(model.orgs.tie * resources), total, out=np.zeros(total.size), where=total > 0)
     linked = k * par("levers.linking.max_resources") * ties
     capacity = par("levers.linking.max_capacity") * (
