@@ -148,3 +148,17 @@ def test_members_of_different_shapes_are_refused_in_one_line(override, named) ->
 def test_an_ensemble_needs_a_seed_per_config() -> None:
     with pytest.raises(ConfigError, match="one seed per config"):
         CommunityModel.ensemble([_config(), _config()], [1])
+
+
+def test_mesa_sees_member_zero_of_an_ensemble() -> None:
+    configs = [_config("scenario=all_six"), _config()]
+    model = CommunityModel.ensemble(configs, [3, 4])
+    model.run(5)
+    single = CommunityModel(configs[0], rng=3)
+    single.run(5)
+    assert len(model.agents) == len(single.agents)
+    pd.testing.assert_frame_equal(
+        model.datacollector.get_model_vars_dataframe(), single.datacollector.get_model_vars_dataframe()
+    )
+    resident = next(iter(model.agents_by_type[type(next(iter(single.agents)))]))
+    assert resident.trust == single.households.trust[resident.row]

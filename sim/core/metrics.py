@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -21,6 +21,7 @@ from sim.core import kernels
 from sim.core.config import CHANNELS, NEED_CATEGORIES, PROFILES
 from sim.core.dynamics import SETTLED_BY
 from sim.core.levers import LEVERS
+from sim.core.state import FLOW_SCALARS
 from sim.vocab import CATEGORY_WORDS, CHANNEL_SERVICE_WORDS, LEVER_WORDS
 
 if TYPE_CHECKING:
@@ -362,6 +363,7 @@ BUILDING_METRICS: tuple[str, ...] = (
 )
 
 _INDEX = {name: i for i, name in enumerate(METRICS)}
+_SETTLED_NAMES = tuple(f"settled_share_{channel}" for channel in SETTLED_BY)
 
 
 def label(name: str, lang: str = "en") -> str:
@@ -426,7 +428,18 @@ class Recorder:
                 self._kind_masks[kind].append(mask)
                 households.append(float(sizes @ mask))
             self._kind_households[kind] = np.array(households)
+        # the compound types' series in the order record() lists them: (outcome, type) pairs
+        self._kind_keys = [(i, kind) for kind in COMPOUND_KINDS for i in range(2)]
+        self._kind_names = [f"{('satisfaction', 'trust')[i]}_{kind}" for i, kind in self._kind_keys]
+        divisor = np.array([self._kind_households[kind] for _, kind in self._kind_keys])
+        self._kind_valid = divisor != 0
+        self._kind_divisor = np.where(self._kind_valid, divisor, 1.0)
         self._columns: np.ndarray | None = None  # metric columns in the order record() lists them
+        #: the metrics that are this week's flows of the same name, and where each flow sits
+        # (company_replacements, a metric of the replacements so far, is not the week's flow)
+        reported = [name for name in FLOW_SCALARS if name in _INDEX and name != "company_replacements"]
+        self._flow_columns = np.array([_INDEX[name] for name in reported], dtype=np.intp)
+        self._flow_rows = np.array([list(FLOW_SCALARS).index(name) for name in reported], dtype=np.intp)
         self._row = np.empty((len(METRICS), members))
         # constituencies of the mass organisations (immersion): workers, young, families
         self._profile = (
@@ -440,6 +453,9 @@ class Recorder:
         assert c.young is not None  # build_community always places the young households
         self._young = c.young
         self._young_count = np.count_nonzero(c.young.reshape(members, -1), axis=1).astype(np.float64)
+        self._profile_divisor = np.where(self._profile_size > 0, self._profile_size, 1.0)
+        self._young_divisor = np.where(self._young_count > 0, self._young_count, 1.0)
+        self._group_missing = bool((self._profile_size == 0).any() or (self._young_count == 0).any())
 
     @property
     def values(self) -> np.ndarray:
@@ -484,7 +500,7 @@ class Recorder:
         else:
             quality = fees = np.full(members, np.nan)
         worst = (self._compound_satisfaction / self._compound_size).reshape(members, -1).min(axis=1)
-        values: list[tuple[str, np.ndarray | float]] = [
+        values: list[tuple[str, Any]] = [
             ("participation", participation),
             ("satisfaction", satisfaction),
             ("satisfaction_gini", satisfaction_gini),
@@ -498,88 +514,35 @@ class Recorder:
             ("participation_rich", rich),
             ("participation_poor", poor),
             ("participation_gap", rich - poor),
-            ("asks", flow.asks),
-            ("contribution_rate", flow.contribution_rate),
-            ("contribution_vertical", flow.contribution_vertical),
-            ("contribution_horizontal", flow.contribution_horizontal),
-            ("contribution_outward", flow.contribution_outward),
-            ("joint_capacity", flow.joint_capacity),
-            ("linked_resources", flow.linked_resources),
-            ("linked_capacity", flow.linked_capacity),
-            ("funds_delivered_share", flow.funds_delivered_share),
-            ("effective_capacity", flow.effective_capacity),
-            ("burden", flow.burden),
-            ("task_growth", flow.task_growth),
-            ("conflicts_started", flow.conflicts_started),
-            ("conflicts_resolved", flow.conflicts_resolved),
             ("conflicts_open", model.sums(model.compounds.open_conflicts)),
-            ("coverage_point", flow.coverage_point),
-            ("coverage_line", flow.coverage_line),
-            ("coverage_surface", flow.coverage_surface),
-            ("coverage_body", flow.coverage_body),
-            ("cross_appointment", flow.cross_appointment),
             ("company_quality", quality),
             ("fee_collection", fees),
             ("company_replacements", model.sums(companies.replacements) if model.P else 0.0),
-            ("members_active", flow.members_active),
-            ("member_activity", flow.member_activity),
-            ("member_overload", flow.member_overload),
-            ("leaders", flow.leaders),
-            ("role_model_reach", flow.role_model_reach),
-            ("trust_responsiveness", flow.trust_responsiveness),
-            ("trust_fairness", flow.trust_fairness),
-            ("trust_conduct", flow.trust_conduct),
-            ("trust_promises", flow.trust_promises),
-            ("promises_broken_share", flow.promises_broken_share),
-            ("reports_answered_share", flow.reports_answered_share),
-            ("reports_pending", flow.reports_pending),
-            ("escalated", flow.escalated),
-            ("escalation_answered", flow.escalation_answered),
-            ("escalation_answered_share", flow.escalation_answered_share),
-            ("escalation_wait_weeks", flow.escalation_wait_weeks),
-            ("worker_turnover", flow.worker_turnover),
-            ("worker_experience", flow.worker_experience),
-            ("fund_spent", flow.fund_spent),
-            ("compounds_organised", flow.compounds_organised),
-            ("branch_network_density", flow.branch_network_density),
-            ("uncovered_units", flow.uncovered_units),
-            ("duty_units", flow.duty_units),
-            ("line_stationed", flow.line_stationed),
-            ("line_regional", flow.line_regional),
-            ("line_hub", flow.line_hub),
             *self._participation_by_group(hh.participating),
             *self._settled_shares(model),
-            ("cost", flow.cost),
-            ("budget_bound", flow.budget_bound),
         ]
         compound_trust = np.bincount(
             self._compound, weights=hh.trust, minlength=self._compound_satisfaction.size
         )
-        by_member = {
-            "satisfaction": self._compound_satisfaction.reshape(members, -1),
-            "trust": compound_trust.reshape(members, -1),
-        }
-        for kind in COMPOUND_KINDS:
-            households = self._kind_households[kind]
-            masks = self._kind_masks[kind]
-            for outcome, sums in by_member.items():
-                # a product per member, as alone (BLAS's order of sums)
-                kind_values = np.array([sums[m] @ masks[m] for m in range(members)])
-                values.append(
-                    (
-                        f"{outcome}_{kind}",
-                        np.divide(kind_values, households, out=self._nans(), where=households != 0),
-                    )
-                )
+        by_member = (self._compound_satisfaction.reshape(members, -1), compound_trust.reshape(members, -1))
+        kinds = np.empty((len(self._kind_names), members))
+        for j, (outcome, kind) in enumerate(self._kind_keys):
+            sums, masks = by_member[outcome], self._kind_masks[kind]
+            for m in range(members):  # a product per member, as alone (BLAS's order of sums)
+                kinds[j, m] = sums[m] @ masks[m]
+        kinds = np.divide(kinds, self._kind_divisor, out=np.full(kinds.shape, np.nan), where=self._kind_valid)
+        values += zip(self._kind_names, kinds, strict=True)
         values += [(f"served_{ch}", flow.served_by_channel[:, i]) for i, ch in enumerate(CHANNELS)]
         values += [(f"served_{cat}", flow.served_by_category[:, i]) for i, cat in enumerate(NEED_CATEGORIES)]
         values += [(f"intensity_{lever}", flow.intensities.get(lever, 0.0)) for lever in LEVERS]
+        # the flows reported as they are, in one gather from the flows' block
+        self.data[:, t, self._flow_columns] = flow.block[self._flow_rows].T
         if self._columns is None:
             self._columns = np.array([_INDEX[name] for name, _ in values], dtype=np.intp)
         row = self._row
         for j, (_, value) in enumerate(values):
             row[j] = value
-        self.data[:, t, self._columns] = row.T
+        self.data[:, t, self._columns] = row[: len(values)].T
 
         if self.record_buildings:
             sizes = self._building_size
@@ -595,33 +558,29 @@ class Recorder:
 
     def _participation_by_group(self, participating: np.ndarray) -> list[tuple[str, np.ndarray]]:
         members = self.members
-        by_profile = np.bincount(
-            self._profile, weights=participating, minlength=self._profile_size.size
-        ).reshape(members, -1)
-        share = np.divide(
-            by_profile, self._profile_size, out=np.full_like(by_profile, np.nan), where=self._profile_size > 0
+        by_profile = np.bincount(self._profile, weights=participating, minlength=self._profile_size.size)
+        share = by_profile.reshape(members, -1) / self._profile_divisor
+        young = (
+            np.add.reduce((participating & self._young).reshape(members, -1), axis=1) / self._young_divisor
         )
-        young = np.divide(
-            np.add.reduce((participating & self._young).reshape(members, -1), axis=1),
-            self._young_count,
-            out=self._nans(),
-            where=self._young_count > 0,
-        )
+        if self._group_missing:  # a constituency a community does not have: NaN
+            share[self._profile_size == 0] = np.nan
+            young[self._young_count == 0] = np.nan
         return [
             ("participation_workers", share[:, PROFILES.index("worker")]),
             ("participation_youth", young),
             ("participation_families", share[:, PROFILES.index("family")]),
         ]
 
-    def _nans(self) -> np.ndarray:
-        return np.full(self.members, np.nan)
-
     @staticmethod
     def _settled_shares(model: CommunityModel) -> list[tuple[str, np.ndarray]]:
         settled = model.tallies.settled
         total = settled.sum(axis=1, keepdims=True)
-        shares = np.divide(settled, total, out=np.full(settled.shape, np.nan), where=total > 0)
-        return [(f"settled_share_{channel}", shares[:, i]) for i, channel in enumerate(SETTLED_BY)]
+        if (total > 0).all():
+            shares = settled / total
+        else:  # NaN before the first conflict is settled
+            shares = np.divide(settled, total, out=np.full(settled.shape, np.nan), where=total > 0)
+        return list(zip(_SETTLED_NAMES, shares.T, strict=True))
 
     def _grow(self) -> None:
         """Room for more weeks when a model runs past its configured horizon (dashboard)."""

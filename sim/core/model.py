@@ -207,6 +207,11 @@ class CommunityModel(mesa.Model):
             return np.repeat(value, per)
         return value
 
+    def positive(self, key: str) -> bool:
+        """Whether the config value at ``key`` is positive for any member."""
+        value = self.par(key)
+        return bool((value > 0).any()) if isinstance(value, np.ndarray) else value > 0
+
     def intensity(self, lever: str) -> np.ndarray:
         """This week's effective intensity of ``lever``, per member (0 before the first step)."""
         k = self.flows.intensities.get(lever)
@@ -406,7 +411,8 @@ class CommunityModel(mesa.Model):
             self._create_agents()
 
     def _create_agents(self) -> None:
-        c = self.community
+        # member 0's (a single model's): its rows come first in every table of an ensemble
+        c = self.communities[0]
         for row in np.flatnonzero(~c.is_member):
             Resident(self, int(row))
         for row in np.flatnonzero(c.is_member):

@@ -194,9 +194,10 @@ class Flows:
 
     def __init__(self, members: int = 1) -> None:
         self.members = members
-        # one block, a row per scalar flow: a step starts with one allocation, not fifty
-        block = np.repeat(_FLOW_STARTS, members, axis=1)
-        self.__dict__.update(zip(FLOW_SCALARS, block, strict=True))
+        # one block, a row per scalar flow (in the order of FLOW_SCALARS): a step starts with one
+        # allocation, not fifty, and the recorder reads the flows it reports in one gather
+        self.block = np.repeat(_FLOW_STARTS, members, axis=1)
+        self.__dict__.update(zip(FLOW_SCALARS, self.block, strict=True))
         k = len(NEED_CATEGORIES)
         self.capacity = np.zeros((members, 4))
         self.served_by_channel = np.zeros((members, 4))

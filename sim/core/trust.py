@@ -136,7 +136,7 @@ def update(model: CommunityModel) -> None:
     trust = hh.trust
     changed = False
     responsiveness = par("trust.responsiveness")
-    if np.any(responsiveness > 0):
+    if model.positive("trust.responsiveness"):
         on = model.vec("trust.responsiveness") > 0
         book = model.ledger
         change = model.at(responsiveness, n) * (
@@ -148,7 +148,7 @@ def update(model: CommunityModel) -> None:
         changed = True
     k_imm = model.intensity("immersion")
     fairness = par("trust.fairness")
-    if np.any(fairness > 0) and k_imm.any():
+    if model.positive("trust.fairness") and k_imm.any():
         on = (model.vec("trust.fairness") > 0) & (k_imm > 0)
         if on.any():
             # heard: took part last week, when the consultation of stage 5 met
@@ -157,7 +157,7 @@ def update(model: CommunityModel) -> None:
             trust += change if on.all() else np.where(model.at(on, n), change, 0.0)
             changed = True
     broken = par("trust.broken_promises")
-    if np.any(broken > 0) and flow.promises_broken_share.any():
+    if model.positive("trust.broken_promises") and flow.promises_broken_share.any():
         on = (model.vec("trust.broken_promises") > 0) & (flow.promises_broken_share > 0)
         if on.any():
             change = model.at(broken * flow.promises_broken_share, n) * trust

@@ -161,8 +161,9 @@ def apply(model: CommunityModel, k: np.ndarray) -> None:
     burden = par("levers.conduction.base_burden") * np.prod(1.0 + inst.task_growth, axis=1)
     effective = (1.0 + k * par("levers.conduction.social_worker_posts")) * np.maximum(0.0, 1.0 - burden)
 
-    turnover = par("levers.conduction.turnover")
-    if np.any(turnover > 0):  # the community workers' career: turnover costs experience
+    if model.positive(
+        "levers.conduction.turnover"
+    ):  # the community workers' career: turnover costs experience
         effective = _career(model, k, effective)
     flow = model.flows
     flow.funds_delivered_share[:] = delivered
@@ -212,7 +213,9 @@ def escalate(model: CommunityModel, k: np.ndarray, need: np.ndarray) -> tuple[np
     par, at, n = model.par, model.at, model.N
     book = model.ledger
     escalation = par("levers.conduction.escalation")
-    if not np.any(escalation > 0):  # nothing goes up: nothing is answered or lapses above
+    if not model.positive(
+        "levers.conduction.escalation"
+    ):  # nothing goes up: nothing is answered or lapses above
         none = np.zeros_like(need)
         return none, none
     hh = model.households

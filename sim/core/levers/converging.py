@@ -95,7 +95,9 @@ def play(model: CommunityModel, k: np.ndarray) -> None:
     density = embedding_density(model)
     model.flows.branch_network_density[:] = density
     weight = par("levers.embedding.network_coordination")
-    if np.any(weight > 0):  # a dense network among branches cuts the cost of working together (§7.17)
+    if model.positive(
+        "levers.embedding.network_coordination"
+    ):  # a dense network among branches cuts the cost of working together (§7.17)
         coordination = np.where(weight > 0, coordination * (1.0 - weight * density), coordination)
     joint = par("dynamics.synergy") * model.sums(contributed) * (1.0 - coordination)
     # a branch of the unit's own, or the depth of a regional or hub organisation's reach (§7.19)
@@ -113,15 +115,21 @@ def play(model: CommunityModel, k: np.ndarray) -> None:
     )
 
     flow = model.flows
-    fund = par("levers.converging.community_fund")
-    if np.any(fund > 0) and k.any():
+    if model.positive("levers.converging.community_fund") and k.any():
         _spend_fund(model, k)
     flow.joint_capacity[:] = joint
     per_thousand = model.N / 1000.0
     flow.joint_service[:] = par("dynamics.joint_capacity_scale") * joint / per_thousand
-    flow.contribution_rate[:] = _share(model, orgs.cooperated, players.mask, players.count_raw)
-    for name, members, count in zip(GROUPS, players.groups, players.group_counts, strict=True):
-        getattr(flow, f"contribution_{name}")[:] = _share(model, orgs.cooperated, members, count)
+    # shares of the players, and of each group's, who contributed (0 where there are none)
+    contributing = np.count_nonzero(
+        (orgs.cooperated & players.all_groups).reshape(len(GROUPS) + 1, model.n_members, n_o), axis=2
+    )
+    shares = np.divide(
+        contributing, players.all_counts, out=np.zeros(players.all_counts.shape), where=players.all_counts > 0
+    )
+    flow.contribution_rate[:] = shares[0]
+    for i, name in enumerate(GROUPS, start=1):
+        getattr(flow, f"contribution_{name}")[:] = shares[i]
 
 
 def embedding_density(model: CommunityModel) -> np.ndarray:
@@ -170,10 +178,10 @@ class _Players:
 
     mask: np.ndarray
     count: np.ndarray  # per member, at least 1, a divisor
-    count_raw: np.ndarray  # per member, players
     street: np.ndarray  # street departments, whose resources vertical sinking raises
     groups: tuple[np.ndarray, ...]  # players of each of GROUPS
-    group_counts: tuple[np.ndarray, ...]  # per member, players of each of GROUPS
+    all_groups: np.ndarray  # (1 + groups, organisations): the players, then each group's
+    all_counts: np.ndarray  # (1 + groups, members): how many of each there are
 
 
 def _players(model: CommunityModel) -> _Players:
@@ -190,17 +198,12 @@ def _players(model: CommunityModel) -> _Players:
         cached = model.caches["converging_players"] = _Players(
             mask=mask,
             count=np.maximum(counts, 1),
-            count_raw=counts,
             street=kind == OrgKind.STREET_DEPARTMENT,
             groups=groups,
-            group_counts=tuple(model.count(g) for g in groups),
+            all_groups=np.stack([mask, *groups]),
+            all_counts=np.array([counts, *(model.count(g) for g in groups)]),
         )
     return cached
-
-
-def _share(model: CommunityModel, flags: np.ndarray, members: np.ndarray, count: np.ndarray) -> np.ndarray:
-    """Per member: share of ``members`` whose flag is set (0 when there are none)."""
-    return np.divide(model.count(flags & members), count, out=np.zeros(count.size), where=count > 0)
 
 
 def learn(model: CommunityModel) -> None:

@@ -168,7 +168,7 @@ def update_coverage(model: CommunityModel, k: np.ndarray) -> None:
     ``k`` stays (``caches["coverage"]``, an :class:`_EnsembleCoverage`).
     """
     cached = model.caches.get("coverage")
-    if cached is None or not np.array_equal(cached.intensity, k):
+    if cached is None or not (cached.intensity == k).all():
         cached = model.caches["coverage"] = _EnsembleCoverage.update(model, k, cached)
     model.buildings.covered[:] = cached.covered
     model.orgs.has_branch[:] = cached.has_branch

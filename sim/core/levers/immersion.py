@@ -121,8 +121,12 @@ def mobilise_groups(model: CommunityModel, k: np.ndarray) -> None:
         par("levers.immersion.youth_league"),
         par("levers.immersion.womens_federation"),
     )
+    weighted = model.derived(
+        "group_weights", lambda: (np.asarray(union) > 0) | (np.asarray(youth) > 0) | (np.asarray(women) > 0)
+    )
     cached = model.caches.get("group_pull")
-    weighted = (np.asarray(union) > 0) | (np.asarray(youth) > 0) | (np.asarray(women) > 0)
+    if cached is None and not weighted.any():
+        return
     acting = (k > 0) & weighted
     if not acting.any():
         if cached is not None:  # the lever's window has closed: thresholds return

@@ -57,7 +57,7 @@ def broker(model: CommunityModel, k: np.ndarray) -> None:
     """Resources L brokered this week and the service capacity they add (per member)."""
     par = model.par
     resources = model.community.org_resources
-    total = model.sums(resources)
+    total = model.derived("org_resources", lambda: model.sums(resources))  # fixed for a community
     ties = np.divide(model.sums(model.orgs.tie * resources), total, out=np.zeros(total.size), where=total > 0)
     linked = k * par("levers.linking.max_resources") * ties
     capacity = par("levers.linking.max_capacity") * (
@@ -71,5 +71,8 @@ def broker(model: CommunityModel, k: np.ndarray) -> None:
     flow.linked_capacity[:] = np.minimum(capacity, cap)
     # announced but not delivered: what the caps hold back (broken promises, docs/ODD.md §7.11)
     flow.linked_announced[:] = capacity
-    with np.errstate(divide="ignore", invalid="ignore"):
-        flow.promises_broken_share[:] = np.where(capacity > cap, 1.0 - cap / capacity, 0.0)
+    broken = capacity > cap
+    if broken.any():
+        flow.promises_broken_share[:] = np.where(
+            broken, 1.0 - np.divide(cap, capacity, where=broken, out=np.ones_like(capacity)), 0.0
+        )
