@@ -149,7 +149,8 @@ def test_sigterm_in_a_design_sweep_is_redone_on_resume(tmp_path, cli_env) -> Non
         "hydra.sweeper.batch_size=1",
         "hydra.sweeper.progress=false",
         "levers.linking.intensity=0,1",
-        *SLOW[:2],
+        SLOW[0],
+        "steps=400",  # long enough that the first point is still running when the signal comes
         "replicates=30",
         f"hydra.sweep.dir={sweep}",
     ]
