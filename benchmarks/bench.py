@@ -645,19 +645,24 @@ def ensemble_lines(doc: dict[str, Any]) -> list[str]:
             f"{e['ratio']:.2f}×; peak {e['peak_rss_mb']:.0f} MB "
             f"({e['rss_after_imports_mb']:.0f} MB after imports, budget {e['memory_budget_mb']:.0f} MB)"
         )
+    return lines + ensemble_sentences(doc)
+
+
+def ensemble_sentences(doc: dict[str, Any]) -> list[str]:
+    """The ceiling share and the Sobol sweep, in words (the same in the text and the Markdown)."""
     comp = doc["compiled_reference_workshop"]
-    lines.append(
-        "ceiling at workshop size: the reference's update compiled, "
-        f"{comp['household_steps_per_second']:.3g} household-steps/s; the ensemble reaches "
-        f"{doc['ensemble_ceiling_share']:.0%} of it"
-    )
+    out = [
+        "Ceiling at workshop size (the reference's update compiled): "
+        f"{comp['household_steps_per_second']:,.0f} household-steps/s; the ensemble reaches "
+        f"{doc['ensemble_ceiling_share']:.0%} of it."
+    ]
     if doc.get("sobol"):
         sb = doc["sobol"]
-        lines.append(
-            f"Sobol: {sb['points']} points in {sb['wall_seconds']:.1f} s ({sb['command']}); busiest "
-            f"process peaked at {sb['peak_rss_mb_busiest_process']:.0f} MB"
+        out.append(
+            f"Sobol (`{sb['command']}`): {sb['points']} points in {sb['wall_seconds']:.1f} s; the busiest "
+            f"process peaked at {sb['peak_rss_mb_busiest_process']:.0f} MB."
         )
-    return lines
+    return out
 
 
 def ensemble_markdown(doc: dict[str, Any]) -> list[str]:
@@ -675,20 +680,7 @@ def ensemble_markdown(doc: dict[str, Any]) -> list[str]:
             f"| {e['ratio']:.2f}× | {e['ensembles']} ({e['largest_ensemble']}) "
             f"| {e['peak_rss_mb']:.0f} ({e['rss_after_imports_mb']:.0f}) |"
         )
-    comp = doc["compiled_reference_workshop"]
-    out.append("")
-    out.append(
-        f"Ceiling at workshop size (the reference's update compiled): "
-        f"{comp['household_steps_per_second']:,.0f} household-steps/s; the ensemble reaches "
-        f"{doc['ensemble_ceiling_share']:.0%} of it."
-    )
-    if doc.get("sobol"):
-        sb = doc["sobol"]
-        out.append(
-            f"Sobol (`{sb['command']}`): {sb['points']} points in {sb['wall_seconds']:.1f} s; the busiest "
-            f"process peaked at {sb['peak_rss_mb_busiest_process']:.0f} MB."
-        )
-    return out
+    return [*out, "", *ensemble_sentences(doc)]
 
 
 def main(argv: list[str] | None = None) -> int:
