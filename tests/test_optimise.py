@@ -321,19 +321,22 @@ def test_same_seed_same_front_and_a_rerun_simulates_nothing(frame, base, tmp_pat
 def test_a_killed_search_resumes_without_redoing_finished_runs(frame, base, tmp_path, monkeypatch) -> None:
     whole = run(frame, base, tmp_path / "whole")
     out = tmp_path / "killed"
-    real_run = opt.Evaluator._run
-    calls = {"n": 0}
+    real_run = opt.ensemble.run
+    finished = {"policies": 0}
 
-    def run_then_stop(self, *args, **kwargs):
-        if calls["n"] == 15:
-            raise KeyboardInterrupt  # as a SIGINT arriving between two simulations
-        calls["n"] += 1
-        return real_run(self, *args, **kwargs)
+    def run_then_stop(jobs, *args, **kwargs):
+        # a SIGINT arriving after 15 (policy, draw) runs have finished, while the next is under way
+        for result in real_run(jobs, *args, **kwargs):
+            if result.job.key[0] == "policy":
+                if finished["policies"] == 15:
+                    raise KeyboardInterrupt
+                finished["policies"] += 1
+            yield result
 
-    monkeypatch.setattr(opt.Evaluator, "_run", run_then_stop)
+    monkeypatch.setattr(opt.ensemble, "run", run_then_stop)
     with pytest.raises(KeyboardInterrupt):
         run(frame, base, out)
-    monkeypatch.setattr(opt.Evaluator, "_run", real_run)
+    monkeypatch.setattr(opt.ensemble, "run", real_run)
     kept = pd.read_parquet(out / opt.EVALUATIONS_FILE)
     assert len(kept) == 15
     resumed = run(frame, base, out)
