@@ -165,7 +165,7 @@ def uniforms(model: CommunityModel, per: int) -> np.ndarray:
         return model.rng.random(per)
     out = np.empty(model.n_members * per)
     for m, rng in enumerate(model.rngs):
-        out[m * per : (m + 1) * per] = rng.random(per)
+        rng.random(out=out[m * per : (m + 1) * per])  # the same draws as rng.random(per)
     return out
 
 
@@ -408,10 +408,12 @@ def _attribute_settlements(model: CommunityModel, resolved: np.ndarray, rates: t
     total = weights.sum(axis=0)
     share = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
     per = model.C
-    for m in range(model.n_members):  # a product per member, as alone (BLAS's order of sums)
-        part = slice(m * per, (m + 1) * per)
-        if resolved[part].any():
-            model.tallies.settled[m, : len(rates)] += share[:, part] @ resolved[part]
+    if model.n_members == 1:
+        model.tallies.settled[0, : len(rates)] += share @ resolved
+        return
+    for m in np.flatnonzero(model.rows(resolved).any(axis=1)):  # a product per member, as alone
+        part = slice(m * per, (m + 1) * per)  # (BLAS's order of sums)
+        model.tallies.settled[m, : len(rates)] += share[:, part] @ resolved[part]
 
 
 def c_shift(model: CommunityModel) -> float | np.ndarray:
