@@ -200,7 +200,7 @@ def supply_and_allocate(model: CommunityModel, overlap: np.ndarray, capacity_fac
         s.compound_market_capacity,
     )
     demand = s.demand  # (M, K)
-    participants = np.count_nonzero(model.rows(hh.participating), axis=1).astype(np.float64)
+    participants = model.count(hh.participating).astype(np.float64)
     capacity = np.empty((model.n_members, 4))
     capacity[:, 0] = (
         par("dynamics.government_capacity") * flow.effective_capacity
@@ -357,7 +357,7 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
             resolved[part] = rng.binomial(cmp.open_conflicts[part], chance[part])
     _attribute_settlements(model, resolved, (mediation, negotiation, legal, street))
     cmp.open_conflicts += started.astype(cmp.open_conflicts.dtype) - resolved
-    flow.conflicts_started[:] = np.count_nonzero(model.rows(started), axis=1)
+    flow.conflicts_started[:] = model.count(started)
     flow.conflicts_resolved[:] = model.sums(resolved)
 
     # exit: owners' committees replace a company after sustained dissatisfaction

@@ -514,6 +514,8 @@ class CommunityModel(mesa.Model):
 
     def _shock(self) -> np.ndarray:
         """Capacity factor of an imposed service failure this week, per member (1 when none)."""
+        if not self.derived("shock", lambda: bool((self.vec("dynamics.shock.week") >= 0).any())):
+            return self.derived("no_shock", lambda: np.ones(self.n_members))
         week = self.vec("dynamics.shock.week")
         duration = self.vec("dynamics.shock.duration")
         acting = (week >= 0) & (week <= self.week) & (self.week < week + duration)
