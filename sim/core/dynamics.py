@@ -165,7 +165,7 @@ def uniforms(model: CommunityModel, per: int) -> np.ndarray:
         return model.rng.random(per)
     out = np.empty(model.n_members * per)
     for m, rng in enumerate(model.rngs):
-        out[m * per : (m + 1) * per] = rng.random(per)
+        rng.random(out=out[m * per : (m + 1) * per])  # the same draws as rng.random(per)
     return out
 
 
@@ -200,7 +200,7 @@ def supply_and_allocate(model: CommunityModel, overlap: np.ndarray, capacity_fac
         s.compound_market_capacity,
     )
     demand = s.demand  # (M, K)
-    participants = np.count_nonzero(model.rows(hh.participating), axis=1).astype(np.float64)
+    participants = model.count(hh.participating).astype(np.float64)
     capacity = np.empty((model.n_members, 4))
     capacity[:, 0] = (
         par("dynamics.government_capacity") * flow.effective_capacity
@@ -357,7 +357,7 @@ def property_and_conflicts(model: CommunityModel, chi: np.ndarray, mediation: np
             resolved[part] = rng.binomial(cmp.open_conflicts[part], chance[part])
     _attribute_settlements(model, resolved, (mediation, negotiation, legal, street))
     cmp.open_conflicts += started.astype(cmp.open_conflicts.dtype) - resolved
-    flow.conflicts_started[:] = np.count_nonzero(model.rows(started), axis=1)
+    flow.conflicts_started[:] = model.count(started)
     flow.conflicts_resolved[:] = model.sums(resolved)
 
     # exit: owners' committees replace a company after sustained dissatisfaction
@@ -408,10 +408,12 @@ def _attribute_settlements(model: CommunityModel, resolved: np.ndarray, rates: t
     total = weights.sum(axis=0)
     share = np.divide(weights, total, out=np.zeros_like(weights), where=total > 0)
     per = model.C
-    for m in range(model.n_members):  # a product per member, as alone (BLAS's order of sums)
-        part = slice(m * per, (m + 1) * per)
-        if resolved[part].any():
-            model.tallies.settled[m, : len(rates)] += share[:, part] @ resolved[part]
+    if model.n_members == 1:
+        model.tallies.settled[0, : len(rates)] += share @ resolved
+        return
+    for m in np.flatnonzero(model.rows(resolved).any(axis=1)):  # a product per member, as alone
+        part = slice(m * per, (m + 1) * per)  # (BLAS's order of sums)
+        model.tallies.settled[m, : len(rates)] += share[:, part] @ resolved[part]
 
 
 def c_shift(model: CommunityModel) -> float | np.ndarray:

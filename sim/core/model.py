@@ -5,6 +5,11 @@ line per stage, so that a reader sees where each lever acts. Within a stage ever
 is updated from the values the stage started with, so agent order never matters; across stages
 the update is sequential, and docs/ODD.md §3 tables which values each stage reads from last
 week and which from this week.
+
+One model advances one or more members together (:meth:`CommunityModel.ensemble`, docs/design.md
+§9): every state array holds the members one after another and every per-member quantity is an
+array over members, so each stage's numpy calls serve all members at once. A single model is
+the ensemble of one.
 """
 
 from __future__ import annotations
@@ -509,6 +514,8 @@ class CommunityModel(mesa.Model):
 
     def _shock(self) -> np.ndarray:
         """Capacity factor of an imposed service failure this week, per member (1 when none)."""
+        if not self.derived("shock", lambda: bool((self.vec("dynamics.shock.week") >= 0).any())):
+            return self.derived("no_shock", lambda: np.ones(self.n_members))
         week = self.vec("dynamics.shock.week")
         duration = self.vec("dynamics.shock.duration")
         acting = (week >= 0) & (week <= self.week) & (self.week < week + duration)

@@ -121,7 +121,7 @@ def play(model: CommunityModel, k: np.ndarray) -> None:
     per_thousand = model.N / 1000.0
     flow.joint_service[:] = par("dynamics.joint_capacity_scale") * joint / per_thousand
     # shares of the players, and of each group's, who contributed (0 where there are none)
-    contributing = np.count_nonzero(
+    contributing = np.add.reduce(
         (orgs.cooperated & players.all_groups).reshape(len(GROUPS) + 1, model.n_members, n_o), axis=2
     )
     shares = np.divide(
