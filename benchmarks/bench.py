@@ -507,7 +507,12 @@ def report(doc: dict[str, Any]) -> str:
             f"{sw['launcher']}: {sw['points']} points in {sw['jobs']} jobs on {sw['cores']} cores, "
             f"{sw['wall_seconds']:.1f} s = {sw['points_per_second']:.2f} points/s; ideal "
             f"{sw['ideal_points_per_second']:.2f} points/s (single point {sw['single_point_seconds']:.3f} s);"
-            f" efficiency {sw['efficiency']:.2f}, overhead ≈ {sw['overhead_seconds_per_point']:.2f} s/point"
+            f" efficiency {sw['efficiency']:.2f}, "
+            + (
+                f"overhead ≈ {sw['overhead_seconds_per_point']:.2f} s/point"
+                if sw["efficiency"] <= 1
+                else "above 1: a job's points run together as ensembles, faster than one at a time"
+            )
         )
     lines += ensemble_lines(doc)
     lines.append("")

@@ -80,6 +80,15 @@ def test_plan_groups_by_shape_and_fits_the_budget() -> None:
     assert all(len(e) == 1 for e in ensemble.plan(jobs, max_members=1))
 
 
+def test_large_communities_run_alone_and_ensembles_stop_at_the_household_cap() -> None:
+    metro = config("metro", steps=4, record_buildings=False)
+    assert all(len(e) == 1 for e in ensemble.plan(_jobs([metro], replicates=3), memory_mb=1e6))
+    small = config("workshop", steps=4, record_buildings=False)
+    households = ensemble.group_key(small)[0].households
+    plan = ensemble.plan(_jobs([small], replicates=400), memory_mb=1e6)
+    assert max(len(e) for e in plan) == ensemble.MAX_HOUSEHOLDS // households
+
+
 @pytest.mark.parametrize("value", [0.0, -5.0, float("nan")])
 def test_a_bad_budget_is_refused_in_one_line(value: float) -> None:
     with pytest.raises(ConfigError, match=r"ensemble memory budget=.* MB; allowed: megabytes ≥ 1"):

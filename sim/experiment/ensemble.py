@@ -35,6 +35,12 @@ MEMORY_ENV = "SIM_ENSEMBLE_MEMORY_MB"
 #: members in one ensemble at most, whatever the budget: beyond this the per-call cost the
 #: ensemble amortises is already negligible and a larger ensemble only delays the first results
 MAX_MEMBERS = 512
+#: households in one ensemble at most (beyond its first member): the per-call cost an ensemble
+#: amortises is already small in one run of this size (``make bench``: a single run's
+#: household-steps per second level off between the street and metro presets, and two metro
+#: runs as one ensemble were about 10% slower than one after the other), so a larger ensemble
+#: adds memory and copying for nothing
+MAX_HOUSEHOLDS = 50_000
 #: the columns :func:`run` puts in front of a job's metrics
 ID_COLUMNS = ["replicate", "structure"]
 
@@ -115,7 +121,8 @@ def plan(
     estimated memory (:func:`member_bytes`) fits ``memory_mb`` (at least one member each, so
     a community too large for the budget runs alone), growing 1, 2, 4, … members up to that
     size (so that an interruption loses little), and has at most ``max_members``
-    (``max_members=1`` runs every job alone: the per-point path, for comparison). Within a
+    (``max_members=1`` runs every job alone: the per-point path, for comparison) and, unless
+    it has one member, at most :data:`MAX_HOUSEHOLDS` households. Within a
     group the jobs keep their order in ``jobs``, and groups run in the order of their first
     job, so a caller that lists a point's jobs together gets that point's results early.
     """
@@ -125,7 +132,9 @@ def plan(
         groups.setdefault(group_key(job.cfg), []).append(index)
     ensembles: list[list[int]] = []
     for indices in groups.values():
-        most = max(1, min(max_members, int(budget // member_bytes(jobs[indices[0]].cfg))))
+        cfg = jobs[indices[0]].cfg
+        households = group_key(cfg)[0].households
+        most = max(1, min(max_members, int(budget // member_bytes(cfg)), MAX_HOUSEHOLDS // households))
         ensembles.extend(_doubling(indices, most))
     return ensembles
 
