@@ -69,6 +69,7 @@ for the mean (by default 0.02 on proportions).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -172,9 +173,37 @@ def _group_arrays(
     return n, mean, np.nan_to_num(np.asarray(sd, dtype=np.float64), nan=0.0)
 
 
+@functools.lru_cache(maxsize=4096)
+def _quantile(distribution: str, p: float, df: float | None = None) -> float:
+    """``scipy.stats.<distribution>.ppf(p[, df])`` of one value, remembered.
+
+    A point's summary asks for the same few quantiles (t with n − 1 degrees of freedom, at one
+    level) hundreds of times, and scipy's generic ``ppf`` costs about 0.1 ms a call in argument
+    checking alone. The value is the same float scipy returns for that element of an array.
+    """
+    dist = getattr(stats, distribution)
+    return float(dist.ppf(p) if df is None else dist.ppf(p, df))
+
+
+def _quantiles(distribution: str, p: float, df: np.ndarray) -> np.ndarray:
+    """:func:`_quantile` over an array of degrees of freedom, each distinct value once."""
+    df = np.asarray(df, dtype=np.float64)
+    if df.ndim == 0:
+        return np.float64(_quantile(distribution, p, float(df)))
+    distinct, where = np.unique(df, return_inverse=True)
+    values = np.array([_quantile(distribution, p, float(d)) for d in distinct], dtype=np.float64)
+    return values[where].reshape(df.shape)
+
+
+def _chi2_ppf(p: float, df: np.ndarray) -> np.ndarray:
+    """``scipy.stats.chi2.ppf(p, df)`` for 0 < p < 1 and df > 0 (NaN elsewhere), without the
+    generic method's argument checks: the same expression scipy evaluates, so the same floats."""
+    return 2 * special.gammaincinv(np.asarray(df, dtype=np.float64) / 2, p)
+
+
 def _t_quantile(n: np.ndarray, level: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
-        return np.where(n > 1, stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)), np.nan)
+        return np.where(n > 1, _quantiles("t", 0.5 + level / 2, np.maximum(n - 1, 1)), np.nan)
 
 
 def _methods(method: np.ndarray) -> str | np.ndarray:
@@ -204,8 +233,8 @@ def _dispersion(
     df = np.maximum(n - 1, 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         phi_hat = np.where(mean > 0, sd * sd / np.where(mean > 0, mean, 1.0), 0.0)
-        adjust = (stats.t.ppf(0.5 + level / 2, df) / stats.norm.ppf(0.5 + level / 2)) ** 2
-        over = (n > 1) & (df * phi_hat > stats.chi2.ppf(1 - DISPERSION_TEST_LEVEL, df))
+        adjust = (_quantiles("t", 0.5 + level / 2, df) / _quantile("norm", 0.5 + level / 2)) ** 2
+        over = (n > 1) & (df * phi_hat > _quantiles("chi2", 1 - DISPERSION_TEST_LEVEL, df))
     scaled = ~whole | over
     return np.where(scaled, phi_hat * adjust, 1.0), scaled
 
@@ -218,8 +247,8 @@ def _garwood(n: np.ndarray, mean: np.ndarray, phi: np.ndarray, level: float) -> 
         positive = phi > 0
         phic = np.where(positive, phi, 1.0)
         s = np.maximum(nn * mean, 0.0) / phic
-        low = np.where(s > 0, phic / (2 * nn) * stats.chi2.ppf(alpha / 2, np.maximum(2 * s, 1e-300)), 0.0)
-        high = phic / (2 * nn) * stats.chi2.ppf(1 - alpha / 2, 2 * s + 2)
+        low = np.where(s > 0, phic / (2 * nn) * _chi2_ppf(alpha / 2, np.maximum(2 * s, 1e-300)), 0.0)
+        high = phic / (2 * nn) * _chi2_ppf(1 - alpha / 2, 2 * s + 2)
     # φ = 0: values (not whole counts) all equal, a zero-width interval as for other metrics
     return np.where(positive, low, mean), np.where(positive, high, mean)
 
