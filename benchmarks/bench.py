@@ -297,33 +297,44 @@ def measure_ensembles(plan: Plan, log) -> dict[str, dict[str, Any]]:
     return out
 
 
+#: run argv[2:] and write the largest resident size (kB) any of its reaped descendants reached
+_PEAK_OF_CHILDREN = (
+    "import pathlib, resource, subprocess, sys\n"
+    "code = subprocess.call(sys.argv[2:])\n"
+    "pathlib.Path(sys.argv[1]).write_text(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(code)"
+)
+
+
 def time_sobol(overrides: tuple[str, ...], out_dir: Path) -> dict[str, Any]:
     """Wall time of the Sobol sweep through ``sim-run -m`` and the peak memory of its busiest process.
 
-    The peak is the largest resident size any one process of the sweep reached (the launcher's
-    workers are reaped by ``sim-run``, so their peaks reach this process as its children's).
+    The peak is the largest resident size any one process of the sweep reached: the sweep runs
+    under a small parent of its own, whose reaped descendants are the sweep's processes alone
+    (this process's children include the earlier workers, the metro one among them).
     """
     sim_run = Path(sys.executable).parent / "sim-run"
     with tempfile.TemporaryDirectory(prefix=".sobol-", dir=out_dir) as tmp:
-        cmd = [str(sim_run), "-m", *overrides, f"hydra.sweep.dir={tmp}"]
+        peak_file = Path(tmp) / "peak_rss_kb"
+        cmd = [sys.executable, "-c", _PEAK_OF_CHILDREN, str(peak_file), str(sim_run), "-m", *overrides]
+        cmd.append(f"hydra.sweep.dir={tmp}/sweep")
         load = os.getloadavg()[0]
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
         wall = time.perf_counter() - t0
         if proc.returncode != 0:
             raise RuntimeError(f"Sobol sweep failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
-        design = json.loads((Path(tmp) / "design.json").read_text(encoding="utf-8"))
-        completed = sum(1 for _ in Path(tmp).rglob("_COMPLETE.json"))
+        design = json.loads((Path(tmp) / "sweep" / "design.json").read_text(encoding="utf-8"))
+        completed = sum(1 for _ in (Path(tmp) / "sweep").rglob("_COMPLETE.json"))
+        peak_mb = int(peak_file.read_text()) / 1024.0
     points = len(design["points"])
     if completed != points:
         raise RuntimeError(f"Sobol sweep finished only {completed} of {points} points")
-    import resource
-
     return {
         "command": "sim-run -m " + " ".join(overrides),
         "points": points,
         "wall_seconds": wall,
-        "peak_rss_mb_busiest_process": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0,
+        "peak_rss_mb_busiest_process": peak_mb,
         "load_average_at_start": load,
     }
 
@@ -621,7 +632,12 @@ def markdown(doc: dict[str, Any]) -> str:
             out.append(
                 f"| {sw['launcher']} | {sw['jobs']} | {sw['wall_seconds']:.1f} "
                 f"| {sw['points_per_second']:.2f} | {sw['ideal_points_per_second']:.2f} "
-                f"| {sw['efficiency']:.2f} | {sw['overhead_seconds_per_point']:.2f} |"
+                f"| {sw['efficiency']:.2f} | "
+                + (
+                    f"{sw['overhead_seconds_per_point']:.2f} |"
+                    if sw["efficiency"] <= 1
+                    else "– (ensembles) |"
+                )
             )
     out += ["", *ensemble_markdown(doc)]
     return "\n".join(out)
