@@ -437,6 +437,7 @@ def test_events_of_one_week_share_a_mark_and_close_labels_stack() -> None:
     assert [n["yshift"] for n in notes] == [0, -14, 0]
 
 
+@pytest.mark.slow  # starts the real server: make check
 def test_the_real_sim_app_serves_only_requests_addressed_to_it(tmp_path) -> None:
     """The guard around Solara's app is installed by the real `sim-app`: a foreign Host (DNS
     rebinding, or a user part that a URL parser would drop) gets 403, /resourcez 404, and a

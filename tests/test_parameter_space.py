@@ -28,9 +28,10 @@ def test_every_scalar_parameter_is_an_input_with_its_default_inside_its_range():
     levers = LeversConfig()
     for lever in levers.names():
         expected += [f"levers.{lever}.{f.name}" for f in dataclasses.fields(getattr(levers, lever))]
+    defaults = from_dict({})
     for key in expected:
         name = key.rsplit(".", 1)[1]
-        default = functools.reduce(getattr, key.split("."), from_dict({}))
+        default = functools.reduce(getattr, key.split("."), defaults)
         if name in space.LEFT_OUT or isinstance(default, list | bool | int):
             continue
         assert key in entries, f"{key} has no place in the sensitivity design"

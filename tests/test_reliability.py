@@ -225,6 +225,7 @@ def _listening(port: int) -> list[str]:
     return out
 
 
+@pytest.mark.slow  # starts the real server: make check
 def test_dashboard_listens_on_loopback_only(tmp_path) -> None:
     if not Path("/proc/net/tcp").exists():
         pytest.skip("no /proc/net/tcp on this system to read listening sockets from")
