@@ -215,19 +215,24 @@ def measure_presets(plan: Plan, log) -> dict[str, dict[str, Any]]:
     return out
 
 
+def timed_command(cmd: list[str], what: str) -> tuple[float, float]:
+    """Run ``cmd`` from the repository's root; its wall seconds and the load average before it."""
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{what} failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+    return wall, load
+
+
 def time_sweep(
     overrides: list[str], out_dir: Path, points: int, n_cores: int, single: float
 ) -> dict[str, Any]:
     """Run ``sim-run -m OVERRIDES`` into a temporary directory; wall time against the ideal."""
     sim_run = Path(sys.executable).parent / "sim-run"
     with tempfile.TemporaryDirectory(prefix=".sweep-", dir=out_dir) as tmp:
-        cmd = [str(sim_run), "-m", *overrides, f"hydra.sweep.dir={tmp}"]
-        load = os.getloadavg()[0]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(f"sweep failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        wall, load = timed_command([str(sim_run), "-m", *overrides, f"hydra.sweep.dir={tmp}"], "sweep")
         completed = sum(1 for _ in Path(tmp).rglob("_COMPLETE.json"))
         jobs = sum(1 for d in Path(tmp).iterdir() if d.is_dir() and (d / ".hydra").is_dir())
     if completed != points:
@@ -317,13 +322,7 @@ def time_sobol(overrides: tuple[str, ...], out_dir: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=".sobol-", dir=out_dir) as tmp:
         peak_file = Path(tmp) / "peak_rss_kb"
         cmd = [sys.executable, "-c", _PEAK_OF_CHILDREN, str(peak_file), str(sim_run), "-m", *overrides]
-        cmd.append(f"hydra.sweep.dir={tmp}/sweep")
-        load = os.getloadavg()[0]
-        t0 = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
-        wall = time.perf_counter() - t0
-        if proc.returncode != 0:
-            raise RuntimeError(f"Sobol sweep failed ({proc.returncode}): {proc.stderr.strip()[-2000:]}")
+        wall, load = timed_command([*cmd, f"hydra.sweep.dir={tmp}/sweep"], "Sobol sweep")
         design = json.loads((Path(tmp) / "sweep" / "design.json").read_text(encoding="utf-8"))
         completed = sum(1 for _ in (Path(tmp) / "sweep").rglob("_COMPLETE.json"))
         peak_mb = int(peak_file.read_text()) / 1024.0
