@@ -335,3 +335,16 @@ def test_one_process_simulates_a_generation_together_and_repeats_itself(tmp_path
     pd.testing.assert_frame_equal(first, second, check_exact=True)
     # a generation's first batch is the whole population: 12 particles × 2 replicates at once
     assert max(batches) >= 24
+
+
+@pytest.mark.slow  # starts worker processes
+def test_more_cores_share_the_simulations_and_give_the_same_posterior(tmp_path) -> None:
+    """cores=2 spreads each batch's ensembles over two processes; proposing and judging stay in
+    order in the main process, so the posterior is the one cores=1 gives, bit for bit."""
+    targets = write_targets(tmp_path / "tiny.yaml", GOOD)
+    argv = [f"targets={targets}", "population=12", "draws=4", "generations=2", "replicates=2", *TINY]
+    assert main([*argv, "cores=1", f"out={tmp_path / 'one'}"]) == 0
+    assert main([*argv, "cores=2", f"out={tmp_path / 'two'}"]) == 0
+    one = pd.read_parquet(tmp_path / "one" / calibrate.POSTERIOR_FILE)
+    two = pd.read_parquet(tmp_path / "two" / calibrate.POSTERIOR_FILE)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)

@@ -176,3 +176,19 @@ def test_an_ensemble_stays_within_its_members_estimate() -> None:
     finally:
         tracemalloc.stop()
     assert peak <= estimate, f"peak {peak / 2**20:.1f} MB over the estimate {estimate / 2**20:.1f} MB"
+
+
+def test_jobs_spread_over_processes_give_the_results_of_one_process() -> None:
+    small = config("workshop", steps=5, record_buildings=False)
+    other = dataclasses.replace(small, levers=config("community", steps=5).levers)
+    jobs = _jobs([small, other], replicates=3)
+    shares = ensemble._shares(jobs, 4)
+    assert [job for share in shares for job in share] == jobs and all(shares)
+    assert len(shares) == 4 and max(map(len, shares)) - min(map(len, shares)) <= 1
+    alone = list(ensemble.run(jobs))
+    spread = ensemble.run_spread(jobs, workers=2)
+    assert [r.job.key for r in spread] == [j.key for j in jobs]
+    for a, b in zip(alone, spread, strict=True):
+        pd.testing.assert_frame_equal(a.metrics, b.metrics, check_exact=True)
+    with pytest.raises(ConfigError, match="workers=0; allowed: an integer ≥ 1"):
+        ensemble.run_spread(jobs, workers=0)

@@ -84,13 +84,14 @@ class _Turns:
                 self.turn += 1
         self.lock.notify_all()
 
-    def run(self, memory_mb: float | None) -> None:
-        """Once every particle has proposed: run all jobs as ensembles, then let them finish."""
+    def run(self, memory_mb: float | None, workers: int) -> None:
+        """Once every particle has proposed: run all jobs as ensembles (on ``workers``
+        processes), then let the particles finish."""
         with self.lock:
             self.lock.wait_for(lambda: self.turn >= self.size)
         order = sorted(self.jobs)
         flat = [(i, job) for i in order for job in self.jobs[i]]
-        results = list(ensemble.run([job for _, job in flat], memory_mb))
+        results = ensemble.run_spread([job for _, job in flat], workers, memory_mb)
         for (i, _), result in zip(flat, results, strict=True):
             self.results.setdefault(i, []).append(result)
         with self.lock:
@@ -103,10 +104,13 @@ class EnsembleSampler:
     """A pyabc ``Sampler`` whose particles' simulations run together (see the module's doc).
 
     ``simulator`` is the :class:`sim.experiment.calibrate.Simulator` the ABC model calls: its
-    ``runner`` is pointed at the batch while a batch is evaluated.
+    ``runner`` is pointed at the batch while a batch is evaluated. ``workers`` processes share
+    each batch's ensembles (:func:`sim.experiment.ensemble.run_spread`); the particles'
+    proposals, distances and acceptance stay in this process, in order, so the posterior is
+    the same whatever ``workers`` is.
     """
 
-    def __new__(cls, simulator: Any, memory_mb: float | None = None) -> Any:
+    def __new__(cls, simulator: Any, memory_mb: float | None = None, workers: int = 1) -> Any:
         import pyabc
 
         # made as a subclass of pyabc's Sampler on first use, so that importing this module
@@ -115,12 +119,14 @@ class EnsembleSampler:
         sampler = sampler_class()
         sampler.simulator = simulator
         sampler.memory_mb = memory_mb
+        sampler.workers = workers
         return sampler
 
 
 class _EnsembleSamplerMixin:
     simulator: Any
     memory_mb: float | None
+    workers: int
     check_max_eval = False
 
     def sample_until_n_accepted(
@@ -174,7 +180,7 @@ class _EnsembleSamplerMixin:
         try:
             for thread in threads:
                 thread.start()
-            turns.run(self.memory_mb)
+            turns.run(self.memory_mb, self.workers)
         except BaseException as exc:  # an interruption or a failed ensemble: stop every particle
             turns.abort(exc)
             raise

@@ -203,15 +203,11 @@ def _prior(spec: Spec) -> Any:
 
 
 def _sampler(cores: int, simulator: Simulator) -> Any:
-    """One process: a generation's particles simulated together as ensembles (reproducible);
-    more: pyabc's evaluation-parallel processes, each particle's replicates an ensemble."""
-    import pyabc
+    """A generation's particles simulated together as ensembles, spread over ``cores``
+    processes; the same posterior for any number of cores."""
+    from sim.experiment.abc_sampler import EnsembleSampler
 
-    if cores == 1:
-        from sim.experiment.abc_sampler import EnsembleSampler
-
-        return EnsembleSampler(simulator)
-    return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=cores)
+    return EnsembleSampler(simulator, workers=cores)
 
 
 def check_resumable(out_dir: Path, spec: Spec, base: Config, settings: Settings) -> bool:
@@ -248,9 +244,8 @@ def run_abc(
     Returns the pyabc History. The history lives in ``out_dir/history.db``; rerunning after a
     stop continues from its last complete generation. ``calibration.json`` records what the
     history must match and the ``provenance`` of the command that started it (default: this
-    process's). With ``cores=1`` the result is the same
-    for the same seed and inputs; with more processes particles are accepted in the order
-    they finish, so results agree in distribution only.
+    process's). The result is the same for the same seed and inputs, whatever ``cores`` is
+    (the processes share the simulations; proposing and accepting stay in this process).
     """
     import pyabc
 

@@ -15,6 +15,7 @@ the machine, not of the experiment, and is not part of any result.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -171,6 +172,41 @@ def run(
         results = [_tables(model, m, job) for m, job in enumerate(members)]
         del model
         yield from results
+
+
+def run_spread(jobs: Sequence[Job], workers: int = 1, memory_mb: float | None = None) -> list[JobResult]:
+    """Every job's result, in the order of ``jobs``, with the work spread over ``workers`` processes.
+
+    The jobs are cut into ``workers`` consecutive shares of about equal work (households ×
+    weeks); each process runs its share with :func:`run`, within ``memory_mb`` of its own.
+    Batch invariance makes the results those of ``list(run(jobs))``, bit for bit, whatever
+    ``workers`` is. The processes (joblib's reusable loky executor) are started once and kept
+    for later calls, so a calibration pays their start-up once.
+    """
+    if workers < 1:
+        raise ConfigError(f"workers={workers}; allowed: an integer ≥ 1")
+    shares = _shares(jobs, workers)
+    if len(shares) <= 1:
+        return list(run(jobs, memory_mb))
+    from joblib.externals.loky import get_reusable_executor
+
+    executor = get_reusable_executor(max_workers=len(shares))
+    futures = [executor.submit(_run_share, share, memory_mb) for share in shares]
+    return [result for future in futures for result in future.result()]
+
+
+def _run_share(jobs: list[Job], memory_mb: float | None) -> list[JobResult]:
+    return list(run(jobs, memory_mb))
+
+
+def _shares(jobs: Sequence[Job], workers: int) -> list[list[Job]]:
+    """``jobs`` cut into at most ``workers`` consecutive, non-empty shares of about equal work."""
+    if len(jobs) == 0:
+        return []
+    work = np.cumsum([community_shape(j.cfg.community).households * j.cfg.steps for j in jobs], dtype=float)
+    cuts = np.searchsorted(work, work[-1] * np.arange(1, workers) / workers, side="right")
+    bounds = [0, *sorted(set(int(c) for c in cuts) - {0, len(jobs)}), len(jobs)]
+    return [list(jobs[a:b]) for a, b in itertools.pairwise(bounds)]
 
 
 def _tables(model: Any, member: int, job: Job) -> JobResult:
