@@ -170,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             draws=args.draws,
             install_dir=CONFIG_DIR if args.install else None,
             provenance=made_by,
+            workers=settings.cores,
         )
         from sim.present.calibration import write_figures
 

@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import hashlib
 import json
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,22 +119,43 @@ class Simulator:
 
     def exact(self, values: dict[str, float], root: int) -> dict[str, float]:
         """Statistics of every target and range without observation noise (nan if invalid)."""
-        try:
-            cfg = with_values(self.base, values)
-        except ConfigError:
-            return {name: math.nan for name, _, _ in self.wanted}
-        per_community = np.empty((cfg.replicates, len(self.wanted)))
-        jobs = [Job(cfg, seed, replicate=r) for r, seed in enumerate(replicate_seeds(root, cfg.replicates))]
-        for r, result in enumerate(self.runner(jobs)):  # with the generation's other particles
-            for j, (_, metric, stat) in enumerate(self.wanted):
-                per_community[r, j] = statistic(result.metrics[metric].to_numpy(), stat)
-        # a community without the quantity (no property company: no fee collection) is left out
-        # of the mean, as a collection rate averages over managed compounds only
-        finite = np.isfinite(per_community)
-        counts = finite.sum(axis=0)
-        means = np.where(finite, per_community, 0.0).sum(axis=0) / np.maximum(counts, 1)
+        return self.exact_many([(values, root)])[0]
+
+    def exact_many(self, particles: Sequence[tuple[dict[str, float], int]]) -> list[dict[str, float]]:
+        """:meth:`exact` of each (values, root), with all their replicates run together."""
         names = [name for name, _, _ in self.wanted]
-        return {name: float(m) if c else math.nan for name, m, c in zip(names, means, counts, strict=True)}
+        configs: list[Config | None] = []
+        jobs = []
+        for p, (values, root) in enumerate(particles):
+            try:
+                cfg = with_values(self.base, values)
+            except ConfigError:
+                configs.append(None)
+                continue
+            configs.append(cfg)
+            seeds = replicate_seeds(root, cfg.replicates)
+            jobs += [Job(cfg, seed, replicate=r, key=p) for r, seed in enumerate(seeds)]
+        per_community = {
+            p: np.empty((cfg.replicates, len(self.wanted)))
+            for p, cfg in enumerate(configs)
+            if cfg is not None
+        }
+        for result in self.runner(jobs):  # with the generation's other particles, if in a batch
+            table = per_community[result.job.key]
+            for j, (_, metric, stat) in enumerate(self.wanted):
+                table[result.job.replicate, j] = statistic(result.metrics[metric].to_numpy(), stat)
+        out = []
+        for p in range(len(particles)):
+            if p not in per_community:
+                out.append({name: math.nan for name in names})
+                continue
+            # a community without the quantity (no property company: no fee collection) is left
+            # out of the mean, as a collection rate averages over managed compounds only
+            finite = np.isfinite(per_community[p])
+            counts = finite.sum(axis=0)
+            means = np.where(finite, per_community[p], 0.0).sum(axis=0) / np.maximum(counts, 1)
+            out.append({n: float(m) if c else math.nan for n, m, c in zip(names, means, counts, strict=True)})
+        return out
 
     def noisy(self, stats: dict[str, float], rng: np.random.Generator | None = None) -> dict[str, float]:
         """The targets' statistics with Gaussian measurement noise of each target's sd added."""
@@ -367,21 +389,29 @@ def summarise_posterior(post: pd.DataFrame, spec: Spec, level: float = 0.9) -> p
 
 
 def predictive(
-    post: pd.DataFrame, spec: Spec, base: Config, draws: int = 50, seed: int | None = None
+    post: pd.DataFrame,
+    spec: Spec,
+    base: Config,
+    draws: int = 50,
+    seed: int | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Posterior predictive: ``draws`` particles resampled by weight, each simulated afresh.
 
     One row per draw: its parameter values, each target's and range's statistic without noise
-    (``NAME``) and each target's statistic with measurement noise (``NAME@observed``).
+    (``NAME``) and each target's statistic with measurement noise (``NAME@observed``). The
+    draws' replicates run together as ensembles, on ``workers`` processes (the same numbers
+    for any number).
     """
     rng = np.random.default_rng(np.random.SeedSequence([base.seed if seed is None else seed, 7]))
     pick = rng.choice(len(post), size=draws, p=post["weight"].to_numpy())
     simulator = Simulator(base, spec)
+    simulator.runner = functools.partial(ensemble.run_spread, workers=workers)
     roots = rng.integers(0, 2**62, size=draws)
+    picked = [{key: float(post[key].iloc[i]) for key in spec.keys} for i in pick]
+    exacts = simulator.exact_many([(values, int(root)) for values, root in zip(picked, roots, strict=True)])
     rows = []
-    for draw, (i, root) in enumerate(zip(pick, roots, strict=True)):
-        values = {key: float(post[key].iloc[i]) for key in spec.keys}
-        exact = simulator.exact(values, int(root))
+    for draw, (values, exact) in enumerate(zip(picked, exacts, strict=True)):
         observed = simulator.noisy(exact, rng)
         rows.append(
             {
@@ -514,6 +544,7 @@ def write_outputs(
     draws: int = 50,
     install_dir: Path | None = None,
     provenance: dict[str, Any] | None = None,
+    workers: int = 1,
 ) -> Outputs:
     """Posterior, diagnostics, posterior predictive and the calibrated config group, into ``out_dir``.
 
@@ -522,6 +553,7 @@ def write_outputs(
     ``summary.json`` and ``calibrated/NAME.yaml`` (also into ``install_dir`` if given), which
     ``sim-run --config-dir OUT +calibrated=NAME`` loads. ``summary.json`` carries the
     ``provenance`` given (default: this process's, see :mod:`sim.results.provenance`).
+    The predictive draws are simulated on ``workers`` processes (the same numbers for any).
     """
     from sim.results import write_json, write_parquet, write_text
 
@@ -529,7 +561,7 @@ def write_outputs(
     post = posterior(history, spec)
     table = summarise_posterior(post, spec)
     diag = diagnostics(history)
-    pred = predictive(post, spec, base, draws=draws)
+    pred = predictive(post, spec, base, draws=draws, workers=workers)
     checks = check_predictive(pred, spec)
     files = [out_dir / POSTERIOR_FILE, out_dir / DIAGNOSTICS_FILE, out_dir / PREDICTIVE_FILE]
     write_parquet(files[0], post)
