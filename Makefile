@@ -43,7 +43,7 @@ check: $(STAMP)  ## everything, as CI runs it: lint, format, types, and the whol
 typecheck: $(STAMP)  ## mypy on the model core
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## the benchmark suite (about 5 min); figures into results/bench/bench.json
+bench: $(STAMP)  ## the benchmark suite, then the room load test (about 17 min on two idle cores); figures into results/bench/
 	$(BIN)/python -m benchmarks $(ARGS)
 
 lint: $(STAMP)

@@ -159,7 +159,8 @@ class Simulator:
 
     def noisy(self, stats: dict[str, float], rng: np.random.Generator | None = None) -> dict[str, float]:
         """The targets' statistics with Gaussian measurement noise of each target's sd added."""
-        # pyabc draws particles from numpy's global generator and seeds it in every worker
+        # pyabc draws particles from numpy's global generator, always in this process and in the
+        # particles' order (sim.experiment.abc_sampler), so the noise follows the same stream
         draw = rng.standard_normal if rng is not None else np.random.standard_normal
         noise = {t.name: t.sd * float(draw()) if self.noise else 0.0 for t in self.spec.targets}
         return {t.name: stats[t.name] + noise[t.name] for t in self.spec.targets}
@@ -175,9 +176,9 @@ class Simulator:
 
 
 def warm_up(simulator: Simulator, spec: Spec) -> dict[str, float]:
-    """Runs at the prior's centre: compile the kernels before worker processes fork, and show
-    whether the community produces every statistic (three communities, so that one without,
-    say, a property company does not decide)."""
+    """Runs at the prior's centre: compile the kernels into numba's cache before any worker
+    process starts (they load them from it), and show whether the community produces every
+    statistic (three communities, so that one without, say, a property company does not decide)."""
     centre = {p.key: (p.low + p.high) / 2 for p in spec.priors}
     one = dataclasses.replace(simulator.base, replicates=3)
     return Simulator(one, spec, noise=False).exact(centre, simulator.base.seed)
