@@ -121,7 +121,7 @@ def prepare(argv: list[str]):
 
 def cli(argv: list[str] | None = None) -> None:
     """Console entry point ``sim-optimise``."""
-    from sim.experiment.simulate import stop_on_signals
+    from sim.experiment.stopping import stop_on_signals
     from sim.results import WriteError
 
     args = key_value_argv(sys.argv[1:] if argv is None else argv, __doc__)

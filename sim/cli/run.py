@@ -56,10 +56,11 @@ def run_job(config: Config, out_dir: Path, config_yaml: str) -> tuple[dict, floa
 
     Interrupted (:class:`sim.experiment.simulate.RunInterrupted`), it writes the finished replicates as a
     run marked incomplete and re-raises. A signal that arrives while the run is being written
-    waits until the run is whole (then :class:`sim.experiment.simulate.Interrupt` is raised).
+    waits until the run is whole (then :class:`sim.experiment.stopping.Interrupt` is raised).
     Returns the run's summary and the seconds it took (logged, never written into the results).
     """
-    from sim.experiment.simulate import RunInterrupted, signals_deferred, simulate
+    from sim.experiment.simulate import RunInterrupted, simulate
+    from sim.experiment.stopping import signals_deferred
     from sim.results import write_incomplete, write_run
     from sim.results.lock import writer_lock
 
@@ -160,7 +161,8 @@ def main(cfg: DictConfig) -> Any:
 def _stop_cleanly(out_dir: Path) -> Iterator[None]:
     """Turn a stop or a failed write inside a job into one line on stderr and its exit code."""
     from sim.core.model import NonFiniteStateError
-    from sim.experiment.simulate import Interrupt, RunInterrupted
+    from sim.experiment.simulate import RunInterrupted
+    from sim.experiment.stopping import Interrupt
     from sim.results import INCOMPLETE, WriteError
     from sim.results.lock import DirectoryLocked
 
@@ -270,10 +272,10 @@ def parse_command_line(args: list[str]) -> CommandLine:
 def cli() -> None:
     """Console entry point: validate up front, resolve ``resume=``, then hand over to Hydra.
 
-    SIGINT and SIGTERM stop the run cleanly (see :func:`sim.experiment.simulate.stop_on_signals`).
+    SIGINT and SIGTERM stop the run cleanly (see :func:`sim.experiment.stopping.stop_on_signals`).
     """
 
-    from sim.experiment.simulate import stop_on_signals
+    from sim.experiment.stopping import checkpoint, stop_on_signals
     from sim.results.lock import writer_lock
 
     args, resume = _pop_resume(sys.argv[1:])
@@ -314,6 +316,7 @@ def cli() -> None:
                 if lock_dir is not None:  # before Hydra writes .hydra/: a second writer changes nothing
                     stack.enter_context(writer_lock(lock_dir))
                 main()
+            checkpoint()  # a stop a callback swallowed after the last week still ends in 130/143
         except KeyboardInterrupt as exc:  # stopped outside a job (composing, launching)
             signum = getattr(exc, "signum", signal.SIGINT)
             print(f"sim-run: stopped by {signal.Signals(signum).name}", file=sys.stderr)

@@ -164,11 +164,14 @@ def run(
     ``memory_mb`` and ``max_members`` are as in :func:`plan`; neither changes any number.
     """
     from sim.core.model import CommunityModel
+    from sim.experiment.stopping import checkpoint
 
     for indices in plan(jobs, memory_mb, max_members):
         members = [jobs[i] for i in indices]
         model = CommunityModel.ensemble([j.cfg for j in members], [j.seed for j in members])
-        model.run()
+        for _ in range(model.cfg.steps):
+            model.step()
+            checkpoint()  # a stop swallowed by a callback inside the week is raised here
         results = [_tables(model, m, job) for m, job in enumerate(members)]
         del model
         yield from results

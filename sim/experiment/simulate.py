@@ -7,7 +7,8 @@ This is the library API behind ``sim-run``; notebooks can call :func:`simulate` 
     result = simulate(from_dict({"community": {"preset": "workshop"}, "replicates": 3}))
     result.metrics.groupby("step").satisfaction.mean()
 
-Stopping: Ctrl-C (or, under ``sim-run``, SIGINT/SIGTERM via :func:`stop_on_signals`) during
+Stopping: Ctrl-C (or, under ``sim-run``, SIGINT/SIGTERM via
+:func:`sim.experiment.stopping.stop_on_signals`) during
 :func:`simulate` raises :class:`RunInterrupted`, a ``KeyboardInterrupt`` that carries the
 replicates that had finished, so that a caller can keep them (``sim-run`` writes them as a
 run marked incomplete).
@@ -15,13 +16,11 @@ run marked incomplete).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import math
 import signal
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -193,14 +192,7 @@ def _assemble(
 
 
 # ------------------------------------------------------------------------------ stopping cleanly
-class Interrupt(KeyboardInterrupt):
-    """SIGINT or SIGTERM arrived while :func:`stop_on_signals` was in effect."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = int(signum)
-
-
+# (the signal handling itself is in sim.experiment.stopping)
 class RunInterrupted(KeyboardInterrupt):
     """:func:`simulate` was stopped; ``partial`` holds the replicates that finished (or None)."""
 
@@ -215,61 +207,6 @@ class RunInterrupted(KeyboardInterrupt):
     @property
     def signal_name(self) -> str:
         return signal.Signals(self.signum).name
-
-
-class _Stopper:
-    """Turns the first SIGINT/SIGTERM into :class:`Interrupt`, unless writing is in progress."""
-
-    def __init__(self) -> None:
-        self.defer = 0
-        self.pending: int | None = None
-        self.stopping = False
-
-    def handle(self, signum: int, _frame: object) -> None:
-        if self.stopping:
-            return  # already stopping: let the clean-up (keeping finished replicates) finish
-        if self.defer:
-            self.pending = signum  # a result is being written: finish it, then stop
-            return
-        self.stopping = True
-        raise Interrupt(signum)
-
-
-_STOPPER = _Stopper()
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-
-@contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
-    """While active, SIGINT and SIGTERM raise :class:`Interrupt` (a KeyboardInterrupt) once.
-
-    Only the first signal interrupts: later ones are ignored so that the clean-up can keep what
-    finished. Does nothing outside the main thread (signal handlers live there).
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, _STOPPER.handle) for s in STOP_SIGNALS}
-    _STOPPER.defer, _STOPPER.pending, _STOPPER.stopping = 0, None, False
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
-@contextlib.contextmanager
-def signals_deferred() -> Iterator[None]:
-    """Hold a SIGINT/SIGTERM back until the block (writing a result) is done, then raise it."""
-    _STOPPER.defer += 1
-    try:
-        yield
-    finally:
-        _STOPPER.defer -= 1
-    if not _STOPPER.defer and _STOPPER.pending is not None and not _STOPPER.stopping:
-        signum, _STOPPER.pending = _STOPPER.pending, None
-        _STOPPER.stopping = True
-        raise Interrupt(signum)
 
 
 def add_gains(metrics: pd.DataFrame, baseline: pd.DataFrame | None, unknown: bool = False) -> None:

@@ -181,7 +181,7 @@ def _run_pending(
 
 def _write_point(pid: int, point: Any, entry: dict[str, Any], job_dir: Path, outcome: dict[str, Any]) -> None:
     """Write a complete point's run directory (its metrics carry the point id and arm)."""
-    from sim.experiment.simulate import signals_deferred
+    from sim.experiment.stopping import signals_deferred
 
     result = point.result()
     metrics = result.metrics
