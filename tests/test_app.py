@@ -93,11 +93,11 @@ def test_workshop_arms_share_the_seed_so_equal_settings_give_equal_runs() -> Non
     for _ in range(6):
         same.step()
     assert same.week == 6
-    assert_same_metrics(same.arms["A"].recorder.frame(), same.arms["B"].recorder.frame())
+    assert_same_metrics(same.frame("A"), same.frame("B"))
 
     # and arm A is exactly the factory's model
     alone = app.make_model("baseline", [], seed=7, preset="workshop")
-    assert_same_metrics(same.arms["A"].recorder.frame(), run_weeks(alone, 6))
+    assert_same_metrics(same.frame("A"), run_weeks(alone, 6))
 
     # a different setting on the same draw: the difference plotted is the setting's effect
     b = app.Arm("baseline", intensities=(1.0,) * len(LEVERS))
@@ -106,10 +106,54 @@ def test_workshop_arms_share_the_seed_so_equal_settings_give_equal_runs() -> Non
         ab.step()
     diff = difference_figures(ab)
     assert len(diff) == len(app.SERIES_METRICS)
-    fa, fb = ab.arms["A"].recorder.frame(), ab.arms["B"].recorder.frame()
+    fa, fb = ab.frame("A"), ab.frame("B")
     assert not np.allclose(fa["participation"], fb["participation"])
     line = diff[0]["data"][-1]  # participation B − A, in percentage points
     assert np.allclose(np.asarray(line["y"], dtype=float), 100 * (fb["participation"] - fa["participation"]))
+
+
+def test_arms_share_one_ensemble_where_their_communities_have_one_shape() -> None:
+    """A, B and the baseline step as one ensemble when they can and as one per shape when not;
+    either way each arm is its single run to the bit, maps included."""
+    same_shape = app.Settings(a=app.Arm("all_six"), b=app.Arm("baseline"), preset="workshop", seed=3)
+    mixed = app.Settings(a=app.Arm("old_compound"), b=app.Arm("all_six"), preset="workshop", seed=3)
+    for settings, ensembles in ((same_shape, 1), (mixed, 2)):  # an old compound changes the shape
+        workshop = app.Workshop(settings)
+        assert len(workshop.models) == ensembles
+        for _ in range(5):
+            workshop.step()
+        snap = workshop.snapshot()
+        for key, arm in (("A", settings.a), ("B", settings.b), ("baseline", app.Arm("baseline"))):
+            alone = app.make_model(arm.scenario, [], seed=3, preset="workshop")
+            assert_same_metrics(workshop.frame(key), run_weeks(alone, 5))
+            if key in snap.arms:  # B is the ensemble's second member in both settings
+                expected = app.live.take_arm(key, alone)
+                for name, values in expected.buildings.items():
+                    assert np.array_equal(snap.arms[key].buildings[name], values, equal_nan=True), (key, name)
+                assert np.array_equal(snap.arms[key].covered, expected.covered)
+
+
+def test_a_branch_after_a_change_carries_the_change_and_leaves_a_where_it_was() -> None:
+    workshop = app.Workshop(app.Settings(preset="workshop", seed=9))
+    workshop.step()
+    workshop.change("A", app.Arm("baseline", intensities=(0.7,) * len(LEVERS)))
+    for _ in range(3):
+        workshop.step()
+    before = workshop.frame("A")
+    workshop.branch()
+    assert workshop.week == 4 and len(workshop.models) == 1
+    assert_same_metrics(workshop.frame("A"), before)
+    assert_same_metrics(workshop.frame("B"), before)
+    for _ in range(2):
+        workshop.step()
+    assert_same_metrics(workshop.frame("A"), workshop.frame("B"))
+    switched = app.make_model(
+        "baseline",
+        [f"levers.{name}.{key}" for name in LEVERS for key in ("intensity=0.7", "start_week=1")],
+        seed=9,
+        preset="workshop",
+    )
+    assert_same_metrics(workshop.frame("B"), run_weeks(switched, 6))
 
 
 def test_arm_overrides_name_only_what_the_facilitator_changed() -> None:
@@ -276,10 +320,10 @@ def test_a_mid_run_change_is_the_lever_switched_on_at_that_week() -> None:
         seed=11,
         preset="workshop",
     )
-    assert_same_metrics(workshop.arms["A"].recorder.frame(), run_weeks(switched, 10))
+    assert_same_metrics(workshop.frame("A"), run_weeks(switched, 10))
     # the ghost baseline did not move
     assert_same_metrics(
-        workshop.reference.recorder.frame(), run_weeks(app.make_model("baseline", [], 11, "workshop"), 10)
+        workshop.frame("baseline"), run_weeks(app.make_model("baseline", [], 11, "workshop"), 10)
     )
     with pytest.raises(ValueError, match="scenario"):
         workshop.change("A", app.Arm("all_six"))
@@ -290,15 +334,15 @@ def test_a_branch_runs_two_futures_from_the_same_state_and_draw() -> None:
     for _ in range(4):
         workshop.step()
     workshop.branch()
-    assert set(workshop.arms) == {"A", "B"} and workshop.settings.b == workshop.settings.a
+    assert workshop.arm_keys == ["A", "B"] and workshop.settings.b == workshop.settings.a
     for _ in range(3):
         workshop.step()
     # unchanged, the branch is the same future (same random stream, not a fresh draw)
-    assert_same_metrics(workshop.arms["A"].recorder.frame(), workshop.arms["B"].recorder.frame())
+    assert_same_metrics(workshop.frame("A"), workshop.frame("B"))
     workshop.change("B", app.Arm("baseline", intensities=(1.0,) * len(LEVERS)))
     for _ in range(3):
         workshop.step()
-    a, b = workshop.arms["A"].recorder.frame(), workshop.arms["B"].recorder.frame()
+    a, b = workshop.frame("A"), workshop.frame("B")
     assert_same_metrics(a.iloc[:7], b.iloc[:7])
     assert not np.allclose(a["participation"].iloc[7:], b["participation"].iloc[7:])
     kinds = [(e.week, e.arm, e.kind) for e in workshop.events]
@@ -344,7 +388,7 @@ def test_bounded_metrics_have_fixed_percent_axes_and_the_baseline_ghost() -> Non
     for metric in ("participation", "satisfaction", "trust"):
         y = by_metric[metric]["layout"]["yaxis"]
         assert y["range"] == [0, 1] and y["tickformat"] == ".0%", metric
-        assert by_metric[metric]["layout"]["xaxis"]["range"] == [0, workshop.arms["A"].cfg.steps]
+        assert by_metric[metric]["layout"]["xaxis"]["range"] == [0, workshop.config("A").steps]
         ghost = by_metric[metric]["data"][0]
         assert ghost["line"]["dash"] == "dash" and ghost["name"] == app.word("baseline")
     unmet = by_metric["unmet_need"]["layout"]["yaxis"]["range"]

@@ -170,7 +170,12 @@ class CommunityModel(mesa.Model):
 
     @cfg.setter
     def cfg(self, value: Config) -> None:
-        self.configs[0] = value
+        self.set_config(0, value)
+
+    def set_config(self, member: int, cfg: Config) -> None:
+        """Give ``member`` a new config from the next stage that reads it (the dashboard changes
+        an arm's levers and budget mid-run). The community and the state stay as they are."""
+        self.configs[member] = cfg
         self._params.clear()  # values read from the configs, and what is derived from them
 
     # ------------------------------------------------------------------- per-member values

@@ -506,7 +506,7 @@ class _PlayLoop:
                 for _ in range(render_interval.value):
                     workshop.step()
                 now = time.monotonic()
-                last_week = before < workshop.arms["A"].cfg.steps <= workshop.week
+                last_week = before < workshop.config("A").steps <= workshop.week
                 if last_week or now - drawn >= redraw_interval(ROOM.playing, cost):
                     started = time.thread_time()
                     redraw()

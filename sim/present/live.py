@@ -147,38 +147,42 @@ def compound_kinds() -> tuple[str, ...]:
     return tuple(COMPOUND_KINDS)
 
 
-def take_series(model, metrics: Sequence[str]) -> dict[str, np.ndarray]:
-    """Copies of the recorded series of ``metrics`` (weeks 1..week) of a CommunityModel."""
+def take_series(model, member: int = 0, metrics: Sequence[str] = ()) -> dict[str, np.ndarray]:
+    """Copies of the recorded series of ``metrics`` (weeks 1..week) of a CommunityModel's member."""
     names = list(METRICS)
-    rows = model.recorder.rows
-    values = model.recorder.values
-    return {m: values[:rows, names.index(m)].copy() for m in metrics}
+    rec = model.recorder
+    values = rec.data[member, : rec.rows]
+    return {m: values[:, names.index(m)].copy() for m in metrics}
 
 
-def take_arm(key: str, model, metrics: Sequence[str]) -> ArmSnapshot:
-    """An :class:`ArmSnapshot` of a CommunityModel (call it while the model is not stepping)."""
-    c = model.community
+def take_arm(key: str, model, member: int = 0, metrics: Sequence[str] = ()) -> ArmSnapshot:
+    """An :class:`ArmSnapshot` of a CommunityModel's member (call it while the model is not
+    stepping); a single model is its own member 0."""
+    c = model.communities[member]
+    cfg = model.configs[member]
     rec = model.recorder
     last = rec.rows - 1
+    part = slice(member * c.n_buildings, (member + 1) * c.n_buildings)
     buildings: dict[str, np.ndarray] = {}
-    if rec.record_buildings and last >= 0:
+    if cfg.record_buildings and last >= 0:
         for name, values in rec.buildings.items():
-            buildings[name] = values[last].copy()
-        buildings["conflicts_open"] = rec.conflicts[last][c.building_compound].astype(np.float64)
+            buildings[name] = values[last, part].copy()
+        conflicts = rec.conflicts[last, member * c.n_compounds : (member + 1) * c.n_compounds]
+        buildings["conflicts_open"] = conflicts[c.building_compound].astype(np.float64)
     kinds = np.where(
         c.compound_company < 0, 2, np.where(c.compound_owners_committee.astype(bool), 0, 1)
     ).astype(np.int8)
-    info = model.cfg.scenario
+    info = cfg.scenario
     return ArmSnapshot(
         key=key,
         title_en=info.title_en,
         title_zh=info.title_zh,
         scenario=info.name,
-        intensities=tuple(float(getattr(model.cfg.levers, n).intensity) for n in LEVERS),
-        budget=float(model.cfg.budget),
-        series=take_series(model, metrics),
+        intensities=tuple(float(getattr(cfg.levers, n).intensity) for n in LEVERS),
+        budget=float(cfg.budget),
+        series=take_series(model, member, metrics),
         buildings=buildings,
-        covered=model.buildings.covered.copy(),
+        covered=model.buildings.covered[part].copy(),
         building_compound=c.building_compound,
         building_size=c.building_size,
         compound_kind=kinds,

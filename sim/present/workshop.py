@@ -26,11 +26,13 @@ from functools import lru_cache
 from pathlib import Path
 
 import mesa
+import numpy as np
+import pandas as pd
 
 from sim.core.config import Config, ConfigError
 from sim.core.levers import LEVERS
 from sim.core.model import CommunityModel
-from sim.experiment import compose
+from sim.experiment import compose, ensemble
 from sim.experiment.compose import CONFIG_DIR, group_options
 from sim.experiment.compose import compose_config as compose_overrides
 from sim.experiment.simulate import replicate_seeds
@@ -144,7 +146,12 @@ def make_model(
         preset: community size preset (default: the config's).
     """
     cfg = compose_config(scenario, overrides, seed, preset)
-    return CommunityModel(cfg, rng=replicate_seeds(cfg.seed, cfg.replicates)[0])
+    return CommunityModel(cfg, rng=member_seed(cfg))
+
+
+def member_seed(cfg: Config) -> np.random.SeedSequence:
+    """The seed of ``cfg``'s replicate 0, as :func:`sim.experiment.simulate.simulate` gives it."""
+    return replicate_seeds(cfg.seed, cfg.replicates)[0]
 
 
 def _mtime(path: Path) -> float:
@@ -231,14 +238,20 @@ class Settings:
         return {"A": self.a} if self.b is None else {"A": self.a, "B": self.b}
 
 
+#: the key of the baseline reference among a workshop's members
+BASELINE = "baseline"
+
+
 class Workshop(mesa.Model):
     """What the dashboard steps: setting A, in A/B mode setting B, and the baseline, on one seed.
 
-    Each arm is a :class:`CommunityModel` made by :func:`make_model`, so it is the model
-    ``sim-run`` would run; one step of the workshop is one week of every arm and of the
-    baseline reference (drawn as a grey ghost line). The play loop steps in a worker thread
-    while the page reads the results: both hold :attr:`lock`, so a figure never sees a week
-    half recorded (:meth:`snapshot`).
+    Each arm is the model :func:`make_model` makes, so it is the model ``sim-run`` would run.
+    The arms and the baseline reference (drawn as a grey ghost line) are members of one
+    ensemble (docs/design.md §9) when their communities have the same shape, and of one
+    ensemble per shape otherwise; a member's weeks are its single run's to the bit, so sharing
+    changes nothing but the time a week takes. One step of the workshop is one week of every
+    member. The play loop steps in a worker thread while the page reads the results: both hold
+    :attr:`lock`, so a figure never sees a week half recorded (:meth:`snapshot`).
 
     Lever and budget changes during a run apply from the current week (:meth:`change`);
     :meth:`branch` copies A into B at the current week, so two futures run on from the same
@@ -251,25 +264,56 @@ class Workshop(mesa.Model):
         self.settings = settings
         self.lock = threading.RLock()
         self.events: list[live.Event] = []
-        self.arms: dict[str, CommunityModel] = {
-            key: make_model(arm.scenario, arm.overrides(settings.preset), settings.seed, settings.preset)
+        initial = {
+            key: compose_config(arm.scenario, arm.overrides(settings.preset), settings.seed, settings.preset)
             for key, arm in settings.arms().items()
         }
-        self.reference = make_model("baseline", [], settings.seed, settings.preset)
+        initial[BASELINE] = compose_config("baseline", [], settings.seed, settings.preset)
+        #: per member: its config at week 0 and every change since, as (week, config)
+        self.history: dict[str, list[tuple[int, Config]]] = {k: [(0, cfg)] for k, cfg in initial.items()}
+        self._build()
         self._version = 0  # counts every write (step, change, branch): snapshots are reused until it moves
         self._snapshot: tuple[tuple, live.Snapshot] | None = None
+
+    def _build(self) -> None:
+        """The members' ensembles from their week-0 configs, grouped by community shape."""
+        groups: dict[tuple, list[str]] = {}
+        for key, changes in self.history.items():
+            groups.setdefault(ensemble.group_key(changes[0][1]), []).append(key)
+        self.models: list[CommunityModel] = []
+        #: where each member lives: its ensemble and its index there
+        self.members: dict[str, tuple[CommunityModel, int]] = {}
+        for keys in groups.values():
+            configs = [self.history[k][0][1] for k in keys]
+            model = CommunityModel.ensemble(configs, [member_seed(cfg) for cfg in configs])
+            self.models.append(model)
+            self.members.update({k: (model, m) for m, k in enumerate(keys)})
 
     def step(self) -> None:
         """One week of every arm and of the baseline."""
         with self.lock:
             self._version += 1
-            for model in self.arms.values():
+            for model in self.models:
                 model.step()
-            self.reference.step()
 
     @property
     def week(self) -> int:
-        return self.arms["A"].week
+        return self.models[0].week
+
+    @property
+    def arm_keys(self) -> list[str]:
+        """The arms in play: ``["A"]`` or ``["A", "B"]``."""
+        return [k for k in self.members if k != BASELINE]
+
+    def config(self, key: str) -> Config:
+        """The config member ``key`` (an arm, or ``"baseline"``) runs with this week."""
+        model, member = self.members[key]
+        return model.configs[member]
+
+    def frame(self, key: str) -> pd.DataFrame:
+        """Member ``key``'s recorded weeks, as ``recorder.frame()`` of its single run."""
+        model, member = self.members[key]
+        return model.recorder.frame(member=member)
 
     def change(self, key: str, arm: Arm) -> None:
         """Set arm ``key``'s levers and budget to ``arm``'s from the current week on.
@@ -281,10 +325,13 @@ class Workshop(mesa.Model):
         """
         s = self.settings
         with self.lock:
-            model = self.arms[key]
-            if arm.scenario != model.cfg.scenario.name:
-                raise ValueError(f"scenario={arm.scenario!r}; allowed mid-run: {model.cfg.scenario.name!r}")
-            model.cfg = compose_config(arm.scenario, arm.overrides(s.preset), s.seed, s.preset)
+            model, member = self.members[key]
+            running = model.configs[member].scenario.name
+            if arm.scenario != running:
+                raise ValueError(f"scenario={arm.scenario!r}; allowed mid-run: {running!r}")
+            cfg = compose_config(arm.scenario, arm.overrides(s.preset), s.seed, s.preset)
+            model.set_config(member, cfg)
+            self.history[key].append((self.week, cfg))
             self._version += 1
             self.settings = dataclasses.replace(s, **{key.lower(): arm})
             event = live.Event(self.week, key, "change")
@@ -293,12 +340,30 @@ class Workshop(mesa.Model):
                 self.events.append(event)
 
     def branch(self) -> None:
-        """B := a copy of A at this week (same state, same random stream); B's changes come next."""
+        """B := a copy of A at this week (same state, same random stream); B's changes come next.
+
+        B joins A's ensemble: the members are built again and run to this week with every
+        change at the week it was made. Each member's weeks do not depend on its company, so A
+        and the baseline come back to the bit where they were, and B is A's double.
+        """
         with self.lock:
             self._version += 1
-            self.arms["B"] = copy.deepcopy(self.arms["A"])
+            week = self.week
+            self.history = {
+                "A": self.history["A"],
+                "B": list(self.history["A"]),
+                BASELINE: self.history[BASELINE],
+            }
+            self._build()
+            for w in range(week):
+                for key, changes in self.history.items():
+                    model, member = self.members[key]
+                    for _, cfg in (c for c in changes[1:] if c[0] == w):
+                        model.set_config(member, cfg)
+                for model in self.models:
+                    model.step()
             self.settings = dataclasses.replace(self.settings, b=self.settings.a)
-            self.events.append(live.Event(self.week, "B", "branch"))
+            self.events.append(live.Event(week, "B", "branch"))
 
     def snapshot(self, metrics: Sequence[str] = SERIES_METRICS) -> live.Snapshot:
         """Copies of everything the page shows at the current week, taken under the lock.
@@ -309,22 +374,22 @@ class Workshop(mesa.Model):
         with self.lock:
             key = (
                 self._version,
-                tuple((k, id(m), m.week) for k, m in self.arms.items()),
-                id(self.reference),
-                self.reference.week,
+                tuple(id(model) for model in self.models),
+                self.week,
                 len(self.events),
                 tuple(metrics),
             )
             if self._snapshot is not None and self._snapshot[0] == key:
                 return self._snapshot[1]
-            arms = {k: live.take_arm(k, model, metrics) for k, model in self.arms.items()}
+            arms = {k: live.take_arm(k, *self.members[k], metrics=metrics) for k in self.arm_keys}
+            base_model, base_member = self.members[BASELINE]
             snap = live.Snapshot(
                 week=self.week,
-                steps=self.arms["A"].cfg.steps,
+                steps=self.config("A").steps,
                 arms=arms,
-                baseline=live.take_series(self.reference, metrics),
+                baseline=live.take_series(base_model, base_member, metrics),
                 preset=self.settings.preset,
-                seed=self.arms["A"].cfg.seed,
+                seed=self.config("A").seed,
                 events=tuple(self.events),
             )
             self._snapshot = (key, snap)
