@@ -290,3 +290,51 @@ def test_recommended_n_is_a_capped_power_of_two_and_the_message_says_so():
             rec = sensitivity.recommended_n(n, widest)
             assert rec & (rec - 1) == 0 and n < rec <= max(16 * n, 64), (n, widest, rec)
             assert sensitivity.is_capped(n, widest) == (n * (widest / 0.1) ** 2 > rec)
+
+
+def test_describe_many_is_describe_of_each_sample_to_the_bit() -> None:
+    """Samples that share bounds are described in one vectorised call; each description is the
+    one its sample gets alone. A count's bounds compare equal to the plain pair (0, ∞) and must
+    still get the count methods."""
+    rng = np.random.default_rng(4)
+    samples = {
+        "share": rng.beta(2, 5, 7),
+        "share_flat": np.full(4, 0.25),
+        "share_one": np.array([0.4]),
+        "share_empty": np.array([math.nan, math.nan]),
+        "count": rng.poisson(3.0, 9).astype(float),
+        "count_zero": np.zeros(5),
+        "count_spread": rng.negative_binomial(2, 0.1, 6).astype(float),
+        "amount": rng.gamma(2.0, 3.0, 8),  # (0, ∞) but not a count
+        "gain": rng.normal(0.0, 0.1, 12),
+        "gain_bounded": rng.uniform(-0.5, 0.5, 5),
+        "with_nan": np.array([0.2, math.nan, 0.3, 0.5]),
+    }
+    bounds = {
+        "share": (0.0, 1.0),
+        "share_flat": (0.0, 1.0),
+        "share_one": (0.0, 1.0),
+        "share_empty": (0.0, 1.0),
+        "count": stats.COUNT,
+        "count_zero": stats.COUNT,
+        "count_spread": stats.COUNT,
+        "amount": (0.0, math.inf),
+        "gain": stats.UNBOUNDED,
+        "gain_bounded": (-1.0, 1.0),
+        "with_nan": (0.0, 1.0),
+    }
+    together = stats.describe_many(samples, bounds)
+    assert list(together) == list(samples)
+
+    def same(a: object, b: object) -> bool:
+        return a == b or (a != a and b != b)  # equal, or both NaN
+
+    for name, values in samples.items():
+        mean_iv = stats.mean_interval(values, bounds[name])
+        pred = stats.prediction_interval(values, bounds[name])
+        got = together[name]
+        assert got["n"] == np.isfinite(values).sum() and got["method"] == mean_iv.method, name
+        assert all(same(got[k], getattr(mean_iv, k)) for k in ("mean", "low", "high")), name
+        assert got["prediction"]["method"] == pred.method, name
+        assert same(got["prediction"]["low"], pred.low) and same(got["prediction"]["high"], pred.high), name
+    assert together["count"]["method"].endswith("garwood") and together["amount"]["method"] == "log-t"

@@ -288,9 +288,10 @@ def summarise(metrics: pd.DataFrame, cfg: Config) -> dict[str, Any]:
     replicates the chosen ``interval_half_width`` needs.
     """
     final = metrics[metrics["step"] == metrics["step"].max()]
-    table = {}
-    for name in metric_columns(metrics):
-        table[name] = stats.describe(final[name].to_numpy(), stats.bounds_of(name))
+    names = metric_columns(metrics)
+    table = stats.describe_many(
+        {name: final[name].to_numpy() for name in names}, {name: stats.bounds_of(name) for name in names}
+    )
     budget_bound_steps = metrics.groupby("replicate")["budget_bound"].sum().mean()
     replicates = int(metrics["replicate"].nunique())
     out = {
