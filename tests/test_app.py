@@ -133,6 +133,12 @@ def test_arms_share_one_ensemble_where_their_communities_have_one_shape() -> Non
                 assert np.array_equal(snap.arms[key].covered, expected.covered)
 
 
+def test_a_large_community_keeps_the_runners_household_limit() -> None:
+    """At street size (20,000 households) two members fill an ensemble, as in a sweep."""
+    workshop = app.Workshop(app.Settings(a=app.Arm("all_six"), b=app.Arm("baseline"), preset="street"))
+    assert [m.n_members for m in workshop.models] == [2, 1]
+
+
 def test_a_branch_after_a_change_carries_the_change_and_leaves_a_where_it_was() -> None:
     workshop = app.Workshop(app.Settings(preset="workshop", seed=9))
     workshop.step()

@@ -113,30 +113,32 @@ def member_bytes(cfg: Config) -> int:
     return per_household * shape.households + network + entities + record
 
 
+def most_members(cfg: Config, memory_mb: float | None = None, max_members: int = MAX_MEMBERS) -> int:
+    """How many members of ``cfg``'s shape one ensemble may hold: what fits ``memory_mb``
+    (:func:`member_bytes`), at most ``max_members`` and :data:`MAX_HOUSEHOLDS` households, and
+    at least one (a community too large for either runs alone)."""
+    budget = memory_budget_mb(memory_mb) * 2**20
+    households = community_shape(cfg.community).households
+    return max(1, min(max_members, int(budget // member_bytes(cfg)), MAX_HOUSEHOLDS // households))
+
+
 def plan(
     jobs: Sequence[Job], memory_mb: float | None = None, max_members: int = MAX_MEMBERS
 ) -> list[list[int]]:
     """Ensembles to run, as lists of indices into ``jobs``, in the order they should run.
 
-    Jobs are grouped by :func:`group_key`; a group is cut into consecutive ensembles whose
-    estimated memory (:func:`member_bytes`) fits ``memory_mb`` (at least one member each, so
-    a community too large for the budget runs alone), growing 1, 2, 4, … members up to that
-    size (so that an interruption loses little), and has at most ``max_members``
-    (``max_members=1`` runs every job alone: the per-point path, for comparison) and, unless
-    it has one member, at most :data:`MAX_HOUSEHOLDS` households. Within a
+    Jobs are grouped by :func:`group_key`; a group is cut into consecutive ensembles growing
+    1, 2, 4, … members (so that an interruption loses little) up to :func:`most_members`
+    (``max_members=1`` runs every job alone: the per-point path, for comparison). Within a
     group the jobs keep their order in ``jobs``, and groups run in the order of their first
     job, so a caller that lists a point's jobs together gets that point's results early.
     """
-    budget = memory_budget_mb(memory_mb) * 2**20
     groups: dict[tuple, list[int]] = {}
     for index, job in enumerate(jobs):
         groups.setdefault(group_key(job.cfg), []).append(index)
     ensembles: list[list[int]] = []
     for indices in groups.values():
-        cfg = jobs[indices[0]].cfg
-        households = group_key(cfg)[0].households
-        most = max(1, min(max_members, int(budget // member_bytes(cfg)), MAX_HOUSEHOLDS // households))
-        ensembles.extend(_doubling(indices, most))
+        ensembles.extend(_doubling(indices, most_members(jobs[indices[0]].cfg, memory_mb, max_members)))
     return ensembles
 
 

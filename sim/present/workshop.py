@@ -276,18 +276,22 @@ class Workshop(mesa.Model):
         self._snapshot: tuple[tuple, live.Snapshot] | None = None
 
     def _build(self) -> None:
-        """The members' ensembles from their week-0 configs, grouped by community shape."""
+        """The members' ensembles from their week-0 configs, grouped by community shape, each
+        within the runner's limits (a metro community runs alone, as in a sweep)."""
         groups: dict[tuple, list[str]] = {}
         for key, changes in self.history.items():
             groups.setdefault(ensemble.group_key(changes[0][1]), []).append(key)
         self.models: list[CommunityModel] = []
         #: where each member lives: its ensemble and its index there
         self.members: dict[str, tuple[CommunityModel, int]] = {}
-        for keys in groups.values():
-            configs = [self.history[k][0][1] for k in keys]
-            model = CommunityModel.ensemble(configs, [member_seed(cfg) for cfg in configs])
-            self.models.append(model)
-            self.members.update({k: (model, m) for m, k in enumerate(keys)})
+        for group in groups.values():
+            most = ensemble.most_members(self.history[group[0]][0][1])
+            for start in range(0, len(group), most):
+                keys = group[start : start + most]
+                configs = [self.history[k][0][1] for k in keys]
+                model = CommunityModel.ensemble(configs, [member_seed(cfg) for cfg in configs])
+                self.models.append(model)
+                self.members.update({k: (model, m) for m, k in enumerate(keys)})
 
     def step(self) -> None:
         """One week of every arm and of the baseline."""
