@@ -1,61 +1,124 @@
-"""English and Chinese strings: one way to look them up, for figures, reports and the dashboard.
+"""English and Chinese strings: one catalogue, one way to look them up.
 
-The domain's own words (levers, service channels, need categories, household profiles,
-community presets) are named here once, for the model's metric labels, the figures, the
-reports and the dashboard alike. Strings that belong to one screen (a button, an axis title)
-stay in a ``key → (English, 中文)`` table next to the code that uses them; :func:`translate`
-is the single lookup, so a missing key or an unknown language fails the same way everywhere.
+Every string the project shows people (the domain's words, the figures' titles, the
+dashboard's buttons, the reports' sentences) is kept in ``sim/strings.yaml``, section by
+section, each entry with its ``en`` and ``zh`` versions. A translator edits that file alone;
+the code reads a section as a ``key → (English, 中文)`` table with :func:`strings` and fills
+it in with :func:`translate`, so a missing key or an unknown language fails the same way
+everywhere. The domain's own words (levers, service channels, need categories, household
+profiles, community presets) are named once, for the model's metric labels, the figures, the
+reports and the dashboard alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+import string
+from collections.abc import Iterator, Mapping
+from importlib import resources
+
+import yaml
 
 LANGS: tuple[str, ...] = ("en", "zh")
+CATALOGUE = "strings.yaml"
+# libyaml's safe loader where PyYAML is built with it (eight times faster here), else Python's
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def parse_catalogue(text: str, name: str = CATALOGUE) -> dict[str, dict[str, tuple[str, str]]]:
+    """Sections → ``key → (English, 中文)`` tables from the YAML text of a catalogue.
+
+    A malformed entry is refused in one line naming it: each must map ``en`` and ``zh`` to
+    non-empty strings that fill in the same ``{placeholders}``.
+    """
+    raw = yaml.load(text, Loader=_SafeLoader)
+    if not isinstance(raw, dict):
+        raise ValueError(f"{name}: {type(raw).__name__}; allowed: a mapping of sections")
+    catalogue: dict[str, dict[str, tuple[str, str]]] = {}
+    for section, entries in raw.items():
+        if not isinstance(entries, dict):
+            raise ValueError(f"{name}: {section}={entries!r}; allowed: a mapping of keys to entries")
+        table: dict[str, tuple[str, str]] = {}
+        for key, entry in entries.items():
+            where = f"{name}: {section}.{key}"
+            if (
+                not isinstance(entry, dict)
+                or set(entry) != set(LANGS)
+                or not all(isinstance(v, str) and v for v in entry.values())
+            ):
+                raise ValueError(f"{where}={entry!r}; allowed: a mapping of en and zh to non-empty strings")
+            en, zh = entry["en"], entry["zh"]
+            if placeholders(en) != placeholders(zh):
+                raise ValueError(
+                    f"{where} fills {sorted(placeholders(en))} in en and {sorted(placeholders(zh))} "
+                    "in zh; allowed: the same placeholders in both"
+                )
+            table[str(key)] = (en, zh)
+        catalogue[str(section)] = table
+    return catalogue
+
+
+@functools.cache
+def _catalogue() -> dict[str, dict[str, tuple[str, str]]]:
+    return parse_catalogue(resources.files("sim").joinpath(CATALOGUE).read_text(encoding="utf-8"))
+
+
+class Strings(Mapping[str, tuple[str, str]]):
+    """One section of the catalogue: a ``key → (English, 中文)`` table that also fills itself in.
+
+    ``text = strings("dashboard")`` gives ``text["reset"] == ("Reset", "重置")`` and
+    ``text("week", "zh", n=3) == "第 3 周"``.
+    """
+
+    def __init__(self, section: str, table: Mapping[str, tuple[str, str]]) -> None:
+        self.section = section
+        self._table = dict(table)
+
+    def __getitem__(self, key: str) -> tuple[str, str]:
+        return self._table[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __call__(self, key: str, lang: str = "en", /, **fields: object) -> str:
+        """The ``lang`` version of the string ``key`` with ``{fields}`` filled in."""
+        return translate(self, key, lang, **fields)
+
+
+def strings(section: str) -> Strings:
+    """One section of the catalogue (``sim/strings.yaml``)."""
+    catalogue = _catalogue()
+    if section not in catalogue:
+        raise KeyError(f"section={section!r}; allowed: one of {sorted(catalogue)}")
+    return Strings(section, catalogue[section])
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``{field}`` names a string fills in (its format spec aside)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
 
 #: the six levers (六入), in the essay's order
-LEVER_WORDS: dict[str, tuple[str, str]] = {
-    "embedding": ("Embedding", "嵌入"),
-    "converging": ("Converging", "汇入"),
-    "linking": ("Linking", "链入"),
-    "immersion": ("Immersion", "浸入"),
-    "conduction": ("Conduction", "导入"),
-    "integration": ("Integration", "融入"),
-}
+LEVER_WORDS = strings("levers")
 #: the four service channels (四位一体): who provides; and the service each provides
-CHANNEL_WORDS: dict[str, tuple[str, str]] = {
-    "government": ("Government", "政府"),
-    "social": ("Social organisations", "社会组织"),
-    "volunteer": ("Volunteers", "志愿者"),
-    "market": ("Property company", "物业（市场）"),
-}
-CHANNEL_SERVICE_WORDS: dict[str, tuple[str, str]] = {
-    "government": ("Government service", "政府服务"),
-    "social": ("Social service", "社会服务"),
-    "volunteer": ("Volunteer service", "志愿服务"),
-    "market": ("Market service", "市场服务"),
-}
+CHANNEL_WORDS = strings("channels")
+CHANNEL_SERVICE_WORDS = strings("channel_services")
 #: the five need categories
-CATEGORY_WORDS: dict[str, tuple[str, str]] = {
-    "care": ("Care", "照护"),
-    "family": ("Family", "家庭"),
-    "property": ("Property", "物业"),
-    "safety": ("Safety", "安全"),
-    "dispute": ("Disputes", "纠纷"),
-}
+CATEGORY_WORDS = strings("need_categories")
 #: household profiles
-PROFILE_WORDS: dict[str, tuple[str, str]] = {
-    "elderly": ("Elderly", "老年"),
-    "family": ("Family", "家庭"),
-    "worker": ("Worker", "上班族"),
-}
+PROFILE_WORDS = strings("household_profiles")
 #: community size presets
-PRESET_WORDS: dict[str, tuple[str, str]] = {
-    "workshop": ("Workshop", "工作坊"),
-    "community": ("Community", "社区"),
-    "street": ("Street", "街道"),
-    "metro": ("Metro (scaling only)", "特大城市（仅测规模）"),
-}
+PRESET_WORDS = strings("presets")
+#: what each of the six levers does, in one sentence a workshop participant can read next to
+#: its slider (the mechanisms are docs/ODD.md §7.8–7.9)
+LEVER_EXPLANATIONS = strings("lever_explanations")
+#: kinds of residential compound (小区), by who manages them
+COMPOUND_KINDS = strings("compound_kinds")
+#: words every presentation of results uses
+WORDS = strings("words")
 
 
 def check_lang(lang: str) -> str:
@@ -65,61 +128,10 @@ def check_lang(lang: str) -> str:
     return lang
 
 
-def translate(table: Mapping[str, tuple[str, str]], key: str, lang: str, **fields: object) -> str:
+def translate(table: Mapping[str, tuple[str, str]], key: str, lang: str, /, **fields: object) -> str:
     """The ``lang`` version of ``table[key]`` with ``{fields}`` filled in."""
     en, zh = table[key]
     return (zh if check_lang(lang) == "zh" else en).format(**fields)
-
-
-# What each of the six levers does, in one sentence a workshop participant can read next to its
-# slider (the mechanisms are docs/ODD.md §7.8–7.9).
-LEVER_EXPLANATIONS: dict[str, tuple[str, str]] = {
-    "embedding": (
-        "Party branches reach more buildings and organisations; members ask neighbours to take part "
-        "and report their needs.",
-        "党组织覆盖更多楼栋和组织；党员动员邻里参与并反映需求。",
-    ),
-    "converging": (
-        "Organisations and street departments pool resources; coordination makes the pooled "
-        "capacity larger than its parts.",
-        "辖区单位和街道部门把资源汇聚起来；协调让合力大于各自之和。",
-    ),
-    "linking": (
-        "The community committee brokers outside resources into services, limited by venues and "
-        "by its own team.",
-        "社区居委会链接外部资源转化为服务，受场地和工作力量所限。",
-    ),
-    "immersion": (
-        "Consultation and civic education: residents learn, are heard and are more easily mobilised.",
-        "协商议事与公民教育：居民得到培育、意见被听见，也更容易被动员。",
-    ),
-    "conduction": (
-        "Standardised hand-offs from above: more of the special funds arrive and fewer extra "
-        "tasks pile up on the community workers.",
-        "规范上级下沉：专项资金更多到位，层层加码的任务更少压到社区工作者身上。",
-    ),
-    "integration": (
-        "Cross-appointment of the Party branch, owners' committee and property company: better "
-        "need information, fewer conflicts, more mediation.",
-        "党组织、业委会与物业交叉任职：需求信息更准，矛盾更少，调解更多。",
-    ),
-}
-
-# Kinds of residential compound (小区), by who manages them.
-COMPOUND_KINDS: dict[str, tuple[str, str]] = {
-    "owners": ("Property company and owners' committee", "物业 + 业委会"),
-    "managed": ("Property company, no owners' committee", "有物业，无业委会"),
-    "unmanaged": ("No property management", "无物业管理"),
-}
-
-# Words every presentation of results uses.
-WORDS: dict[str, tuple[str, str]] = {
-    "baseline": ("Baseline (no levers)", "基线（不启用举措）"),
-    "modified": ("modified", "已修改"),
-    "week": ("Week", "周"),
-    "branch": ("branch", "分支"),
-    "change": ("change", "调整"),
-}
 
 
 def word(key: str, lang: str = "en") -> str:

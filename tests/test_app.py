@@ -224,7 +224,7 @@ def test_every_scenario_file_is_offered_with_both_languages() -> None:
 
 
 def test_page_text_has_both_languages() -> None:
-    for key in app._TEXT:
+    for key in app.text:
         en, zh = (
             app.text(key, "en", n=1, arm="A", metric="m", message="x", name="n", description="d", cost=1),
             app.text(key, "zh", n=1, arm="A", metric="m", message="x", name="n", description="d", cost=1),

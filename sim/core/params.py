@@ -37,6 +37,11 @@ def param(
     return field(default=default, metadata=metadata)
 
 
+def lever_cost(default: float) -> Any:
+    """A lever's ``cost_per_unit``: each lever declares its own default, all share range and meaning."""
+    return param(default, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+
+
 @dataclass
 class LeverConfig:
     """What every lever has: how strongly it is applied, when, and what it costs."""
@@ -44,9 +49,7 @@ class LeverConfig:
     intensity: float = param(0.0, 0.0, 1.0, "how strongly the lever is applied (0 = not at all)")
     start_week: int = param(0, 0, 100_000, "first week the lever acts")
     duration_weeks: int = param(0, 0, 100_000, "weeks the lever acts; 0 = to the end of the run")
-    cost_per_unit: float = param(
-        1.0, 0.0, 1e6, "weekly cost per 1,000 households at intensity 1 (budget units)"
-    )
+    cost_per_unit: float = lever_cost(1.0)
 
     def check(self, prefix: str) -> None:
         """Cross-field rules of this lever; ranges are checked generically."""

@@ -69,7 +69,7 @@ from sim.present.workshop import (
     scenario_config,
     scenario_names,
 )
-from sim.vocab import LEVER_EXPLANATIONS, PRESET_WORDS, translate, word
+from sim.vocab import LEVER_EXPLANATIONS, PRESET_WORDS, strings, translate, word
 
 __all__ = [
     "DEFAULT_HOST",
@@ -101,83 +101,8 @@ _log = logging.getLogger(__name__)
 
 
 # Every word the page shows, English first, Chinese second.
-_TEXT: dict[str, tuple[str, str]] = {
-    "title": ("Party-building-led community governance: the six levers", "党建引领社区治理：“六入”工作坊"),
-    "language": ("Language", "语言"),
-    "run": ("Run", "运行"),
-    "week": ("Week {n}", "第 {n} 周"),
-    "play_interval": ("Pause between steps while playing (ms)", "播放时每步间隔（毫秒）"),
-    "render_interval": ("Weeks per step and redraw", "每次推进并刷新的周数"),
-    "controls_help": (
-        "Reset starts again at week 0; ▶ plays, ❚❚ pauses; Step advances.",
-        "重置：从第 0 周重新开始；▶ 播放，❚❚ 暂停；单步：推进一步。",
-    ),
-    "reset": ("Reset", "重置"),
-    "step": ("Step", "单步"),
-    "play": ("▶ Play", "▶ 播放"),
-    "pause": ("❚❚ Pause", "❚❚ 暂停"),
-    "setting": ("Setting {arm}", "方案 {arm}"),
-    "scenario": ("Scenario", "情景"),
-    "levers": ("Lever intensity (0 = off, 1 = full)", "举措强度（0 为不启用，1 为全力）"),
-    "budget_limit": ("Limit the weekly budget", "限制每周预算"),
-    "budget": ("Weekly budget per 1,000 households", "每千户每周预算"),
-    "budget_unbounded": ("Budget: unbounded", "预算：不设上限"),
-    "community": ("Community and random draw", "社区与随机抽样"),
-    "preset": ("Community size", "社区规模"),
-    "seed": ("Random seed", "随机种子"),
-    "ab": ("A/B: run two settings side by side (same seed)", "A/B 对比：两个方案并排运行（相同随机种子）"),
-    "copy_a": ("Copy setting A into B", "将方案 A 复制到方案 B"),
-    "map": ("Community map: compounds and buildings", "社区地图：小区与楼栋"),
-    "map_metric": ("Colour buildings by", "楼栋着色指标"),
-    "series": ("Over the weeks", "随时间变化"),
-    "difference": ("Difference B − A", "差值 B − A"),
-    "difference_of": ("Δ {metric} (B − A)", "{metric}之差（B − A）"),
-    "not_started": (
-        "Week 0: no week simulated yet. Press Step or ▶ Play.",
-        "第 0 周：尚未开始模拟。请按“单步”或“▶ 播放”。",
-    ),
-    "restart_note": (
-        "A new scenario, community or seed starts again at week 0; levers and budget change "
-        "from the current week on.",
-        "更换情景、社区或随机种子会从第 0 周重新开始；举措和预算的调整从当前周起生效。",
-    ),
-    "from_now": (
-        "During a run, lever and budget changes apply from the current week (marked on the charts).",
-        "运行中调整举措或预算，从当前周起生效（图中有标记）。",
-    ),
-    "reset_preset": ("Reset to preset", "恢复预设"),
-    "preset_was": ("Preset (before your changes): {description}", "预设（修改前）：{description}"),
-    "cost": ("Cost at 100%: {cost:g} per 1,000 households a week.", "100% 强度成本：每千户每周 {cost:g}。"),
-    "branch": ("Branch at week {n}", "在第 {n} 周分支"),
-    "branch_help": (
-        "Branch: B continues from this week as a copy of A on the same random draw; change B's "
-        "levers to see both futures.",
-        "分支：方案 B 从本周起复制方案 A、沿用同一随机抽样；调整 B 的举措即可对照两种未来。",
-    ),
-    "handout": ("Handout (HTML, 中文/English)", "讲义（HTML，中文/English）"),
-    "presenter_on": ("Presenter mode", "演示模式"),
-    "presenter_off": ("Standard view", "标准视图"),
-    "export_png": ("Save as PNG", "保存为 PNG"),
-    "export_svg": ("Save as SVG", "保存为 SVG"),
-    "export_full": ("Full screen", "全屏"),
-    "ghost_note": (
-        "Grey dashed line: the baseline (no levers) on the same random draw.",
-        "灰色虚线：同一随机抽样下的基线（不启用举措）。",
-    ),
-    "map_key": (
-        "Each block is a compound (its label says who manages it), each tile a building, coloured "
-        "by the chosen measure; a white dot marks a building a Party branch covers.",
-        "每个方块是一个小区（标签注明管理方式），每个小格是一栋楼，颜色表示所选指标；白点表示该楼栋已有党组织覆盖。",
-    ),
-    "households": ("{name} (≈{n:,} households)", "{name}（约 {n:,} 户）"),
-    "now": ("This week", "本周"),
-    "error": ("Setting not applied: {message}", "设置未生效：{message}"),
-}
-
-
-def text(key: str, lang: str = "en", **fields: object) -> str:
-    """A page string in English (``en``) or Chinese (``zh``) with ``{fields}`` filled in."""
-    return translate(_TEXT, key, lang, **fields)
+#: a page string in English (``en``) or Chinese (``zh``): ``text(key, lang, **fields)``
+text = strings("dashboard")
 
 
 def lever_label(name: str, lang: str = "en") -> str:

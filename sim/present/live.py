@@ -29,7 +29,7 @@ import numpy as np
 from sim.core.levers import LEVER_TITLES, LEVERS
 from sim.core.metrics import METRICS, label
 from sim.present.plots import GREY, PALETTE, _tile_layout
-from sim.vocab import COMPOUND_KINDS, translate, word
+from sim.vocab import COMPOUND_KINDS, strings, word
 
 __all__ = [
     "BOUNDED",
@@ -50,38 +50,8 @@ __all__ = [
 BOUNDED = frozenset({"participation", "satisfaction", "trust", "need_information", "asks"})
 MAP_METRICS = ("satisfaction", "participation", "trust", "unmet_need", "need_information", "conflicts_open")
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "week": ("Week", "周"),
-    "compound": ("Compound", "小区"),
-    "building": ("Building", "楼栋"),
-    "households": ("Households", "户数"),
-    "covered": ("Party branch covers the building", "党组织已覆盖该楼栋"),
-    "conflicts_open": ("Open conflicts in the compound", "小区未决矛盾"),
-    "difference": ("Δ {metric} (B − A)", "{metric}之差（B − A）"),
-    "points": ("percentage points", "百分点"),
-    "handout_title": ("Workshop summary", "工作坊小结"),
-    "handout_made": ("Made {when} with sim-app", "由 sim-app 生成于 {when}"),
-    "setting": ("Setting", "方案"),
-    "scenario": ("Scenario", "情景"),
-    "levers": ("Lever intensities", "举措强度"),
-    "budget": ("Weekly budget", "每周预算"),
-    "unbounded": ("unbounded", "不设上限"),
-    "events": ("Changes during the run", "运行中的调整"),
-    "event_change": ("week {week}: setting {arm} changed", "第 {week} 周：方案 {arm} 调整"),
-    "event_branch": ("week {week}: B branched from A", "第 {week} 周：方案 B 自 A 分支"),
-    "results": ("Results at week {week}", "第 {week} 周结果"),
-    "community": ("Community: {name}, seed {seed}", "社区：{name}，随机种子 {seed}"),
-    "note": (
-        "One simulated community on one random draw; settings share the draw, so their "
-        "difference is the settings' effect in this community, not a forecast.",
-        "一个模拟社区、一次随机抽样；各方案共用同一抽样，差值是方案在该社区中的效果，并非预测。",
-    ),
-}
-
-
-def text(key: str, lang: str = "en", **fields: object) -> str:
-    """A string of the live figures and the handout in English or Chinese."""
-    return translate(_TEXT, key, lang, **fields)
+#: a string of the live figures and the handout in English or Chinese: ``text(key, lang, **fields)``
+text = strings("live")
 
 
 def percent(value: float, digits: int = 0) -> str:

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.levers import converging
-from sim.core.params import ConfigError, LeverConfig, param
+from sim.core.params import ConfigError, LeverConfig, lever_cost, param
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 class ConductionConfig(LeverConfig):
     """导入: hand-offs of funds and tasks down the hierarchy, and the community's capacity."""
 
-    cost_per_unit: float = param(2.5, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    cost_per_unit: float = lever_cost(2.5)
     retention: list[float] = param(
         [0.75, 0.8, 0.85],
         0.0,

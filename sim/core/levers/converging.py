@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.levers import immersion
-from sim.core.params import LeverConfig, param
+from sim.core.params import LeverConfig, lever_cost, param
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 class ConvergingConfig(LeverConfig):
     """汇入: the Party-led joint meeting (联席会议) of the community's organisations."""
 
-    cost_per_unit: float = param(2.0, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    cost_per_unit: float = lever_cost(2.0)
     pooled_recognition: float = param(
         2.0, 0.0, 5.0, "δ, payoff per unit contributed that covered contributors earn at intensity 1"
     )

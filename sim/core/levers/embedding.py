@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.core.levers import immersion
-from sim.core.params import LeverConfig, param
+from sim.core.params import LeverConfig, lever_cost, param
 
 if TYPE_CHECKING:
     from sim.core.community import Community
@@ -55,7 +55,7 @@ if TYPE_CHECKING:
 class EmbeddingConfig(LeverConfig):
     """嵌入: organisational coverage and the recruiting, reporting members it brings."""
 
-    cost_per_unit: float = param(3.0, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    cost_per_unit: float = lever_cost(3.0)
     point_base: float = param(0.3, 0.0, 1.0, "share of buildings covered before the lever (point, 点)")
     line_base: float = param(
         0.2, 0.0, 1.0, "share of firms, social organisations, companies, units with a branch (line, 线)"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.params import LeverConfig, param
+from sim.core.params import LeverConfig, lever_cost, param
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 class ImmersionConfig(LeverConfig):
     """浸入: consultation, education and mobilisation."""
 
-    cost_per_unit: float = param(1.5, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    cost_per_unit: float = lever_cost(1.5)
     consultation: float = param(
         0.6, 0.0, 1.0, "a_c, need information A added at intensity 1 where the whole building takes part"
     )

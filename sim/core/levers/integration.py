@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.params import ConfigError, LeverConfig, param
+from sim.core.params import ConfigError, LeverConfig, lever_cost, param
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 class IntegrationConfig(LeverConfig):
     """融入: cross-appointed leaders and four-in-one service coordination."""
 
-    cost_per_unit: float = param(1.0, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    cost_per_unit: float = lever_cost(1.0)
     cross_appointment_base: float = param(
         0.0, 0.0, 1.0, "χ₀, share of company and owners' committee leaders cross-appointed before the lever"
     )

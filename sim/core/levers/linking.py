@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.core.params import LeverConfig, param
+from sim.core.params import LeverConfig, lever_cost, param
 
 if TYPE_CHECKING:
     from sim.core.model import CommunityModel
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 class LinkingConfig(LeverConfig):
     """链入: brokerage of outside resources by the community Party committee."""
 
-    cost_per_unit: float = param(2.0, 0.0, 1e6, "budget units per 1,000 households per week at intensity 1")
+    cost_per_unit: float = lever_cost(2.0)
     max_resources: float = param(
         10.0, 0.0, 1e4, "L_max, budget units per 1,000 households per week brokered at full ties"
     )

@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 
 from sim.core.levers import LEVERS
 from sim.core.metrics import BUILDING_METRICS, METRICS, label
-from sim.vocab import check_lang, translate
+from sim.vocab import check_lang, strings
 
 if TYPE_CHECKING:
     pass
@@ -42,98 +42,16 @@ FONT = (
     "Arial, sans-serif"
 )
 
-_TEXT: dict[str, tuple[str, str]] = {
-    "week": ("Week", "周"),
-    "replicate": ("Replicate", "重复实验"),
-    "scenario": ("Scenario", "情景"),
-    "mean": ("mean", "均值"),
-    "interval": ("95% interval", "95%区间"),
-    "time_series_title": (
-        "{metric}: mean and 95% interval over replicates",
-        "{metric}：各次重复实验的均值及95%区间",
-    ),
-    "difference": ("Δ {metric}", "Δ {metric}"),
-    "comparison_title": (
-        "Difference to {baseline} at week {step} (paired by replicate, 95% interval)",
-        "第{step}周与{baseline}的差值（按重复实验配对，95%区间）",
-    ),
-    "map_title": ("{metric} by building, week {step}", "各楼栋{metric}（第{step}周）"),
-    "compound": ("Compound", "小区"),
-    "building": ("Building", "楼栋"),
-    "households": ("Households", "户数"),
-    "conflicts_open": ("Open conflicts in compound", "小区未决矛盾"),
-    "network_title": (
-        "Social network of compound {compound}, week {week}",
-        "第{compound}小区的社会网络（第{week}周）",
-    ),
-    "participating": ("Participating", "参与"),
-    "not_participating": ("Not participating", "未参与"),
-    "ties": ("Ties", "社会联系"),
-    "party_member": ("Party member", "党员"),
-    "household": ("Household", "住户"),
-    "profile": ("Profile", "类型"),
-    "yes": ("yes", "是"),
-    "no": ("no", "否"),
-    "heatmap_title": (
-        "{metric} at week {step} over {x} × {y}",
-        "第{step}周{metric}：{x} × {y}",
-    ),
-    "frontier_title": ("Budget frontier: {metric} against cost", "预算前沿：{metric}与成本"),
-    "cost": ("Mean weekly cost (per 1,000 households)", "平均每周成本（每千户）"),
-    "frontier": ("Frontier (best for the cost)", "前沿（同等成本下最优）"),
-    "points": ("Parameter points", "参数组合"),
-    "tipping_title": ("{metric} at week {step} against {x}", "第{step}周{metric}随{x}的变化"),
-    "replicates": ("Replicates", "各次重复实验"),
-    "steepest": ("steepest rise", "变化最陡处"),
-    "sensitivity_title": ("Sensitivity of {output}", "{output}的敏感性"),
-    "input": ("Input parameter", "输入参数"),
-    "index": ("Index", "指数"),
-    "sankey_title": (
-        "Service flows: channel → need category (need units per household per week)",
-        "服务流向：渠道 → 需求类别（每户每周需求单位）",
-    ),
-    "no_data": ("no data", "无数据"),
-    "estimated_split": (
-        "split estimated in proportion to each category's total",
-        "按各类别总量比例估算的分配",
-    ),
-}
+#: a figure string (axis, title, legend) in English or Chinese: ``text(key, lang, **fields)``
+text = strings("figures")
 
-_EXTRA_LABELS: dict[str, tuple[str, str]] = {
-    "satisfaction_gain": ("Satisfaction gain over baseline", "满意度提升（相对基线）"),
-    "participation_gain": ("Participation gain over baseline", "参与率提升（相对基线）"),
-    "trust_gain": ("Trust gain over baseline", "信任度提升（相对基线）"),
-    "cost_effectiveness": ("Satisfaction gain per unit cost", "单位成本满意度提升"),
-    "budget": ("Weekly budget (per 1,000 households)", "每周预算（每千户）"),
-    "seed": ("Root seed", "随机种子"),
-    "steps": ("Weeks", "周数"),
-    "run": ("Run", "运行"),
-    "scenario.name": ("Scenario", "情景"),
-    "arm": ("Arm", "实验组"),
-    "levers.embedding.member_activity": ("Party members' activity e", "党员活跃度 e"),
-    "dynamics.threshold_mean": ("Mean participation threshold μ_θ", "参与阈值均值 μ_θ"),
-    "dynamics.threshold_sd": ("Spread of participation thresholds σ_θ", "参与阈值离散度 σ_θ"),
-    "dynamics.recruitment_effect": ("Recruitment effect ρ", "动员效应 ρ"),
-    "dynamics.synergy": ("Synergy of pooled contributions r", "资源汇聚协同系数 r"),
-}
+_EXTRA_LABELS = strings("figure_labels")
 
-_INDEX_TEXT = {
-    "S1": ("First order S1", "一阶 S1"),
-    "ST": ("Total order ST", "总效应 ST"),
-    "S2": ("Second order S2", "二阶 S2"),
-    "mu_star": ("Morris μ*", "Morris μ*"),
-    "mu": ("Morris μ", "Morris μ"),
-    "sigma": ("Morris σ", "Morris σ"),
-}
+_INDEX_TEXT = strings("sensitivity_indices")
 
 #: the measures of the buildings table: what the recorder keeps per building, and the open
 #: conflicts of the building's compound
 BUILDING_COLUMNS = (*BUILDING_METRICS, "conflicts_open")
-
-
-def text(key: str, lang: str = "en", **fields: Any) -> str:
-    """A figure string (axis, title, legend) in English or Chinese, with ``{fields}`` filled."""
-    return translate(_TEXT, key, lang, **fields)
 
 
 def param_label(name: str, lang: str = "en") -> str:

@@ -38,7 +38,7 @@ from sim.results import (
     load,
 )
 from sim.results.layout import ANALYSIS_DIR, DESIGN_FILE
-from sim.vocab import check_lang, translate
+from sim.vocab import check_lang, strings
 
 __all__ = [
     "PNG_DIR",
@@ -69,118 +69,7 @@ SUMMARY_METRICS = (
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 MAX_TABLE_ROWS = 200
 
-_T: dict[str, tuple[str, str]] = {
-    "title": ("Simulation report: {name}", "仿真报告：{name}"),
-    "kind_run": ("one run", "单次运行"),
-    "kind_scenarios": ("a set of scenarios", "情景集"),
-    "kind_sweep": ("a parameter sweep", "参数扫描"),
-    "kind_ablation": ("a lever ablation ({n} arms)", "举措消融实验（{n} 个方案）"),
-    "kind_arms": ("a set of {n} arms", "{n} 个方案的比较"),
-    "takeaways": ("Takeaways", "要点"),
-    "arms": ("Arms and their settings", "各方案及其设置"),
-    "what": ("What was run", "运行内容"),
-    "figures": ("Key figures", "主要图表"),
-    "summary": ("Summary at the final week", "末周汇总"),
-    "summary_note": (
-        "Mean across replicates with the 95% interval for the mean [low, high], kept inside the "
-        "metric's range; one community varies more than this (see summary.json, prediction).",
-        "各次重复实验的均值及其均值的95%置信区间 [下限, 上限]（不超出指标取值范围）；"
-        "单个社区的波动大于此区间（见 summary.json 中的 prediction）。",
-    ),
-    "source": ("Source", "数据来源"),
-    "kind": ("Kind", "类型"),
-    "runs": ("Runs", "运行数"),
-    "replicates": ("Replicates per run", "每次运行的重复实验数"),
-    "weeks": ("Weeks", "周数"),
-    "preset": ("Community preset", "社区规模预设"),
-    "households": ("Households", "户数"),
-    "seed": ("Root seed", "随机种子"),
-    "scenarios": ("Scenarios", "情景"),
-    "varying": ("Parameters that vary", "变化的参数"),
-    "none": ("none", "无"),
-    "generated": (
-        "Generated {when} by sim-report (sim {version}) from {path}.",
-        "由 sim-report（sim {version}）于 {when} 根据 {path} 生成。",
-    ),
-    "prov_made": (
-        "Results made with {package} {version}, {commit}.",
-        "结果由 {package} {version} 生成，{commit}。",
-    ),
-    "prov_runs": (
-        "Results ({n} runs) made with {package} {version}, {commit}.",
-        "结果（{n} 次运行）由 {package} {version} 生成，{commit}。",
-    ),
-    "prov_commit": ("commit {commits}", "代码提交 {commits}"),
-    "prov_no_commit": ("no git commit recorded (installed package)", "未记录 git 提交（已安装的软件包）"),
-    "prov_dirty": ("(modified tree)", "（工作区有未提交修改）"),
-    "prov_command": ("Command: {commands}", "命令：{commands}"),
-    "prov_system": ("Python {python} on {platform}; {seeds}.", "Python {python}，平台 {platform}；{seeds}。"),
-    "prov_seed": ("seed {seeds}", "随机种子 {seeds}"),
-    "prov_design_seed": ("design seed {seeds}", "设计抽样种子 {seeds}"),
-    "prov_versions": ("Versions: {versions}.", "依赖版本：{versions}。"),
-    "prov_more": ("(+{n} more)", "（另有 {n} 项）"),
-    "prov_none": (
-        "No provenance recorded with these results (made before sim recorded it).",
-        "这些结果未记录来源信息（生成时 sim 尚未记录）。",
-    ),
-    "omitted": (
-        "Left out of the table, having a value in only {k} of {n} rows: {cols}.",
-        "以下列仅 {n} 行中的 {k} 行有值，未列入表中：{cols}。",
-    ),
-    "omitted_gain": (
-        "{cols}: left out of the table, known in only {k} of {n} rows: these arms ran without a "
-        "baseline twin each (baseline_comparison=false); each arm's paired difference to {baseline} "
-        "is in the figures above.",
-        "{cols}：仅 {n} 行中的 {k} 行有值，未列入表中：各方案运行时未各自配对运行基线"
-        "（baseline_comparison=false）；各方案与{baseline}的配对差值见上方图表。",
-    ),
-    "truncated": ("First {n} of {total} rows.", "仅显示前 {n} 行（共 {total} 行）。"),
-    "cap_time": (
-        "Lines are the mean over replicates; the shaded band is the 95% interval for the mean.",
-        "曲线为各次重复实验的均值，阴影为均值的95%置信区间。",
-    ),
-    "cap_compare": (
-        "Difference of each scenario to {baseline} at the final week, paired by replicate "
-        "(common random numbers); an interval that crosses zero means no clear difference.",
-        "各情景在末周与{baseline}的差值，按重复实验配对（共同随机数）；区间跨过零表示差异不明显。",
-    ),
-    "cap_map": (
-        "Compounds are blocks, buildings are tiles; hover a tile for its details.",
-        "每个方块为一个小区，每个格子为一栋楼；鼠标悬停可查看详情。",
-    ),
-    "cap_sankey": (
-        "Need served by each channel and by each need category, averaged over weeks and replicates; "
-        "each channel's delivery is split over categories in proportion to what they received.",
-        "各渠道及各需求类别的服务量（各周与各次重复实验的平均）；各渠道的服务按各类别所得比例分配。",
-    ),
-    "cap_heatmap": (
-        "Replicate mean at the final week for every grid cell.",
-        "每个网格单元末周的重复实验均值。",
-    ),
-    "cap_tipping": (
-        "Dots are single replicates; with more than one parameter varying, the others are pooled.",
-        "圆点为单次重复实验；若有多个参数变化，其余参数合并计算。",
-    ),
-    "cap_sobol": (
-        "Sobol indices of the sampled design (sim.analysis): S1 is an input's own share of the variance, "
-        "ST includes its interactions; bars show 95% bootstrap intervals.",
-        "抽样设计的 Sobol 指数（sim.analysis）：S1 为单个输入本身解释的方差比例，ST 含其交互作用；"
-        "误差线为95%自助法区间。",
-    ),
-    "cap_morris": (
-        "Morris screening of the sampled design (sim.analysis): μ* ranks inputs by influence, σ shows "
-        "non-linearity and interactions.",
-        "抽样设计的 Morris 筛选（sim.analysis）：μ* 表示输入的影响大小，σ 表示非线性与交互作用。",
-    ),
-    "cap_frontier": (
-        "Each point is one parameter combination; the line joins those that no cheaper point beats.",
-        "每个点为一种参数组合；折线连接在同等或更低成本下无可超越的组合。",
-    ),
-}
-
-
-def _t(key: str, lang: str, **fields: object) -> str:
-    return translate(_T, key, lang, **fields)
+_t = strings("report_run")
 
 
 # ------------------------------------------------------------------------------ input

@@ -18,9 +18,10 @@ either language; :func:`arm_table` lists the arms with their lever settings;
 Intervals come from :func:`sim.present.plots.paired_differences` and
 :func:`sim.present.plots.mean_interval`; nothing here computes an interval of its own.
 
-Why one module of this length: a fifth of it is the table of sentences in English and Chinese
-(``_T``); the takeaways of each kind of result share its wording of numbers and intervals, so
-that each sentence is written once, for both languages, and reads alike across kinds.
+Why one module of this length: the takeaways of each kind of result share its wording of
+numbers and intervals (the sentences themselves, in English and Chinese, are the
+``report_story`` section of ``sim/strings.yaml``, read as ``_t``), so that each sentence is
+written once, for both languages, and reads alike across kinds.
 """
 
 from __future__ import annotations
@@ -35,172 +36,15 @@ import plotly.graph_objects as go
 from sim.core.levers import LEVER_TITLES, LEVERS
 from sim.core.metrics import label
 from sim.present import plots
+from sim.vocab import strings
 
 __all__ = ["MAX_SERIES", "arm_table", "arm_title", "chunks", "effect_dots", "is_ablation", "takeaways"]
 
 MAX_SERIES = 8  # lines per chart: beyond this colours repeat and lines hide each other
 
-_ARM_WORDS = {
-    "baseline": ("Baseline (no levers)", "基线（不启用举措）"),
-    "all_six": ("All six levers", "六入齐备"),
-    "even": ("Even split of the budget", "预算平均分配"),
-    "uniform": ("All levers at full intensity", "全部举措满强度"),
-    "people": ("People first (immersion, embedding)", "以人为先（浸入、嵌入）"),
-    "organisations": ("Organisations first (converging, linking)", "以组织为先（汇入、链入）"),
-    "system": ("System first (conduction, integration)", "以机制为先（导入、融入）"),
-}
+_ARM_WORDS = strings("portfolio_arms")
 
-_T = {
-    "raises": ("raises", "提高"),
-    "lowers": ("lowers", "降低"),
-    "best": (
-        "{arm} {verb} {metric} most: by {effect} ({low} to {high}) over {reference}.",
-        "{arm}对{metric}的作用最大：较{reference}{verb} {effect}（{low} 至 {high}）。",
-    ),
-    "worst": (
-        "{arm} {verb} {metric} most: by {effect} ({low} to {high}) against {reference}.",
-        "{arm}使{metric}{verb}最多：较{reference}{verb} {effect}（{low} 至 {high}）。",
-    ),
-    "count": (
-        "{above} of {n} arms raise {metric} clearly above {reference} (interval above zero), "
-        "{below} lower it clearly, {unclear} cannot be told apart from it.",
-        "{n} 个方案中，{above} 个使{metric}明显高于{reference}（区间在零以上），{below} 个明显更低，"
-        "{unclear} 个与之无法区分。",
-    ),
-    "adds": (
-        "Adding {lever} to the other five adds {effect} ({low} to {high}) to {metric}; "
-        "alone it {verb} {metric} by {alone}.",
-        "在其余五项之上加入{lever}，{metric}变化 {effect}（{low} 至 {high}）；单独使用时{verb} {alone}。",
-    ),
-    "adds_most": (
-        "Of the six, {lever} adds most to the other five; {least} adds least ({effect}).",
-        "六项中，{lever}对其余五项的增益最大；{least}增益最小（{effect}）。",
-    ),
-    "run_end": (
-        "After {weeks} weeks {metric} is {value} ({low} to {high}), {change} since week 1.",
-        "第 {weeks} 周{metric}为 {value}（{low} 至 {high}），较第 1 周{change}。",
-    ),
-    "up": ("up {by}", "上升 {by}"),
-    "down": ("down {by}", "下降 {by}"),
-    "flat": ("unchanged", "基本不变"),
-    "grid_best": (
-        "The highest {metric}, {value} ({low} to {high}), is at {where}.",
-        "{metric}最高为 {value}（{low} 至 {high}），出现在{where}。",
-    ),
-    "along": (
-        "Along {param} from {lo} to {hi}, {metric} moves from {start} to {end} "
-        "(averaged over the other inputs).",
-        "{param}从 {lo} 到 {hi}，{metric}从 {start} 变为 {end}（对其余输入取平均）。",
-    ),
-    "jump": (
-        "The steepest change of {metric} along {param} is between {a} and {b}: {by}.",
-        "{metric}沿{param}变化最陡处在 {a} 与 {b} 之间：{by}。",
-    ),
-    "no_jump": (
-        "No step along {param} changes {metric} by more than its intervals allow: no tipping point shown.",
-        "沿{param}，{metric}各步变化均未超出区间范围：未显示临界点。",
-    ),
-    "tip": (
-        "{metric} changes most steeply along {param} between {a} and {b}{where}: by {jump} "
-        "({low} to {high}, paired by replicate), {times}; {verdict}.",
-        "{metric}沿{param}变化最陡处在 {a} 与 {b} 之间{where}：变化 {jump}（{low} 至 {high}，"
-        "按重复实验配对），{times}；{verdict}。",
-    ),
-    "tip_no_interval": (
-        "{metric} changes most steeply along {param} between {a} and {b}{where}: by {jump}, {times}; "
-        "{verdict}.",
-        "{metric}沿{param}变化最陡处在 {a} 与 {b} 之间{where}：变化 {jump}，{times}；{verdict}。",
-    ),
-    "tip_where": (" (at {settings})", "（{settings}时）"),
-    "tip_times": ("{x:.1f} times the typical step", "为一般步长的 {x:.1f} 倍"),
-    "tip_flat": ("on an otherwise flat curve", "其余各步几乎不变"),
-    "tip_one": (
-        "a tipping point (abrupt, and clear of the intervals on either side)",
-        "判定为临界点（突变且两侧区间不重叠）",
-    ),
-    "tip_none": ("not abrupt enough to call a tipping point", "不足以判定为临界点"),
-    "tip_count": (
-        "a tipping point (abrupt, clear of the intervals) in {k} of {n} curves over the other inputs",
-        "在其余输入的 {n} 条曲线中，{k} 条判定为临界点（突变且区间不重叠）",
-    ),
-    "tip_count_none": (
-        "abrupt enough to call a tipping point in none of the {n} curves over the other inputs",
-        "在其余输入的 {n} 条曲线中，没有一条足以判定为临界点",
-    ),
-    "sobol_top": (
-        "{output} depends most on {first} (total-order ST {st} [{st_low}, {st_high}], first-order S1 "
-        "{s1} [{s1_low}, {s1_high}]){rest}; 95% bootstrap intervals, N = {n}{group}.",
-        "{output}受{first}影响最大（总效应指数 ST {st} [{st_low}, {st_high}]，一阶指数 S1 {s1} "
-        "[{s1_low}, {s1_high}]）{rest}；95% 自助法区间，N = {n}{group}。",
-    ),
-    "sobol_rest": ("; then {items}", "；其次为{items}"),
-    "sobol_item": ("{name} (ST {st} [{low}, {high}])", "{name}（ST {st} [{low}, {high}]）"),
-    "morris_top": (
-        "{output} is most sensitive to {first} (Morris μ* {mu} [{low}, {high}], σ {sigma}){rest}; "
-        "95% bootstrap intervals, {n} trajectories{group}.",
-        "{output}对{first}最敏感（Morris μ* {mu} [{low}, {high}]，σ {sigma}）{rest}；"
-        "95% 自助法区间，{n} 条轨迹{group}。",
-    ),
-    "morris_item": ("{name} (μ* {mu} [{low}, {high}])", "{name}（μ* {mu} [{low}, {high}]）"),
-    "group": (" [{group}]", "［{group}］"),
-    "constant": (
-        "{output} does not vary across the design: no indices.",
-        "{output}在整个设计中不变：无敏感性指数。",
-    ),
-    "sobol_small": (
-        "Warning: N = {n} is too small for the Sobol indices below: {k} check(s) failed on {outputs} "
-        "({kinds}), so their ranking is uncertain; rerun with {rerun}.",
-        "警告：N = {n} 对以下 Sobol 指数而言过小：{outputs}有 {k} 项检查未通过（{kinds}），"
-        "排序并不可靠；请以 {rerun} 重新运行。",
-    ),
-    "rerun": ("hydra.sweeper.n={rec}", "hydra.sweeper.n={rec}"),
-    "rerun_capped": (
-        "at least hydra.sweeper.n={rec}, then larger N step by step",
-        "至少 hydra.sweeper.n={rec}，再逐步增大 N",
-    ),
-    "check_wide": ("{k} ST interval(s) wider than {width:g}", "{k} 个 ST 区间宽于 {width:g}"),
-    "check_negative": ("{k} S1 significantly below zero", "{k} 个 S1 显著小于零"),
-    "check_order": ("{k} ST below S1", "{k} 个 ST 小于 S1"),
-    "sobol_enough": (
-        "N = {n} is large enough: the widest ST interval is {widest:.3f} (at most {width:g} wanted).",
-        "N = {n} 已足够：最宽的 ST 区间为 {widest:.3f}（要求不超过 {width:g}）。",
-    ),
-    "morris_small": (
-        "Warning: with {n} trajectories the μ* intervals of {a} and {b} overlap on {output}, so their "
-        "order is not settled; rerun with a larger hydra.sweeper.n.",
-        "警告：{n} 条轨迹下，{a}与{b}在{output}上的 μ* 区间重叠，先后次序尚不能确定；"
-        "请以更大的 hydra.sweeper.n 重新运行。",
-    ),
-    "run_analyse": (
-        "The {what} come from sim-analyse, which has not been run on this sweep: run "
-        "`sim-analyse {folder}` first (it writes {folder}/analysis/{table}.parquet), then sim-report again.",
-        "{what}来自 sim-analyse，但此扫描尚未运行该命令：请先运行 `sim-analyse {folder}`"
-        "（写入 {folder}/analysis/{table}.parquet），再运行 sim-report。",
-    ),
-    "what_sobol": ("Sobol indices and the check of N", "Sobol 指数及样本量 N 的检查"),
-    "what_morris": ("Morris indices", "Morris 指数"),
-    "what_tipping": ("tipping points (where the steepest change is)", "临界点（变化最陡处）"),
-    "interval_note": (
-        "Intervals are 95% intervals for the mean over {n} replicates (paired by replicate where arms "
-        "are compared), not the range of one community.",
-        "区间为 {n} 次重复实验均值的95%区间（方案比较时按重复实验配对），不是单个社区的变化范围。",
-    ),
-    "arm": ("Arm", "方案"),
-    "title": ("Name", "名称"),
-    "budget": ("Budget", "预算"),
-    "unbounded": ("unbounded", "不设上限"),
-    "dots_title": (
-        "{metric}: difference to {reference} at week {step}, sorted by effect",
-        "{metric}：第 {step} 周与{reference}之差（按效果排序）",
-    ),
-    "clear": ("interval excludes zero", "区间不含零"),
-    "unclear": ("interval includes zero", "区间含零"),
-}
-
-
-def _t(key: str, lang: str, **fields: object) -> str:
-    en, zh = _T[key]
-    return (zh if lang == "zh" else en).format(**fields)
+_t = strings("report_story")
 
 
 def _lever(name: str, lang: str) -> str:
