@@ -1,13 +1,14 @@
 """English and Chinese strings: one catalogue, one way to look them up.
 
-Every string the project shows people (the domain's words, the figures' titles, the
-dashboard's buttons, the reports' sentences) is kept in ``sim/strings.yaml``, section by
+The strings the project shows people (the domain's words, the figures' titles, the
+dashboard's buttons, the reports' sentences) are kept in ``sim/strings.yaml``, section by
 section, each entry with its ``en`` and ``zh`` versions. A translator edits that file alone;
 the code reads a section as a ``key → (English, 中文)`` table with :func:`strings` and fills
 it in with :func:`translate`, so a missing key or an unknown language fails the same way
 everywhere. The domain's own words (levers, service channels, need categories, household
 profiles, community presets) are named once, for the model's metric labels, the figures, the
-reports and the dashboard alike.
+reports and the dashboard alike. A metric's labels stay with its declaration
+(:data:`sim.core.metrics.METRICS`), a scenario's title and description with its config.
 """
 
 from __future__ import annotations

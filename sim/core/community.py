@@ -31,22 +31,6 @@ class OrgKind(IntEnum):
     STATIONED_UNIT = 7  # 驻区单位: public institutions stationed in the area
     STREET_DEPARTMENT = 8  # 街道部门 sinking down
 
-    @property
-    def label_zh(self) -> str:
-        return _ORG_LABELS_ZH[self]
-
-
-_ORG_LABELS_ZH = {
-    OrgKind.PARTY_COMMITTEE: "社区党委",
-    OrgKind.RESIDENTS_COMMITTEE: "居委会",
-    OrgKind.OWNERS_COMMITTEE: "业委会",
-    OrgKind.PROPERTY_COMPANY: "物业公司",
-    OrgKind.SOCIAL_ORG: "社会组织",
-    OrgKind.ENTERPRISE: "非公企业",
-    OrgKind.NEW_BUSINESS: "新业态",
-    OrgKind.STATIONED_UNIT: "驻区单位",
-    OrgKind.STREET_DEPARTMENT: "街道部门",
-}
 
 # The converging lever's three directions (汇入: 纵向, 横向, 外向).
 ORG_GROUP = {
