@@ -26,6 +26,9 @@
    not; ``--room 0`` leaves it
    out; ``python -m benchmarks room --sessions 1,10,30`` runs it alone, at several sizes).
 
+Why one module of this length: the six parts share one record (``bench.json``), one way of
+timing in fresh processes and one table of targets, and each is a short section.
+
 It prints every figure beside its target and writes ``results/bench/bench.json`` atomically
 (the room: ``results/bench/room.json``). ``--quick`` runs a small, fast variant (few steps, a
 4-point sweep, no room) that checks the machinery, not the targets.

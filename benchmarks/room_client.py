@@ -22,6 +22,9 @@ session is set up (or failed), ``{"event": "played", ...}`` once every session h
 session: a browser context closed, a socket dropped, as a laptop lid closing). Every wait has a
 timeout; a session that fails reports its error and the others go on. Of the project it imports
 only the browser's settings (:mod:`sim.present.headless`), so that it costs the client CPU little.
+
+Why one module of this length: it is a whole program run as its own process, the two kinds of
+session and the protocol to the orchestrator, and may import nothing else of the benchmarks.
 """
 
 from __future__ import annotations

@@ -65,6 +65,9 @@ names each row's method.
 
 :func:`replicates_needed` answers how many replicates give a chosen half-width of the interval
 for the mean (by default 0.02 on proportions).
+
+Why one module of this length: every interval of the project is computed here and nowhere
+else, and a seventh of the module is this account of which interval is used when and why.
 """
 
 from __future__ import annotations

@@ -8,6 +8,10 @@ allowed.
 
 The lever configs live beside their mechanisms in :mod:`sim.core.levers`; this module gathers
 them into :class:`LeversConfig`.
+
+Why one module of this length: three quarters of it is the schema itself, the community's and
+the dynamics' parameters, each with its default, range and meaning, which Hydra reads as one
+tree; the rest is the one validation of that tree.
 """
 
 from __future__ import annotations

@@ -10,6 +10,11 @@ One model advances one or more members together (:meth:`CommunityModel.ensemble`
 §9): every state array holds the members one after another and every per-member quantity is an
 array over members, so each stage's numpy calls serve all members at once. A single model is
 the ensemble of one.
+
+Why one module of this length: :class:`CommunityModel` is one class whose ``step`` reads as the
+week's schedule; its methods are the glue between stages (the stages' arithmetic lives in
+``dynamics``, ``trust``, ``members``, ``kernels`` and ``levers``), and the functions after it
+stack the members' communities into the one set of arrays that only this class builds.
 """
 
 from __future__ import annotations
