@@ -25,6 +25,7 @@ from sim.present.plots.style import (
     _style,
     interval_band,
     interval_hover_data,
+    mean_line,
     text,
 )
 
@@ -116,18 +117,9 @@ def time_series(
             fig.add_trace(
                 interval_band(x, part["low"].to_numpy(), part["high"].to_numpy(), colour, name, lang)
             )
+        hover = f"{name}<br>{text('week', lang)} %{{x}}<br>{text('mean', lang)} %{{y:.3f}}"
         fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=part["mean"],
-                mode="lines",
-                line={"color": colour, "width": 2},
-                name=name,
-                legendgroup=name,
-                **interval_hover_data(
-                    part, f"{name}<br>{text('week', lang)} %{{x}}<br>{text('mean', lang)} %{{y:.3f}}", lang, 3
-                ),
-            )
+            mean_line(x, part["mean"], colour, name, name, **interval_hover_data(part, hover, lang, 3))
         )
     label_y = _metric_label(metric, lang)
     _style(fig, text("time_series_title", lang, metric=label_y), lang, hovermode="x unified")

@@ -153,6 +153,16 @@ def interval_band(
     )
 
 
+def mean_line(
+    x: Any, mean: Any, colour: str, name: str, group: str, mode: str = "lines", **extra: Any
+) -> go.Scatter:
+    """The line of a mean over replicates, in ``colour``, in the legend group ``group`` that its
+    :func:`interval_band` shares."""
+    return go.Scatter(
+        x=x, y=mean, mode=mode, line={"color": colour, "width": 2}, name=name, legendgroup=group, **extra
+    )
+
+
 def interval_hover(lang: str, digits: int) -> str:
     """The end of a hover text that gives a mean's interval and n, read from ``customdata``
     (low, high, n in that order), with ``digits`` decimals."""

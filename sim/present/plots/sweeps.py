@@ -27,6 +27,7 @@ from sim.present.plots.style import (
     _style,
     interval_band,
     interval_hover,
+    mean_line,
     param_label,
     text,
 )
@@ -215,13 +216,8 @@ def tipping_curve(
             interval_band(xs, summary["low"].to_numpy(), summary["high"].to_numpy(), colour, str(name), lang)
         )
         fig.add_trace(
-            go.Scatter(
-                x=xs,
-                y=summary["mean"],
-                mode="lines+markers",
-                line={"color": colour, "width": 2},
-                name=f"{name}: {text('mean', lang)}",
-                legendgroup=str(name),
+            mean_line(
+                xs, summary["mean"], colour, f"{name}: {text('mean', lang)}", str(name), mode="lines+markers"
             )
         )
         if xs.size > 1:
