@@ -487,75 +487,212 @@ def run(plan: Plan, quick: bool, out_dir: Path, log=print) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- reporting
-def _status(row: dict[str, Any]) -> str:
-    return {True: "met", False: "NOT MET", None: "(quick: not judged)"}[row["met"]]
+@dataclass(frozen=True)
+class Table:
+    """A table of the report: a header, rows of cells, and each column's alignment (``l`` or ``r``;
+    by default the first column is words, the rest numbers)."""
+
+    header: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    align: str = ""
+
+    def _aligns(self) -> str:
+        return self.align or "l" + "r" * (len(self.header) - 1)
+
+    def markdown(self) -> list[str]:
+        """The table in Markdown."""
+        rule = "|" + "".join("---|" if a == "l" else "---:|" for a in self._aligns())
+        return [_md_row(self.header), rule, *(_md_row(row) for row in self.rows)]
+
+    def text(self) -> list[str]:
+        """The table as aligned plain text (Markdown's emphasis dropped)."""
+        rows = [self.header, *(tuple(cell.replace("**", "") for cell in row) for row in self.rows)]
+        widths = [max(len(row[j]) for row in rows) for j in range(len(self.header))]
+        return [
+            "  ".join(
+                cell.ljust(w) if a == "l" else cell.rjust(w)
+                for cell, w, a in zip(row, widths, self._aligns(), strict=True)
+            ).rstrip()
+            for row in rows
+        ]
+
+
+def _md_row(cells: tuple[str, ...]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def preset_table(doc: dict[str, Any]) -> Table:
+    """Cost of the model by size, the per-agent reference and its compiled update."""
+    rows = []
+    for name in PRESETS:
+        p = doc["presets"][name]
+        rows.append(
+            (
+                name,
+                f"{p['households']:,}",
+                f"{p['build_seconds']:.3f}",
+                f"{p['step_seconds'] * 1e3:.2f}",
+                f"{p['household_steps_per_second']:,.0f}",
+                f"{p['peak_rss_mb']:.0f}",
+                f"{p['agents_on_demand_seconds']:.2f}",
+            )
+        )
+    ref, comp = doc["reference"], doc["compiled_reference"]
+    rows.append(
+        (
+            f"per-agent Mesa reference ({ref['preset']}, {ref['steps']} steps)",
+            f"{ref['households']:,}",
+            f"{ref['build_seconds']:.3f}",
+            f"{ref['step_seconds'] * 1e3:.2f}",
+            f"{ref['household_steps_per_second']:,.0f}",
+            f"{ref['peak_rss_mb']:.0f}",
+            "–",
+        )
+    )
+    rows.append(
+        (
+            f"the reference's update compiled ({comp['preset']}, {comp['steps']} steps)",
+            f"{comp['households']:,}",
+            "–",
+            f"{comp['step_seconds'] * 1e3:.3f}",
+            f"{comp['household_steps_per_second']:,.0f}",
+            "–",
+            "–",
+        )
+    )
+    header = (
+        "preset",
+        "households",
+        "build (s)",
+        "time per step (ms)",
+        "household-steps/s",
+        "peak memory (MB)",
+        "Mesa agents on first use (s)",
+    )
+    return Table(header, rows)
+
+
+#: every figure beside its target (title, key, format, target format)
+FIGURE_ROWS = [
+    ("speed-up over the per-agent Mesa reference (community)", "speedup", "{:.1f}×", "≥ {:g}×"),
+    ("scaling exponent of time per step (workshop → metro)", "scaling_exponent", "{:.2f}", "≤ {:g}"),
+    ("metro, 104 steps", "metro_seconds_104_steps", "{:.1f} s", "< {:g} s"),
+    ("metro, peak memory of the process", "metro_peak_rss_mb", "{:.0f} MB", "< {:g} MB"),
+    ("sweep efficiency, {points} workshop points (achieved / ideal)", "sweep_efficiency", "{:.2f}", "≥ {:g}"),
+    ("ensemble / per-point, workshop sweep", "ensemble_ratio", "{:.1f}×", "≥ {:g}×"),
+    ("ensemble, share of the compiled ceiling", "ensemble_ceiling_share", "{:.0%}", "≥ {:.0%}"),
+    ("768-point workshop Sobol, 5 replicates", "sobol_seconds", "{:.0f} s", "≤ {:g} s"),
+    ("ensemble / per-point, community", "ensemble_not_slower_community", "{:.2f}×", "≥ {:g}×"),
+    ("ensemble / per-point, metro", "ensemble_not_slower_metro", "{:.2f}×", "≥ {:g}×"),
+]
+
+
+def figure_table(doc: dict[str, Any]) -> Table:
+    """Every figure with a target, measured and judged (not judged in a quick run)."""
+    t = doc["targets"]
+    rows = []
+    for title, key, fmt, target in FIGURE_ROWS:
+        if key not in t:
+            continue
+        met = {True: "yes", False: "**no**", None: "not judged"}[t[key]["met"]]
+        title = title.format(points=doc["sweep"]["points"])
+        rows.append((title, fmt.format(t[key]["value"]), target.format(t[key]["target"]), met))
+    ceiling = "ceiling: the reference's own update compiled, over the reference"
+    rows.append((ceiling, f"{doc['speedup_ceiling']:.0f}×", "–", "–"))
+    return Table(("figure", "measured", "target", "met"), rows, align="lrrl")
+
+
+def sweep_table(doc: dict[str, Any]) -> Table:
+    """The design sweeper's and the basic sweeper's throughput against the ideal."""
+    rows = []
+    for key in ("sweep", "sweep_unbatched"):
+        sw = doc.get(key)
+        if sw:
+            overhead = f"{sw['overhead_seconds_per_point']:.2f}" if sw["efficiency"] <= 1 else "– (ensembles)"
+            rows.append(
+                (
+                    sw["launcher"],
+                    f"{sw['jobs']}",
+                    f"{sw['wall_seconds']:.1f}",
+                    f"{sw['points_per_second']:.2f}",
+                    f"{sw['ideal_points_per_second']:.2f}",
+                    f"{sw['efficiency']:.2f}",
+                    overhead,
+                )
+            )
+    header = ("sweep", "jobs", "wall (s)", "points/s", "ideal points/s", "efficiency")
+    header += ("overhead per point (s)",)
+    return Table(header, rows)
+
+
+def ensemble_table(doc: dict[str, Any]) -> Table:
+    """The ensemble runner against one job at a time, by size."""
+    rows = []
+    for preset, e in doc["ensembles"].items():
+        hs = e["household_steps_per_second"]
+        rows.append(
+            (
+                preset,
+                f"{e['jobs']}",
+                f"{e['steps']}",
+                f"{e['seconds']['per_point']:.2f}",
+                f"{e['seconds']['ensemble']:.2f}",
+                f"{hs['per_point']:,.0f}",
+                f"{hs['ensemble']:,.0f}",
+                f"{e['ratio']:.2f}×",
+                f"{e['ensembles']} ({e['largest_ensemble']})",
+                f"{e['peak_rss_mb']:.0f} ({e['rss_after_imports_mb']:.0f})",
+            )
+        )
+    header = (
+        "preset",
+        "jobs",
+        "steps",
+        "per-point (s)",
+        "ensemble (s)",
+        "per-point hh-steps/s",
+        "ensemble hh-steps/s",
+        "ratio",
+        "ensembles (largest)",
+        "peak MB (after imports)",
+    )
+    return Table(header, rows)
+
+
+def ensemble_sentences(doc: dict[str, Any]) -> list[str]:
+    """The ceiling share and the Sobol sweep, in words."""
+    comp = doc["compiled_reference_workshop"]
+    out = [
+        "Ceiling at workshop size (the reference's update compiled): "
+        f"{comp['household_steps_per_second']:,.0f} household-steps/s; the ensemble reaches "
+        f"{doc['ensemble_ceiling_share']:.0%} of it."
+    ]
+    if doc.get("sobol"):
+        sb = doc["sobol"]
+        out.append(
+            f"Sobol (`{sb['command']}`): {sb['points']} points in {sb['wall_seconds']:.1f} s; the busiest "
+            f"process peaked at {sb['peak_rss_mb_busiest_process']:.0f} MB."
+        )
+    return out
+
+
+def _tables(doc: dict[str, Any]) -> list[Table]:
+    tables = [preset_table(doc), figure_table(doc), sweep_table(doc)]
+    return [*tables, ensemble_table(doc)] if doc.get("ensembles") else tables
 
 
 def report(doc: dict[str, Any]) -> str:
     """Every figure, with its target beside it, as plain text."""
-    lines = []
-    lines.append(
-        f"{'preset':<10}{'households':>11}{'build s':>9}{'ms/step':>9}{'hh-steps/s':>12}"
-        f"{'peak MB':>9}{'agents s':>10}"
-    )
-    for name in PRESETS:
-        p = doc["presets"][name]
-        lines.append(
-            f"{name:<10}{p['households']:>11,}{p['build_seconds']:>9.3f}{p['step_seconds'] * 1e3:>9.2f}"
-            f"{p['household_steps_per_second']:>12.3g}{p['peak_rss_mb']:>9.0f}"
-            f"{p['agents_on_demand_seconds']:>10.3f}"
-        )
-    ref = doc["reference"]
-    lines.append(
-        f"{'reference':<10}{ref['households']:>11,}{ref['build_seconds']:>9.3f}"
-        f"{ref['step_seconds'] * 1e3:>9.2f}"
-        f"{ref['household_steps_per_second']:>12.3g}{ref['peak_rss_mb']:>9.0f}"
-        f"   (per-agent Mesa, {ref['steps']} steps)"
-    )
-    for key in ("sweep", "sweep_unbatched"):
-        sw = doc.get(key)
-        if not sw:
-            continue
-        lines.append(
-            f"{sw['launcher']}: {sw['points']} points in {sw['jobs']} jobs on {sw['cores']} cores, "
-            f"{sw['wall_seconds']:.1f} s = {sw['points_per_second']:.2f} points/s; ideal "
-            f"{sw['ideal_points_per_second']:.2f} points/s (single point {sw['single_point_seconds']:.3f} s);"
-            f" efficiency {sw['efficiency']:.2f}, "
-            + (
-                f"overhead ≈ {sw['overhead_seconds_per_point']:.2f} s/point"
-                if sw["efficiency"] <= 1
-                else "above 1: a job's points run together as ensembles, faster than one at a time"
-            )
-        )
-    lines += ensemble_lines(doc)
-    lines.append("")
-    t = doc["targets"]
-    rows = [
-        ("speed-up vs per-agent Mesa (community)", "speedup", "{:.1f}×", "≥ {:g}×"),
-        ("scaling exponent (workshop → metro)", "scaling_exponent", "{:.2f}", "≤ {:g}"),
-        ("metro, 104 steps", "metro_seconds_104_steps", "{:.1f} s", "< {:g} s"),
-        ("metro, peak memory", "metro_peak_rss_mb", "{:.0f} MB", "< {:g} MB"),
-        (f"sweep efficiency, {doc['sweep']['points']} points", "sweep_efficiency", "{:.2f}", "≥ {:g}"),
-        *ENSEMBLE_ROWS,
-    ]
-    lines.append(f"{'figure':<40}{'measured':>12}{'target':>12}  status")
-    for title, key, fmt, tfmt in rows:
-        if key not in t:
-            continue
-        lines.append(
-            f"{title:<40}{fmt.format(t[key]['value']):>12}{tfmt.format(t[key]['target']):>12}"
-            f"  {_status(t[key])}"
-        )
-    lines.append(
-        f"ceiling: the reference's own update, compiled, runs {doc['speedup_ceiling']:.0f}× faster than "
-        f"the reference ({doc['compiled_reference']['step_seconds'] * 1e6:.0f} µs per community step); "
-        f"the model, doing strictly more, reaches {doc['speedup'] / doc['speedup_ceiling']:.0%} of that"
-    )
+    lines: list[str] = []
+    for table in _tables(doc):
+        lines += [*table.text(), ""]
+    if doc.get("ensembles"):
+        lines += ensemble_sentences(doc)
     street = doc["reference_street"]
     lines.append(
         f"(scaling exponent street → metro alone: {doc['scaling_exponent_street_metro']:.2f}; speed-up at "
         f"street size: {doc['speedup_street']:.1f}× over the reference's "
-        f"{street['household_steps_per_second']:.3g} household-steps/s; "
+        f"{street['household_steps_per_second']:,.0f} household-steps/s; "
         f"whole suite took {doc['elapsed_seconds']:.0f} s)"
     )
     load = doc["machine"]["load_average_at_start"]
@@ -574,136 +711,13 @@ def markdown(doc: dict[str, Any]) -> str:
     out = [
         f"Measured {doc['created']} with `{doc['command']}` on {m['cpu_count']} cores "
         f"({m['processor']}, Python {m['python']}, numpy {m['numpy']}, Mesa {m['mesa']}); "
-        f"load average at start {m['load_average_at_start'][0]:.1f}.",
-        "",
-        "| preset | households | build (s) | time per step (ms) | household-steps/s | peak memory (MB) "
-        "| Mesa agents on first use (s) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        f"load average at start {m['load_average_at_start'][0]:.1f}."
     ]
-    for name in PRESETS:
-        p = doc["presets"][name]
-        out.append(
-            f"| {name} | {p['households']:,} | {p['build_seconds']:.3f} | {p['step_seconds'] * 1e3:.2f} "
-            f"| {p['household_steps_per_second']:,.0f} | {p['peak_rss_mb']:.0f} "
-            f"| {p['agents_on_demand_seconds']:.2f} |"
-        )
-    ref = doc["reference"]
-    out.append(
-        f"| per-agent Mesa reference ({ref['preset']}, {ref['steps']} steps) | {ref['households']:,} "
-        f"| {ref['build_seconds']:.3f} | {ref['step_seconds'] * 1e3:.2f} "
-        f"| {ref['household_steps_per_second']:,.0f} | {ref['peak_rss_mb']:.0f} | – |"
-    )
-    comp = doc["compiled_reference"]
-    out.append(
-        f"| the reference's update compiled ({comp['preset']}, {comp['steps']} steps) "
-        f"| {comp['households']:,} | – | {comp['step_seconds'] * 1e3:.3f} "
-        f"| {comp['household_steps_per_second']:,.0f} | – | – |"
-    )
-    out += ["", "| figure | measured | target | met |", "|---|---:|---:|---|"]
-    n_points = doc["sweep"]["points"]
-    t = doc["targets"]
-    rows = [
-        ("speed-up over the per-agent Mesa reference (community)", "speedup", "{:.1f}×", "≥ {:g}×"),
-        ("scaling exponent of time per step (workshop → metro)", "scaling_exponent", "{:.2f}", "≤ {:g}"),
-        ("metro, 104 steps", "metro_seconds_104_steps", "{:.1f} s", "< {:g} s"),
-        ("metro, peak memory of the process", "metro_peak_rss_mb", "{:.0f} MB", "< {:g} MB"),
-        (
-            f"sweep efficiency, {n_points} workshop points (achieved / ideal)",
-            "sweep_efficiency",
-            "{:.2f}",
-            "≥ {:g}",
-        ),
-    ]
-    for title, key, fmt, tfmt in [*rows, *ENSEMBLE_ROWS]:
-        if key not in t:
-            continue
-        met = {True: "yes", False: "**no**", None: "not judged"}[t[key]["met"]]
-        out.append(f"| {title} | {fmt.format(t[key]['value'])} | {tfmt.format(t[key]['target'])} | {met} |")
-    out.append(
-        f"| ceiling: the reference's own update compiled, over the reference "
-        f"| {doc['speedup_ceiling']:.0f}× | – | – |"
-    )
-    out += [
-        "",
-        "| sweep | jobs | wall (s) | points/s | ideal points/s | efficiency | overhead per point (s) |",
-    ]
-    out.append("|---|---:|---:|---:|---:|---:|---:|")
-    for key in ("sweep", "sweep_unbatched"):
-        sw = doc.get(key)
-        if sw:
-            out.append(
-                f"| {sw['launcher']} | {sw['jobs']} | {sw['wall_seconds']:.1f} "
-                f"| {sw['points_per_second']:.2f} | {sw['ideal_points_per_second']:.2f} "
-                f"| {sw['efficiency']:.2f} | "
-                + (
-                    f"{sw['overhead_seconds_per_point']:.2f} |"
-                    if sw["efficiency"] <= 1
-                    else "– (ensembles) |"
-                )
-            )
-    out += ["", *ensemble_markdown(doc)]
+    for table in _tables(doc):
+        out += ["", *table.markdown()]
+    if doc.get("ensembles"):
+        out += ["", *ensemble_sentences(doc)]
     return "\n".join(out)
-
-
-#: the ensemble runner's figures beside their targets (title, key, format, target format)
-ENSEMBLE_ROWS = [
-    ("ensemble / per-point, workshop sweep", "ensemble_ratio", "{:.1f}×", "≥ {:g}×"),
-    ("ensemble, share of the compiled ceiling", "ensemble_ceiling_share", "{:.0%}", "≥ {:.0%}"),
-    ("768-point workshop Sobol, 5 replicates", "sobol_seconds", "{:.0f} s", "≤ {:g} s"),
-    ("ensemble / per-point, community", "ensemble_not_slower_community", "{:.2f}×", "≥ {:g}×"),
-    ("ensemble / per-point, metro", "ensemble_not_slower_metro", "{:.2f}×", "≥ {:g}×"),
-]
-
-
-def ensemble_lines(doc: dict[str, Any]) -> list[str]:
-    """The ensemble comparison and the Sobol sweep, as plain text."""
-    lines = []
-    for preset, e in doc["ensembles"].items():
-        hs, sec = e["household_steps_per_second"], e["seconds"]
-        lines.append(
-            f"ensemble runner, {preset}: {e['jobs']} jobs ({e['points']} points × {e['replicates']} "
-            f"replicates, baselines paired, {e['steps']} steps) one at a time {sec['per_point']:.2f} s "
-            f"({hs['per_point']:.3g} household-steps/s), as {e['ensembles']} ensemble(s) of up to "
-            f"{e['largest_ensemble']} {sec['ensemble']:.2f} s ({hs['ensemble']:.3g}/s): "
-            f"{e['ratio']:.2f}×; peak {e['peak_rss_mb']:.0f} MB "
-            f"({e['rss_after_imports_mb']:.0f} MB after imports, budget {e['memory_budget_mb']:.0f} MB)"
-        )
-    return lines + ensemble_sentences(doc)
-
-
-def ensemble_sentences(doc: dict[str, Any]) -> list[str]:
-    """The ceiling share and the Sobol sweep, in words (the same in the text and the Markdown)."""
-    comp = doc["compiled_reference_workshop"]
-    out = [
-        "Ceiling at workshop size (the reference's update compiled): "
-        f"{comp['household_steps_per_second']:,.0f} household-steps/s; the ensemble reaches "
-        f"{doc['ensemble_ceiling_share']:.0%} of it."
-    ]
-    if doc.get("sobol"):
-        sb = doc["sobol"]
-        out.append(
-            f"Sobol (`{sb['command']}`): {sb['points']} points in {sb['wall_seconds']:.1f} s; the busiest "
-            f"process peaked at {sb['peak_rss_mb_busiest_process']:.0f} MB."
-        )
-    return out
-
-
-def ensemble_markdown(doc: dict[str, Any]) -> list[str]:
-    """The ensemble comparison as a Markdown table."""
-    out = [
-        "| preset | jobs | steps | per-point (s) | ensemble (s) | per-point hh-steps/s "
-        "| ensemble hh-steps/s | ratio | ensembles (largest) | peak MB (after imports) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for preset, e in doc["ensembles"].items():
-        hs = e["household_steps_per_second"]
-        out.append(
-            f"| {preset} | {e['jobs']} | {e['steps']} | {e['seconds']['per_point']:.2f} "
-            f"| {e['seconds']['ensemble']:.2f} | {hs['per_point']:,.0f} | {hs['ensemble']:,.0f} "
-            f"| {e['ratio']:.2f}× | {e['ensembles']} ({e['largest_ensemble']}) "
-            f"| {e['peak_rss_mb']:.0f} ({e['rss_after_imports_mb']:.0f}) |"
-        )
-    return [*out, "", *ensemble_sentences(doc)]
 
 
 def main(argv: list[str] | None = None) -> int:
