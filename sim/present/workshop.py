@@ -118,6 +118,7 @@ _STAMPS: dict[str | None, tuple[float, tuple[tuple[str, int], ...]]] = {}
 
 
 def _mtime_ns(path: Path) -> int:
+    """When ``path`` last changed (0 when it cannot be read): part of a cache key."""
     try:
         return path.stat().st_mtime_ns
     except OSError:
@@ -154,21 +155,14 @@ def member_seed(cfg: Config) -> np.random.SeedSequence:
     return replicate_seeds(cfg.seed, cfg.replicates)[0]
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
-
-
 @lru_cache(maxsize=256)
-def _scenario_config(scenario: str, preset: str | None, _mtime: float) -> Config:
+def _scenario_config(scenario: str, preset: str | None, _mtime_ns: int) -> Config:
     return compose_config(scenario, preset=preset)
 
 
 def scenario_config(scenario: str, preset: str | None = None) -> Config:
     """The composed config of a scenario as its file says (cached until the file changes)."""
-    return _scenario_config(scenario, preset, _mtime(CONFIG_DIR / "scenario" / f"{scenario}.yaml"))
+    return _scenario_config(scenario, preset, _mtime_ns(CONFIG_DIR / "scenario" / f"{scenario}.yaml"))
 
 
 def scenario_catalogue(preset: str | None = None) -> dict[str, Config]:
