@@ -1,0 +1,86 @@
+"""docs/ODD.md tables every parameter of the model with its default and a source or an assumption.
+
+The standard is that every rate of the model has a source or a stated assumption in the ODD;
+this holds the document to the code, so a parameter added, renamed or given a new default
+without its row fails here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any
+
+from sim.core.config import Config
+
+ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
+#: the config trees whose parameters are rates or settings of the model (levers: tests/test_levers.py)
+ROOTS = ("community", "dynamics", "members", "trust")
+_PREFIX = re.compile(r"`([a-z_.]+)\.\*`")
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_shown(v) for v in value) + "]"
+    text = f"{value:g}" if isinstance(value, float) else str(value)
+    return text.replace("-", "−")
+
+
+def _parameters(obj: Any, prefix: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        if dataclasses.is_dataclass(value):
+            out.update(_parameters(value, f"{prefix}{f.name}."))
+        else:
+            out[f"{prefix}{f.name}"] = value
+    return out
+
+
+def odd_rows() -> dict[str, tuple[str, str]]:
+    """Full key → (default cell, source cell) of every table with a "source or assumption" column.
+
+    A row's key is read relative to the last ``prefix.*`` named in the lines above the table, unless
+    it is written in full from a root of the config.
+    """
+    lines = ODD.read_text(encoding="utf-8").splitlines()
+    rows: dict[str, tuple[str, str]] = {}
+    for i, line in enumerate(lines):
+        if not (line.startswith("| parameter |") and line.rstrip().endswith("| source or assumption |")):
+            continue
+        prefixes = [m for above in lines[max(0, i - 12) : i] for m in _PREFIX.findall(above)]
+        prefix = prefixes[-1] if prefixes else ""
+        for row in lines[i + 2 :]:
+            if not row.startswith("|"):
+                break
+            cells = [c.strip() for c in row.strip().strip("|").split("|")]
+            key = cells[0].split("`")[1]
+            full = key if key.split(".")[0] in (*ROOTS, "levers") else f"{prefix}.{key}"
+            rows[full] = (cells[1], cells[-1])
+    return rows
+
+
+def test_every_parameter_has_a_row_with_its_default_and_a_source_or_assumption() -> None:
+    rows = odd_rows()
+    cfg = Config()
+    missing, wrong, unsourced = [], [], []
+    for root in ROOTS:
+        for key, default in _parameters(getattr(cfg, root), f"{root}.").items():
+            if key not in rows:
+                missing.append(key)
+                continue
+            shown, source = rows[key]
+            if shown != _shown(default):
+                wrong.append(f"{key}: ODD {shown}, code {_shown(default)}")
+            if not source.strip(" –-"):
+                unsourced.append(key)
+    assert not missing, f"no row in docs/ODD.md: {missing}"
+    assert not wrong, f"default in docs/ODD.md differs from the code: {wrong}"
+    assert not unsourced, f"no source or assumption: {unsourced}"
+
+
+def test_the_rows_name_parameters_that_exist() -> None:
+    known = _parameters(Config(), "")
+    stale = [key for key in odd_rows() if key not in known]
+    assert not stale, f"docs/ODD.md tables parameters the code does not have: {stale}"
