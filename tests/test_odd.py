@@ -15,8 +15,8 @@ from typing import Any
 from sim.core.config import Config
 
 ODD = Path(__file__).resolve().parent.parent / "docs" / "ODD.md"
-#: the config trees whose parameters are rates or settings of the model (levers: tests/test_levers.py)
-ROOTS = ("community", "dynamics", "members", "trust")
+#: the config trees whose parameters are rates or settings of the model
+ROOTS = ("community", "dynamics", "members", "trust", "levers")
 _PREFIX = re.compile(r"`([a-z_.]+)\.\*`")
 
 
@@ -50,13 +50,15 @@ def odd_rows() -> dict[str, tuple[str, str]]:
         if not (line.startswith("| parameter |") and line.rstrip().endswith("| source or assumption |")):
             continue
         prefixes = [m for above in lines[max(0, i - 12) : i] for m in _PREFIX.findall(above)]
-        prefix = prefixes[-1] if prefixes else ""
+        if not prefixes:  # §7.9.0: what every lever shares, tabled again under each lever
+            continue
+        prefix = prefixes[-1]
         for row in lines[i + 2 :]:
             if not row.startswith("|"):
                 break
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             key = cells[0].split("`")[1]
-            full = key if key.split(".")[0] in (*ROOTS, "levers") else f"{prefix}.{key}"
+            full = key if key.split(".")[0] in ROOTS else f"{prefix}.{key}"
             rows[full] = (cells[1], cells[-1])
     return rows
 
