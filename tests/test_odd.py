@@ -27,25 +27,41 @@ def _shown(value: Any) -> str:
     return text.replace("-", "−")
 
 
-def _parameters(obj: Any, prefix: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _parameters(obj: Any, prefix: str) -> dict[str, tuple[Any, Any, Any]]:
+    """Dotted key → (default, lo, hi) of every parameter below ``obj``."""
+    out: dict[str, tuple[Any, Any, Any]] = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
             out.update(_parameters(value, f"{prefix}{f.name}."))
         else:
-            out[f"{prefix}{f.name}"] = value
+            out[f"{prefix}{f.name}"] = (value, f.metadata.get("lo"), f.metadata.get("hi"))
     return out
 
 
-def odd_rows() -> dict[str, tuple[str, str]]:
-    """Full key → (default cell, source cell) of every table with a "source or assumption" column.
+def _range(cell: str) -> tuple[float, float] | None:
+    """``[0, 10⁶]`` or ``[−1, 1] each`` as numbers; None for a cell that is not a numeric range."""
+    found = re.fullmatch(r"\[(.+), (.+)\]( each)?", cell)
+    if not found:
+        return None
+    words = {"−": "-", "10⁶": "1e6", "2⁶³ - 1": str(2**63 - 1), " ": ""}
+
+    def number(text: str) -> float:
+        for word, plain in words.items():
+            text = text.replace(word, plain)
+        return float(text)
+
+    return number(found.group(1)), number(found.group(2))
+
+
+def odd_rows() -> dict[str, tuple[str, str, str]]:
+    """Full key → (default, range, source) cells of every table with a "source or assumption" column.
 
     A row's key is read relative to the last ``prefix.*`` named in the lines above the table, unless
     it is written in full from a root of the config.
     """
     lines = ODD.read_text(encoding="utf-8").splitlines()
-    rows: dict[str, tuple[str, str]] = {}
+    rows: dict[str, tuple[str, str, str]] = {}
     for i, line in enumerate(lines):
         if not (line.startswith("| parameter |") and line.rstrip().endswith("| source or assumption |")):
             continue
@@ -59,26 +75,28 @@ def odd_rows() -> dict[str, tuple[str, str]]:
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             key = cells[0].split("`")[1]
             full = key if key.split(".")[0] in ROOTS else f"{prefix}.{key}"
-            rows[full] = (cells[1], cells[-1])
+            rows[full] = (cells[1], cells[2], cells[-1])
     return rows
 
 
-def test_every_parameter_has_a_row_with_its_default_and_a_source_or_assumption() -> None:
+def test_every_parameter_has_a_row_with_its_default_range_and_a_source_or_assumption() -> None:
     rows = odd_rows()
     cfg = Config()
     missing, wrong, unsourced = [], [], []
     for root in ROOTS:
-        for key, default in _parameters(getattr(cfg, root), f"{root}.").items():
+        for key, (default, lo, hi) in _parameters(getattr(cfg, root), f"{root}.").items():
             if key not in rows:
                 missing.append(key)
                 continue
-            shown, source = rows[key]
+            shown, span, source = rows[key]
             if shown != _shown(default):
-                wrong.append(f"{key}: ODD {shown}, code {_shown(default)}")
+                wrong.append(f"{key}: default {shown} in the ODD, {_shown(default)} in the code")
+            if lo is not None and _range(span) != (float(lo), float(hi)):
+                wrong.append(f"{key}: range {span} in the ODD, [{lo}, {hi}] in the code")
             if not source.strip(" –-"):
                 unsourced.append(key)
     assert not missing, f"no row in docs/ODD.md: {missing}"
-    assert not wrong, f"default in docs/ODD.md differs from the code: {wrong}"
+    assert not wrong, f"docs/ODD.md differs from the code: {wrong}"
     assert not unsourced, f"no source or assumption: {unsourced}"
 
 
