@@ -256,26 +256,6 @@ def test_retention_is_what_standardisation_promises() -> None:
     assert math.isclose(float(np.prod(conduction.retention(cfg.levers.conduction, 0.0))), 0.6 * 0.7 * 0.8)
 
 
-def test_the_lever_submodels_document_every_parameter_with_its_default() -> None:
-    from pathlib import Path
-
-    from sim.core.config import LeversConfig
-
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "ODD.md").read_text(encoding="utf-8")
-
-    def shown(value: object) -> str:
-        if isinstance(value, list):
-            return "[" + ", ".join(shown(v) for v in value) + "]"
-        return f"{value:g}" if isinstance(value, float) else str(value)
-
-    for lever in LEVERS:
-        section = doc.split(f"Parameters (`levers.{lever}.*`)")[1].split("####")[0]
-        for row in describe(type(getattr(LeversConfig(), lever))):
-            assert f"| `{row['name']}` | {shown(row['default'])} |" in section, (
-                f"levers.{lever}.{row['name']}"
-            )
-
-
 def test_same_seed_same_run_with_every_lever_and_targeting() -> None:
     cfg = make_config(levers=all_levers(0.7, embedding={"targeting": 1.0}), steps=30, budget=6.0)
     seed = replicate_seeds(cfg.seed, 1)[0]
