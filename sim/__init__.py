@@ -2,7 +2,7 @@
 
 The package is laid out in layers, each importing only those below it::
 
-    sim.vocab        the bilingual vocabulary: every string people see, from sim/strings.yaml
+    sim.vocab        the bilingual vocabulary: screens', documents' and domain words, from sim/strings.yaml
     sim.core         config → community → model → metrics: the model itself (imports nothing above)
     sim.analysis     statistics on arrays and tables (intervals, comparisons, sensitivity, tipping)
     sim.results      writing runs atomically, collecting sweeps, loading results

@@ -100,7 +100,6 @@ warnings.filterwarnings("ignore", message="Cookies with samesite=none require ht
 _log = logging.getLogger(__name__)
 
 
-# Every word the page shows, English first, Chinese second.
 #: a page string in English (``en``) or Chinese (``zh``): ``text(key, lang, **fields)``
 text = strings("dashboard")
 

@@ -4,7 +4,7 @@ the labels of metrics, parameters and words in English and Chinese."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,10 +13,6 @@ import plotly.graph_objects as go
 from sim.core.levers import LEVERS
 from sim.core.metrics import BUILDING_METRICS, METRICS, label
 from sim.vocab import check_lang, strings
-
-if TYPE_CHECKING:
-    pass
-
 
 # Okabe & Ito (2008), ordered so that the first colours stay distinct for every common kind of
 # colour blindness and on a white background; yellow last because thin lines of it vanish.
