@@ -2,7 +2,8 @@
 
 The standard is that every rate of the model has a source or a stated assumption in the ODD;
 this holds the document to the code, so a parameter added, renamed or given a new default
-without its row fails here.
+without its row fails here. A parameter's meaning is written once, in its declaration
+(``param(default, lo, hi, meaning)``); its row carries the same words.
 """
 
 from __future__ import annotations
@@ -27,15 +28,16 @@ def _shown(value: Any) -> str:
     return text.replace("-", "−")
 
 
-def _parameters(obj: Any, prefix: str) -> dict[str, tuple[Any, Any, Any]]:
-    """Dotted key → (default, lo, hi) of every parameter below ``obj``."""
-    out: dict[str, tuple[Any, Any, Any]] = {}
+def _parameters(obj: Any, prefix: str) -> dict[str, tuple[Any, Any, Any, str]]:
+    """Dotted key → (default, lo, hi, meaning) of every parameter below ``obj``."""
+    out: dict[str, tuple[Any, Any, Any, str]] = {}
     for f in dataclasses.fields(obj):
         value = getattr(obj, f.name)
         if dataclasses.is_dataclass(value):
             out.update(_parameters(value, f"{prefix}{f.name}."))
         else:
-            out[f"{prefix}{f.name}"] = (value, f.metadata.get("lo"), f.metadata.get("hi"))
+            meta = f.metadata
+            out[f"{prefix}{f.name}"] = (value, meta.get("lo"), meta.get("hi"), meta.get("doc", ""))
     return out
 
 
@@ -54,14 +56,14 @@ def _range(cell: str) -> tuple[float, float] | None:
     return number(found.group(1)), number(found.group(2))
 
 
-def odd_rows() -> dict[str, tuple[str, str, str]]:
-    """Full key → (default, range, source) cells of every table with a "source or assumption" column.
+def odd_rows() -> dict[str, tuple[str, str, str, str]]:
+    """Full key → (default, range, meaning, source) cells of every table with a "source or assumption" column.
 
     A row's key is read relative to the last ``prefix.*`` named in the lines above the table, unless
     it is written in full from a root of the config.
     """
     lines = ODD.read_text(encoding="utf-8").splitlines()
-    rows: dict[str, tuple[str, str, str]] = {}
+    rows: dict[str, tuple[str, str, str, str]] = {}
     for i, line in enumerate(lines):
         if not (line.startswith("| parameter |") and line.rstrip().endswith("| source or assumption |")):
             continue
@@ -75,24 +77,26 @@ def odd_rows() -> dict[str, tuple[str, str, str]]:
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             key = cells[0].split("`")[1]
             full = key if key.split(".")[0] in ROOTS else f"{prefix}.{key}"
-            rows[full] = (cells[1], cells[2], cells[-1])
+            rows[full] = (cells[1], cells[2], cells[3], cells[-1])
     return rows
 
 
-def test_every_parameter_has_a_row_with_its_default_range_and_a_source_or_assumption() -> None:
+def test_every_parameter_has_a_row_with_its_default_range_meaning_and_a_source_or_assumption() -> None:
     rows = odd_rows()
     cfg = Config()
     missing, wrong, unsourced = [], [], []
     for root in ROOTS:
-        for key, (default, lo, hi) in _parameters(getattr(cfg, root), f"{root}.").items():
+        for key, (default, lo, hi, meaning) in _parameters(getattr(cfg, root), f"{root}.").items():
             if key not in rows:
                 missing.append(key)
                 continue
-            shown, span, source = rows[key]
+            shown, span, said, source = rows[key]
             if shown != _shown(default):
                 wrong.append(f"{key}: default {shown} in the ODD, {_shown(default)} in the code")
             if lo is not None and _range(span) != (float(lo), float(hi)):
                 wrong.append(f"{key}: range {span} in the ODD, [{lo}, {hi}] in the code")
+            if not meaning or said != meaning:
+                wrong.append(f"{key}: meaning {said!r} in the ODD, {meaning!r} in the code")
             if not source.strip(" –-"):
                 unsourced.append(key)
     assert not missing, f"no row in docs/ODD.md: {missing}"

@@ -122,13 +122,15 @@ class CommunityConfig:
         1.5, 0.0, 100.0, "public institutions stationed in the area (驻区单位) per 1,000 households"
     )
     street_departments: int = param(3, 0, 100, "street departments sinking down (vertical actors)")
-    initial_trust: float = param(0.5, 0.0, 1.0, "mean initial trust in the community Party organisation")
-    initial_satisfaction: float = param(0.5, 0.0, 1.0, "mean initial satisfaction")
-    initial_expectation: float = param(0.55, 0.0, 1.0, "mean initial expectation")
+    initial_trust: float = param(0.5, 0.0, 1.0, "mean initial trust T in the community Party organisation")
+    initial_satisfaction: float = param(0.5, 0.0, 1.0, "mean initial satisfaction S")
+    initial_expectation: float = param(0.55, 0.0, 1.0, "mean initial expectation E")
     civic_resources_mean: float = param(
         0.4, 0.01, 0.99, "mean civic resources r (time, skills, money), Beta-distributed"
     )
-    company_quality: float = param(0.6, 0.0, 1.0, "mean initial service quality of property companies")
+    company_quality: float = param(
+        0.6, 0.0, 1.0, "mean initial (and replacement) service quality of property companies"
+    )
     fee_payment_shift: float = param(
         0.0, -0.5, 0.5, "shift of the fee collection rate from dynamics.fee_base by payment habits"
     )
@@ -156,7 +158,7 @@ class DynamicsConfig:
         [0.040, 0.006, 0.018, 0.012, 0.008],
         0.0,
         1.0,
-        "weekly need arrival ν by category, elderly",
+        "weekly need arrival ν by category (care, family, property, safety, dispute), elderly",
         per="need category",
     )
     need_rates_family: list[float] = param(
@@ -248,7 +250,10 @@ class DynamicsConfig:
         "weekly quality a company adds per unit of complaint pressure (unrepaired need × fees)",
     )
     owners_committee_pressure: float = param(
-        1.0, 0.0, 10.0, "extra complaint pressure, relative, where an owners' committee presses the company"
+        1.0,
+        0.0,
+        10.0,
+        "extra complaint pressure, relative, where an owners' committee presses the company (1 = doubled)",
     )
     replacement_threshold: float = param(
         0.35, 0.0, 1.0, "compound satisfaction below which its owners' committee moves to replace the company"

@@ -55,7 +55,7 @@ class MembersConfig:
     reversion_rate: float = param(0.05, 0.0, 1.0, "r⁰, weekly pull of activity back to its start")
     capacity: float = param(20.0, 1.0, 1000.0, "households one fully active member can look after in a week")
     leader_emergence: float = param(
-        0.6, 0.0, 1.0, "activity at which a building's most active member becomes its leader"
+        0.6, 0.0, 1.0, "activity at which the most active member of an uncovered building becomes its leader"
     )
     leader_exit: float = param(0.1, 0.0, 1.0, "activity below which a leader steps down")
     contacts: float = param(

@@ -71,7 +71,11 @@ class EmbeddingConfig(LeverConfig):
     )
     contacts: float = param(3.0, 0.0, 50.0, "c, households an active member contacts per week")
     member_activity: float = param(
-        0.3, 0.0, 1.0, "e, mean activity in [0, 1] of Party members (Beta-distributed across members)"
+        0.3,
+        0.0,
+        1.0,
+        "ē, mean starting activity e⁰ in [0, 1] of Party members "
+        "(Beta-distributed across members; §7.10 moves e from there)",
     )
     reporting: float = param(
         0.3, 0.0, 1.0, "need information A added where every household is in a member's weekly reach"

@@ -64,7 +64,7 @@ class ImmersionConfig(LeverConfig):
         0.0, 0.0, 1.0, "g_Y, participation threshold lowered for young households at intensity 1 (共青团)"
     )
     womens_federation: float = param(
-        0.0, 0.0, 1.0, "g_W, participation threshold lowered for families at intensity 1 (妇联)"
+        0.0, 0.0, 1.0, "g_W, participation threshold lowered for families with children at intensity 1 (妇联)"
     )
 
 
