@@ -17,6 +17,7 @@ tree; the rest is the one validation of that tree.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -476,15 +477,23 @@ def from_dict(data: dict[str, Any] | None = None) -> Config:
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    schema = OmegaConf.structured(Config)
     try:
         layers = _community_presets(data or {})
-        merged = OmegaConf.merge(schema, *layers, OmegaConf.create(data or {}))
+        merged = OmegaConf.merge(_schema(), *layers, OmegaConf.create(data or {}))
         cfg = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
         raise ConfigError(config_error_message(exc)) from None
     assert isinstance(cfg, Config)
     return validate(cfg)
+
+
+@functools.cache
+def _schema() -> Any:
+    """The typed, empty :class:`Config` tree values are merged onto. Built once: building it takes
+    about three times as long as the copy ``OmegaConf.merge`` makes of it for every config."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.structured(Config)
 
 
 def _community_presets(data: dict[str, Any]) -> list[Any]:
