@@ -165,3 +165,29 @@ def test_sim_discover_bad_input_is_one_line_exit_2(tmp_path, capsys) -> None:
     err = capsys.readouterr().err.strip()
     assert "neither an optimisation" in err and "\n" not in err
     assert not (tmp_path / "discovery").exists()
+
+
+@pytest.mark.parametrize(
+    ("argument", "said"),
+    [
+        ("density=1.5", "density=1.5 is out of range; allowed: a number in (0, 1]"),
+        ("density=0", "density=0 is out of range; allowed: a number in (0, 1]"),
+        ("density=most", "density=most is not a number; allowed: a number in (0, 1]"),
+        ("boxes=0", "boxes=0 is out of range; allowed: an integer ≥ 1"),
+        ("depth=2.5", "depth=2.5 is not an integer; allowed: an integer ≥ 1"),
+    ],
+)
+def test_sim_discover_bad_numbers_name_the_key_the_value_and_what_is_allowed(
+    tmp_path, capsys, argument: str, said: str
+) -> None:
+    from sim.cli.discover import cli
+    from sim.results import write_parquet
+
+    rows = synthetic(20).drop(columns=["noise", "scenario"]).assign(point=np.arange(20), arm="none")
+    write_parquet(tmp_path / "collected.parquet", rows.assign(replicate=0, step=0))
+    with pytest.raises(SystemExit) as stop:
+        cli([str(tmp_path), "satisfaction_gain < 0.02", argument])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert said in err and "\n" not in err
+    assert not (tmp_path / "discovery").exists()

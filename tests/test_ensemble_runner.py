@@ -97,7 +97,7 @@ def test_a_bad_budget_is_refused_in_one_line(value: float) -> None:
 
 def test_a_bad_budget_in_the_environment_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(ensemble.MEMORY_ENV, "lots")
-    with pytest.raises(ConfigError, match=r"SIM_ENSEMBLE_MEMORY_MB='lots' is not a number"):
+    with pytest.raises(ConfigError, match=r"SIM_ENSEMBLE_MEMORY_MB=lots is not a number"):
         ensemble.memory_budget_mb()
     monkeypatch.setenv(ensemble.MEMORY_ENV, "64")
     assert ensemble.memory_budget_mb() == 64.0

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.cli.guide import command_provenance, error_line, key_value_argv
-from sim.core.config import ConfigError
+from sim.core.config import ConfigError, parse_number
 from sim.results.failure import EXIT_BAD_INPUT, EXIT_IO
 
 if TYPE_CHECKING:
@@ -61,16 +61,6 @@ class Arguments:
     overrides: list[str] = field(default_factory=list)
 
 
-def _integer(key: str, text: str, lo: int) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise ConfigError(f"{key}={text} is not an integer; allowed: an integer ≥ {lo}") from None
-    if value < lo:
-        raise ConfigError(f"{key}={text} is out of range; allowed: an integer ≥ {lo}")
-    return value
-
-
 def parse_arguments(argv: list[str]) -> Arguments:
     """Split ``argv`` (raises ConfigError with one line on a bad argument)."""
     args = Arguments()
@@ -85,7 +75,7 @@ def parse_arguments(argv: list[str]) -> Arguments:
             raise ConfigError(f"{key}: no value given; allowed: {key}=VALUE")
         if key in ("population", "generations", "cores", "draws", "recovery"):
             lo = {"population": 2, "generations": 1, "cores": 1, "draws": 1, "recovery": 1}[key]
-            setattr(args, key, _integer(key, value, lo))
+            setattr(args, key, parse_number(key, value, int, lo=lo))
         elif key == "params":
             args.params = [p.strip() for p in value.split(",") if p.strip()]
         elif key == "install":

@@ -26,6 +26,7 @@ import pandas as pd
 
 from sim.analysis.discovery import DiscoveryError, case_table, discover, varying_inputs
 from sim.cli.guide import error_line, key_value_argv
+from sim.core.config import ConfigError, parse_number
 from sim.results.failure import EXIT_BAD_INPUT, EXIT_IO
 
 KEYS = ("inputs", "policy", "density", "boxes", "depth", "out", "lang")
@@ -72,17 +73,6 @@ def cases(path: Path, policy: str | None = None) -> tuple[pd.DataFrame, list[str
     return table, varying_inputs(table, ["arm", "replicate", *params])
 
 
-def _number(own: dict[str, str], key: str, default: float, kind: type = float) -> float:
-    text = own.get(key)
-    if text is None:
-        return default
-    try:
-        value = kind(text)
-    except ValueError:
-        raise DiscoveryError(f"{key}={text} is not a number; allowed: a number") from None
-    return value
-
-
 def cli(argv: list[str] | None = None) -> None:
     """Console entry point ``sim-discover PATH CONDITION [key=value ...]``."""
     from sim.results import WriteError, write_json, write_text
@@ -105,17 +95,18 @@ def cli(argv: list[str] | None = None) -> None:
         table, inputs = cases(path, own.get("policy"))
         if "inputs" in own:
             inputs = [c.strip() for c in own["inputs"].split(",") if c.strip()]
-        density = _number(own, "density", 0.8)
-        if not 0 < density <= 1:
-            raise DiscoveryError(f"density={density:g}; allowed: a number in (0, 1]")
-        boxes, depth = int(_number(own, "boxes", 2, int)), int(_number(own, "depth", 3, int))
-        if boxes < 1 or depth < 1:
-            raise DiscoveryError("boxes and depth must be integers ≥ 1")
+        density = parse_number(
+            "density", own.get("density"), lo=0, hi=1, default=0.8, allowed="a number in (0, 1]"
+        )
+        if density == 0:
+            raise DiscoveryError("density=0 is out of range; allowed: a number in (0, 1]")
+        boxes = parse_number("boxes", own.get("boxes"), int, lo=1, default=2)
+        depth = parse_number("depth", own.get("depth"), int, lo=1, default=3)
         lang = own.get("lang", "en")
         if lang not in ("en", "zh"):
             raise DiscoveryError(f"lang={lang}; allowed: en or zh")
         found = discover(table, condition, inputs, min_density=density, max_boxes=boxes, max_depth=depth)
-    except DiscoveryError as exc:
+    except (DiscoveryError, ConfigError) as exc:
         sys.exit(error_line("sim-discover", str(exc), EXIT_BAD_INPUT))
     out = Path(own.get("out") or ((path if path.is_dir() else path.parent) / "discovery"))
     words_en, words_zh = found.words("en"), found.words("zh")

@@ -36,10 +36,9 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 from sim.cli.guide import command_provenance, error_line, key_value_argv
-from sim.core.config import ConfigError
+from sim.core.config import ConfigError, parse_number
 from sim.results.failure import EXIT_BAD_INPUT, EXIT_IO
 
 OWN_KEYS = ("population", "generations", "draws", "robustness", "percentile", "algorithm")
@@ -63,18 +62,6 @@ def parse(argv: list[str]) -> tuple[dict[str, str], list[str]]:
     return own, overrides
 
 
-def _number(own: dict[str, str], key: str, default: float, kind: type = float) -> Any:
-    """``own[key]`` as ``kind`` (int or float), ``default`` when not given; ConfigError when not one."""
-    text = own.get(key)
-    if text is None:
-        return default
-    try:
-        return kind(text)
-    except ValueError:
-        noun = "an integer" if kind is int else "a number"
-        raise ConfigError(f"{key}={text} is not {noun}; allowed: {noun}") from None
-
-
 def prepare(argv: list[str]):
     """Everything checked before anything runs: frame, search, base config, output directory."""
     from sim.experiment.compose import compose_config
@@ -90,11 +77,11 @@ def prepare(argv: list[str]):
     check_overrides(frame, overrides)
     search = Search(
         budget=float(base.budget),
-        population=_number(own, "population", 16, int),
-        generations=_number(own, "generations", 8, int),
-        draws=_number(own, "draws", 8, int),
+        population=parse_number("population", own.get("population"), int, default=16),
+        generations=parse_number("generations", own.get("generations"), int, default=8),
+        draws=parse_number("draws", own.get("draws"), int, default=8),
         robustness=own.get("robustness", "mean"),
-        percentile=_number(own, "percentile", 10.0),
+        percentile=parse_number("percentile", own.get("percentile"), default=10.0),
         algorithm=own.get("algorithm", "nsga2"),
         seed=int(base.seed),
     )
@@ -103,9 +90,9 @@ def prepare(argv: list[str]):
     lang = own.get("lang", "en")
     if lang not in ("en", "zh"):
         raise ConfigError(f"lang={lang}; allowed: en or zh")
-    reevaluate = _number(own, "reevaluate", 0, int)
-    if reevaluate < 0:
-        raise ConfigError(f"reevaluate={reevaluate}; allowed: 0 (none) or a number of draws ≥ 1")
+    reevaluate = parse_number(
+        "reevaluate", own.get("reevaluate"), int, lo=0, default=0, allowed="0 (none) or a number of draws ≥ 1"
+    )
     record = setup_record(frame, overrides, search, posterior)
     if "out" in own:
         out = Path(own["out"])

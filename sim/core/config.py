@@ -392,20 +392,52 @@ def _fmt(x: float) -> str:
     return str(x) if isinstance(x, int) else f"{x:g}"
 
 
-def _allowed(lo: float | None, hi: float | None) -> str:
+def _allowed(lo: float | None, hi: float | None, noun: str = "a number") -> str:
     if lo is not None and hi is not None:
-        return f"a number from {_fmt(lo)} to {_fmt(hi)}"
+        return f"{noun} from {_fmt(lo)} to {_fmt(hi)}"
     if lo is not None:
-        return f"a number ≥ {_fmt(lo)}"
-    assert hi is not None, "a range has at least one bound"
-    return f"a number ≤ {_fmt(hi)}"
+        return f"{noun} ≥ {_fmt(lo)}"
+    if hi is not None:
+        return f"{noun} ≤ {_fmt(hi)}"
+    return noun
+
+
+def _outside(value: float, lo: float | None, hi: float | None) -> bool:
+    return math.isnan(value) or (lo is not None and value < lo) or (hi is not None and value > hi)
 
 
 def _check_number(key: str, value: Any, lo: float | None, hi: float | None) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ConfigError(f"{key}={value!r} is not a number; allowed: {_allowed(lo, hi)}")
-    if math.isnan(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+    if _outside(value, lo, hi):
         raise ConfigError(f"{key}={value!r} is out of range; allowed: {_allowed(lo, hi)}")
+
+
+def parse_number(
+    key: str,
+    text: str | None,
+    kind: type[int] | type[float] = float,
+    lo: float | None = None,
+    hi: float | None = None,
+    default: Any = None,
+    allowed: str | None = None,
+) -> Any:
+    """``text`` typed for ``key`` on a command line or set in the environment, as ``kind`` in [lo, hi].
+
+    ``default`` when ``text`` is None (not given). Raises ConfigError with one line naming the key,
+    the text and what is allowed (``allowed``, or the range in words); NaN is out of every range.
+    """
+    if text is None:
+        return default
+    noun = "an integer" if kind is int else "a number"
+    allowed = allowed or _allowed(lo, hi, noun)
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigError(f"{key}={text} is not {noun}; allowed: {allowed}") from None
+    if _outside(value, lo, hi):
+        raise ConfigError(f"{key}={text} is out of range; allowed: {allowed}")
+    return value
 
 
 def validate(cfg: Config) -> Config:

@@ -62,16 +62,10 @@ class TrustConfig:
         4.0, 1.0, 52.0, "W, mean weeks a reported need waits before it counts as unanswered ('a few weeks')"
     )
     fairness: float = param(
-        0.0,
-        0.0,
-        1.0,
-        "φ, weekly trust gained by being heard in consultation at immersion intensity 1 (× (1 − T)); 0 = off",
+        0.0, 0.0, 1.0, "φ, weekly trust gained by being heard at immersion intensity 1 (× (1 − T))"
     )
     broken_promises: float = param(
-        0.0,
-        0.0,
-        1.0,
-        "β, weekly share of trust lost when every announced linked resource fails to arrive; 0 = off",
+        0.0, 0.0, 1.0, "β, weekly share of trust lost when every announced linked resource fails to arrive"
     )
 
 

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from sim.core.community import CommunityShape, community_shape
-from sim.core.config import NEED_CATEGORIES, Config, ConfigError
+from sim.core.config import NEED_CATEGORIES, Config, ConfigError, parse_number
 from sim.core.metrics import BUILDING_METRICS, METRICS
 
 #: memory an ensemble may take when nothing else is said: a quarter of a 2-core, 8 GB laptop's
@@ -74,12 +74,9 @@ def memory_budget_mb(value: float | None = None) -> float:
     """The budget in MB: ``value`` if given, else ``$SIM_ENSEMBLE_MEMORY_MB``, else the default."""
     if value is None:
         text = os.environ.get(MEMORY_ENV)
-        if text is None:
-            return DEFAULT_MEMORY_MB
-        try:
-            value = float(text)
-        except ValueError:
-            raise ConfigError(f"{MEMORY_ENV}={text!r} is not a number; allowed: megabytes ≥ 1") from None
+        return float(
+            parse_number(MEMORY_ENV, text, lo=1.0, default=DEFAULT_MEMORY_MB, allowed="megabytes ≥ 1")
+        )
     if not value >= 1.0:  # also refuses NaN
         raise ConfigError(f"ensemble memory budget={value!r} MB; allowed: megabytes ≥ 1")
     return float(value)
