@@ -56,14 +56,15 @@ def _range(cell: str) -> tuple[float, float] | None:
     return number(found.group(1)), number(found.group(2))
 
 
-def odd_rows() -> dict[str, tuple[str, str, str, str]]:
-    """Full key → (default, range, meaning, source) cells of every table with a "source or assumption" column.
+def odd_rows() -> dict[str, list[tuple[str, str, str, str]]]:
+    """Full key → its rows' (default, range, meaning, source) cells, in every table with a "source or
+    assumption" column. A key can have two rows: its lever's table and its mechanism's (§7.12–§7.19).
 
     A row's key is read relative to the last ``prefix.*`` named in the lines above the table, unless
     it is written in full from a root of the config.
     """
     lines = ODD.read_text(encoding="utf-8").splitlines()
-    rows: dict[str, tuple[str, str, str, str]] = {}
+    rows: dict[str, list[tuple[str, str, str, str]]] = {}
     for i, line in enumerate(lines):
         if not (line.startswith("| parameter |") and line.rstrip().endswith("| source or assumption |")):
             continue
@@ -77,7 +78,7 @@ def odd_rows() -> dict[str, tuple[str, str, str, str]]:
             cells = [c.strip() for c in row.strip().strip("|").split("|")]
             key = cells[0].split("`")[1]
             full = key if key.split(".")[0] in ROOTS else f"{prefix}.{key}"
-            rows[full] = (cells[1], cells[2], cells[3], cells[-1])
+            rows.setdefault(full, []).append((cells[1], cells[2], cells[3], cells[-1]))
     return rows
 
 
@@ -90,15 +91,15 @@ def test_every_parameter_has_a_row_with_its_default_range_meaning_and_a_source_o
             if key not in rows:
                 missing.append(key)
                 continue
-            shown, span, said, source = rows[key]
-            if shown != _shown(default):
-                wrong.append(f"{key}: default {shown} in the ODD, {_shown(default)} in the code")
-            if lo is not None and _range(span) != (float(lo), float(hi)):
-                wrong.append(f"{key}: range {span} in the ODD, [{lo}, {hi}] in the code")
-            if not meaning or said != meaning:
-                wrong.append(f"{key}: meaning {said!r} in the ODD, {meaning!r} in the code")
-            if not source.strip(" –-"):
-                unsourced.append(key)
+            for shown, span, said, source in rows[key]:
+                if shown != _shown(default):
+                    wrong.append(f"{key}: default {shown} in the ODD, {_shown(default)} in the code")
+                if lo is not None and _range(span) != (float(lo), float(hi)):
+                    wrong.append(f"{key}: range {span} in the ODD, [{lo}, {hi}] in the code")
+                if not meaning or said != meaning:
+                    wrong.append(f"{key}: meaning {said!r} in the ODD, {meaning!r} in the code")
+                if not source.strip(" –-"):
+                    unsourced.append(key)
     assert not missing, f"no row in docs/ODD.md: {missing}"
     assert not wrong, f"docs/ODD.md differs from the code: {wrong}"
     assert not unsourced, f"no source or assumption: {unsourced}"
