@@ -1,17 +1,19 @@
 """Structured configuration: dataclasses with defaults, documented ranges and validation.
 
 Every numeric field is declared with :func:`param`, which records its allowed range and a
-one-line meaning. Hydra uses the dataclasses as schemas (so unknown keys and wrong types are
+one-line meaning (docs/ODD.md's parameter tables carry the same words, with a source or an
+assumption). Hydra uses the dataclasses as schemas (so unknown keys and wrong types are
 refused while composing); :func:`validate` then checks every range and the few cross-field
 rules, and raises :class:`ConfigError` with a message naming the key, the value and what is
-allowed.
+allowed. :func:`parse_number` reads a number typed on a command line or set in the environment
+with the same words.
 
 The lever configs live beside their mechanisms in :mod:`sim.core.levers`; this module gathers
 them into :class:`LeversConfig`.
 
 Why one module of this length: three quarters of it is the schema itself, the community's and
 the dynamics' parameters, each with its default, range and meaning, which Hydra reads as one
-tree; the rest is the one validation of that tree.
+tree; the rest is the one validation of that tree and of numbers given as text.
 """
 
 from __future__ import annotations
